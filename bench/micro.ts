@@ -1,0 +1,128 @@
+/**
+ * Single-thread micro-benchmarks of the primitives (tinybench), reported as
+ * ns per operation and as a ratio to one raw Atomics.add measured in the same
+ * run. Each benchmark body runs INNER operations so that tinybench's per-call
+ * overhead is amortised.
+ *
+ *   npm run bench            # table on stdout, JSON to bench/results/micro.json
+ *   node dist/bench/micro.js --json FILE --time 500
+ */
+import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Bench } from 'tinybench';
+import { Arena } from '../src/shm/arena.js';
+import { Task } from '../src/shm/task.js';
+import { initRwsem, downRead, upRead, downWrite, upWrite } from '../src/sync/rwsem.js';
+import { spinLock, spinUnlock, spinLockInit } from '../src/sync/spinlock.js';
+import { seqcountInit, readSeqcountBegin, readSeqcountRetry } from '../src/sync/seqcount.js';
+import { rcuReadLock, rcuReadUnlock } from '../src/sync/rcu.js';
+import { refcountIncNotZero, refcountDecAndTest, refcountSet } from '../src/sync/refcount.js';
+import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN } from '../src/sync/lockclass.js';
+
+const INNER = 1000;
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
+}
+
+export interface MicroRow {
+  name: string;
+  nsPerOp: number;
+  ratioToAtomicsAdd: number;
+  rme: number;
+  samples: number;
+}
+
+export async function runMicro(timeMs: number): Promise<MicroRow[]> {
+  const arena = Arena.create({ threads: 1, scenarioWords: 256 });
+  const t = new Task(arena, 0);
+  const i32 = arena.i32;
+  const base = arena.scenBase;
+  const RAW = base;
+  const SPIN = base + 16;
+  const SEM = base + 32;
+  const SEQ = base + 48;
+  const REF = base + 64;
+  spinLockInit(i32, SPIN);
+  initRwsem(i32, SEM, LC_TORTURE_RWSEM);
+  seqcountInit(i32, SEQ);
+  refcountSet(i32, REF, 1);
+  let sink = 0;
+
+  const bench = new Bench({ time: timeMs, warmupTime: 100 });
+  bench
+    .add('Atomics.add (baseline)', () => {
+      for (let k = 0; k < INNER; k++) Atomics.add(i32, RAW, 1);
+    })
+    .add('spin_lock + spin_unlock', () => {
+      for (let k = 0; k < INNER; k++) {
+        spinLock(t, SPIN, LC_TORTURE_SPIN);
+        spinUnlock(t, SPIN, LC_TORTURE_SPIN);
+      }
+    })
+    .add('down_read + up_read', () => {
+      for (let k = 0; k < INNER; k++) {
+        downRead(t, SEM);
+        upRead(t, SEM);
+      }
+    })
+    .add('down_write + up_write', () => {
+      for (let k = 0; k < INNER; k++) {
+        downWrite(t, SEM);
+        upWrite(t, SEM);
+      }
+    })
+    .add('read_seqcount_begin + retry', () => {
+      for (let k = 0; k < INNER; k++) {
+        const s = readSeqcountBegin(t, SEQ);
+        if (readSeqcountRetry(t, SEQ, s)) sink++;
+      }
+    })
+    .add('rcu_read_lock + rcu_read_unlock', () => {
+      for (let k = 0; k < INNER; k++) {
+        rcuReadLock(t);
+        rcuReadUnlock(t);
+      }
+    })
+    .add('refcount_inc_not_zero + dec_and_test', () => {
+      for (let k = 0; k < INNER; k++) {
+        if (refcountIncNotZero(t, REF)) refcountDecAndTest(t, REF, 0);
+      }
+    });
+  await bench.run();
+  if (sink < 0) console.log(sink);
+  const rows: MicroRow[] = [];
+  let baseline = 0;
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
+    const ns = (r.latency.mean * 1e6) / INNER;
+    if (rows.length === 0) baseline = ns;
+    rows.push({ name: task.name, nsPerOp: ns, ratioToAtomicsAdd: ns / baseline, rme: r.latency.rme, samples: r.latency.samples?.length ?? 0 });
+  }
+  return rows;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.arch()}` };
+}
+
+async function main() {
+  const timeMs = Number(arg('--time', '500'));
+  const out = arg('--json', path.join('bench', 'results', 'micro.json'));
+  const rows = await runMicro(timeMs);
+  const w = Math.max(...rows.map((r) => r.name.length));
+  console.log(`${'operation'.padEnd(w)}  ${'ns/op'.padStart(8)}  ${'x Atomics.add'.padStart(13)}  ${'rme%'.padStart(6)}`);
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(w)}  ${r.nsPerOp.toFixed(2).padStart(8)}  ${r.ratioToAtomicsAdd.toFixed(2).padStart(13)}  ${r.rme.toFixed(2).padStart(6)}`);
+  }
+  const doc = { date: new Date().toISOString(), machine: machine(), innerOpsPerSample: INNER, rows };
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
+  console.log(`\nJSON: ${out}`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) await main();

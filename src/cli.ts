@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+import os from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { SCENARIOS, findScenario, scenarioNames } from '../stress/index.js';
+import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
+import { runScenario } from './harness/run.js';
+import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
+import { parseDuration, parseIntIn } from './harness/parse.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const MAX_THREADS = 1024;
+
+function collect(value: string, previous: string[]): string[] {
+  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+interface RunOpts {
+  threads?: string;
+  duration: string;
+  seed?: string;
+  bug: string[];
+  json?: string;
+  log?: string;
+  logLevel: string;
+  watchdog: string;
+  statInterval: string;
+  keepGoing?: boolean;
+  progress: boolean;
+  param: string[];
+}
+
+function validateRun(scenarioName: string, o: RunOpts) {
+  if (!findScenario(scenarioName)) {
+    throw new UsageError(`unknown scenario '${scenarioName}' (valid: ${scenarioNames().join(', ')})`);
+  }
+  for (const b of o.bug) {
+    if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
+  }
+  if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`invalid --log-level '${o.logLevel}' (valid: ${LOG_LEVELS.join(', ')})`);
+  const threads = o.threads === undefined ? os.availableParallelism() : parseIntIn(o.threads, '--threads', 1, MAX_THREADS);
+  const seed = o.seed === undefined ? (Date.now() ^ (process.pid << 8)) >>> 0 : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
+  const params = o.param.map((p) => {
+    if (!/^-?\d+$/.test(p)) throw new UsageError(`invalid --param '${p}' (expected an integer)`);
+    return parseInt(p, 10);
+  });
+  if (params.length > 12) throw new UsageError(`too many --param values (${params.length}, at most 12)`);
+  return {
+    scenario: scenarioName,
+    threads,
+    durationMs: parseDuration(o.duration, '--duration'),
+    seed: seed | 0,
+    bugs: [...new Set(o.bug)],
+    watchdogMs: parseDuration(o.watchdog, '--watchdog'),
+    statIntervalMs: parseDuration(o.statInterval, '--stat-interval'),
+    keepGoing: Boolean(o.keepGoing),
+    params,
+    json: o.json,
+    log: o.log,
+    logLevel: o.logLevel,
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mmtorture')
+    .description('Concurrency stress harness modelling the Linux kernel page-fault locking (mmap_lock, per-VMA locks, RCU, PT locks) on real worker threads')
+    .version('0.1.0')
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+
+  program
+    .command('run')
+    .description('run one scenario; exit 0 clean, 1 violation, 2 usage error, 3 harness failure or hang')
+    .argument('<scenario>', `scenario name (${scenarioNames().join(', ')})`)
+    .option('-t, --threads <n>', 'worker threads (default: os.availableParallelism())')
+    .option('-d, --duration <time>', 'how long to run (ms, s, m, h)', '10s')
+    .option('--seed <n>', 'seed for every per-thread PRNG (default: random, printed)')
+    .option('-b, --bug <id>', 'switch on a catalogued bug (repeatable, or comma-separated)', collect, [])
+    .option('--json <file>', 'write the run summary as JSON')
+    .option('--log <file>', 'write pino JSON lines (phases, stats per second, violations, summary)')
+    .addOption(new Option('--log-level <level>', 'pino log level').default('info'))
+    .option('--watchdog <time>', 'no progress for this long is a hang: report waiters, exit 3', '10s')
+    .option('--stat-interval <time>', 'print the scenario statistics lines this often', '5s')
+    .option('--keep-going', 'record every violation instead of stopping at the first')
+    .option('--param <n>', 'scenario parameter (repeatable; e.g. rwsem-torture: acq_writer_lim ms)', collect, [])
+    .option('--no-progress', 'no per-second progress line on stderr')
+    .action(async (scenarioName: string, o: RunOpts) => {
+      const cfg = validateRun(scenarioName, o);
+      const rerun = ['mmtorture', 'run', scenarioName, '--threads', String(cfg.threads), '--duration', o.duration, '--seed', String(cfg.seed >>> 0),
+        ...cfg.bugs.flatMap((b) => ['--bug', b]), ...cfg.params.flatMap((p) => ['--param', String(p)])].map(shellQuote).join(' ');
+      process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
+      const res = await runScenario({ ...cfg, progress: o.progress, rerun });
+      process.exitCode = res.exitCode;
+    });
+
+  program
+    .command('list')
+    .description('list scenarios and catalogued bugs with one-line descriptions')
+    .option('--json', 'print as JSON')
+    .action((o: { json?: boolean }) => {
+      if (o.json) {
+        process.stdout.write(JSON.stringify({
+          scenarios: SCENARIOS.map((s) => ({ name: s.name, description: s.description, exposes: s.exposes })),
+          bugs: BUGS.map(({ word: _w, bit: _b, ...rest }) => rest),
+        }, null, 2) + '\n');
+        return;
+      }
+      const w = Math.max(...SCENARIOS.map((s) => s.name.length), ...BUGS.map((b) => b.id.length));
+      process.stdout.write('Scenarios:\n');
+      for (const s of SCENARIOS) process.stdout.write(`  ${s.name.padEnd(w)}  ${s.description}\n`);
+      process.stdout.write('\nBugs (--bug ID; scenario that exposes it):\n');
+      for (const b of BUGS) process.stdout.write(`  ${b.id.padEnd(w)}  ${b.title} [${b.scenario}]\n`);
+    });
+  return program;
+}
+
+function optionNames(cmd: Command): string {
+  return cmd.options.map((o) => o.long ?? o.short).filter(Boolean).join(', ');
+}
+
+/** Turn commander's errors into one line naming the bad value and the valid ones. */
+function usageLine(program: Command, err: CommanderError, argv: string[]): string {
+  const sub = program.commands.find((c) => argv.includes(c.name()));
+  switch (err.code) {
+    case 'commander.unknownCommand':
+      return `${err.message.replace(/^error: /, '').replace(/\.$/, '')} (valid: ${program.commands.map((c) => c.name()).join(', ')})`;
+    case 'commander.unknownOption':
+      return `${err.message.replace(/^error: /, '').replace(/\.$/, '')} (valid: ${sub ? optionNames(sub) : '--help, --version'})`;
+    case 'commander.missingArgument':
+      if (sub?.name() === 'run') return `missing scenario (valid: ${scenarioNames().join(', ')})`;
+      return err.message.replace(/^error: /, '');
+    default:
+      return err.message.replace(/^error: /, '').split('\n')[0];
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    if (argv.length === 0) {
+      process.stdout.write(program.helpInformation());
+      return;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') {
+        process.exitCode = 0;
+        return;
+      }
+      process.stderr.write(`mmtorture: ${usageLine(program, e, argv)}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`mmtorture: ${e.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`mmtorture: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = EXIT_HARNESS;
+  }
+}
+
+await main(process.argv.slice(2));

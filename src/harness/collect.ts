@@ -1,0 +1,120 @@
+import type { Arena } from '../shm/arena.js';
+import {
+  T_PROGRESS, LS_F64S, LS_ACQ, LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX,
+  LS_FAILED, MAX_LOCK_CLASSES, T_F_LOCKSTAT, H_VIOL_COUNT, V_WORDS, V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D,
+  V_TIME_F64,
+} from '../shm/layout.js';
+import { LOCK_CLASS_NAMES } from '../sync/lockclass.js';
+import { kindInfo } from '../shm/kinds.js';
+
+/** Sum of every thread's completed operations. */
+export function totalOps(arena: Arena): number {
+  let s = 0;
+  for (let t = 0; t < arena.nthreads; t++) s += arena.i32[arena.pt(t) + T_PROGRESS];
+  return s;
+}
+
+export function perThreadOps(arena: Arena): number[] {
+  return Array.from({ length: arena.nthreads }, (_, t) => arena.i32[arena.pt(t) + T_PROGRESS]);
+}
+
+/** /proc/lock_stat, one row per lock class that saw any use. */
+export interface LockStatRow {
+  class: string;
+  acquisitions: number;
+  contentions: number;
+  failed: number;
+  waitTotalMs: number;
+  waitAvgUs: number;
+  waitMaxUs: number;
+  holdAvgUs: number;
+  holdMaxUs: number;
+  holdSamples: number;
+}
+
+export function lockStat(arena: Arena): LockStatRow[] {
+  const rows: LockStatRow[] = [];
+  const f = arena.f64;
+  for (let c = 0; c < MAX_LOCK_CLASSES; c++) {
+    let acq = 0, con = 0, ws = 0, wm = 0, hs = 0, hn = 0, hm = 0, fail = 0;
+    for (let t = 0; t < arena.nthreads; t++) {
+      const s = ((arena.pt(t) + T_F_LOCKSTAT) >> 1) + c * LS_F64S;
+      acq += f[s + LS_ACQ];
+      con += f[s + LS_CONTENDED];
+      ws += f[s + LS_WAIT_SUM];
+      wm = Math.max(wm, f[s + LS_WAIT_MAX]);
+      hs += f[s + LS_HOLD_SUM];
+      hn += f[s + LS_HOLD_N];
+      hm = Math.max(hm, f[s + LS_HOLD_MAX]);
+      fail += f[s + LS_FAILED];
+    }
+    if (acq === 0 && con === 0 && fail === 0) continue;
+    rows.push({
+      class: LOCK_CLASS_NAMES[c] ?? `class#${c}`,
+      acquisitions: acq,
+      contentions: con,
+      failed: fail,
+      waitTotalMs: ws,
+      waitAvgUs: con ? (ws / con) * 1000 : 0,
+      waitMaxUs: wm * 1000,
+      holdAvgUs: hn ? (hs / hn) * 1000 : 0,
+      holdMaxUs: hm * 1000,
+      holdSamples: hn,
+    });
+  }
+  return rows;
+}
+
+export function formatLockStat(rows: LockStatRow[]): string[] {
+  if (rows.length === 0) return [];
+  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-max(us)', 'hold-avg(us)', 'hold-max(us)'];
+  const body = rows.map((r) => [
+    r.class, String(r.acquisitions), String(r.contentions), String(r.failed),
+    r.waitAvgUs.toFixed(1), r.waitMaxUs.toFixed(1), r.holdAvgUs.toFixed(2), r.holdMaxUs.toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return ['lock_stat:', '  ' + fmt(head), ...body.map((b) => '  ' + fmt(b))];
+}
+
+export interface DecodedViolation {
+  kind: string;
+  title: string;
+  tid: number;
+  op: number;
+  obj: number;
+  args: Record<string, number>;
+  timeMs: number;
+}
+
+export function violationCount(arena: Arena): number {
+  return Atomics.load(arena.i32, H_VIOL_COUNT);
+}
+
+/** Decode the violation records workers wrote into the arena. */
+export function decodeViolations(arena: Arena): DecodedViolation[] {
+  const i32 = arena.i32;
+  const n = Math.min(violationCount(arena), arena.violCap);
+  const out: DecodedViolation[] = [];
+  for (let k = 0; k < n; k++) {
+    const v = arena.violBase + k * V_WORDS;
+    const kindNo = Atomics.load(i32, v + V_KIND);
+    if (kindNo === 0) continue; // still being written
+    const info = kindInfo(kindNo);
+    const raw = [i32[v + V_A], i32[v + V_B], i32[v + V_C], i32[v + V_D]];
+    const args: Record<string, number> = {};
+    raw.forEach((x, i) => {
+      if (i < info.args.length) args[info.args[i]] = x;
+    });
+    out.push({ kind: info.name, title: info.title, tid: i32[v + V_TID], op: i32[v + V_OP], obj: i32[v + V_OBJ], args, timeMs: arena.f64[(v + V_TIME_F64) >> 1] });
+  }
+  return out.sort((a, b) => a.timeMs - b.timeMs);
+}
+
+export function formatViolation(v: DecodedViolation): string[] {
+  const args = Object.entries(v.args).map(([k, x]) => `${k}=${x}`).join(' ');
+  return [
+    v.title,
+    `  thread mmtorture/${v.tid} at ${v.timeMs.toFixed(3)} ms, object @${v.obj}${args ? `: ${args}` : ''}`,
+  ];
+}

@@ -1,0 +1,35 @@
+import { UsageError } from './errors.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parse "500ms", "10s", "2m", "8h", "1.5s" (a bare number is seconds). */
+export function parseDuration(text: string, what = 'duration'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(text).trim());
+  if (!m) throw new UsageError(`invalid ${what} '${text}' (expected a number with unit ms, s, m or h, e.g. 10s)`);
+  const ms = parseFloat(m[1]) * UNITS[m[2] ?? 's'];
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new UsageError(`invalid ${what} '${text}' (must be greater than 0)`);
+  return ms;
+}
+
+/** Parse a positive integer within [min, max]. */
+export function parseIntIn(text: string, what: string, min: number, max: number): number {
+  if (!/^\d+$/.test(String(text).trim())) throw new UsageError(`invalid ${what} '${text}' (expected an integer ${min}..${max})`);
+  const v = parseInt(text, 10);
+  if (v < min || v > max) throw new UsageError(`invalid ${what} '${text}' (expected an integer ${min}..${max})`);
+  return v;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)}m`;
+  return `${(ms / 3_600_000).toFixed(2)}h`;
+}
+
+/** 1234567 -> "1.23M" */
+export function si(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return `${Math.round(n)}`;
+}

@@ -1,0 +1,49 @@
+/**
+ * Violation kinds: what an oracle saw. Titles follow the kernel's splats so a
+ * kernel developer recognises them. Oracles record a kind and up to four
+ * integer arguments into the arena; the main thread decodes them here.
+ */
+export const enum Viol {
+  TortureWriterOverlap = 1,
+  TortureReaderWithWriter = 2,
+  SpinOverlap = 3,
+  SeqTorn = 4,
+  RcuTooShortGp = 5,
+  RefcountUseAfterFree = 6,
+  BadUnlockBalance = 7,
+  WriterStarved = 8,
+  RcuSyncInReader = 9,
+  SpinBadUnlock = 10,
+  RefcountUnderflow = 11,
+  HeldStackOverflow = 12,
+  RwsemCountCorrupt = 13,
+}
+
+export interface KindInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly title: string;
+  /** Text for the four integer args (a, b, c, d). */
+  readonly args: readonly string[];
+}
+
+export const KINDS: readonly KindInfo[] = [
+  { id: Viol.TortureWriterOverlap, name: 'torture-writer-overlap', title: 'BUG: lock torture: writer entered while another writer or reader was inside', args: ['writers inside', 'readers inside'] },
+  { id: Viol.TortureReaderWithWriter, name: 'torture-reader-with-writer', title: 'BUG: lock torture: reader entered while a writer was inside', args: ['writers inside'] },
+  { id: Viol.SpinOverlap, name: 'spin-overlap', title: 'BUG: spinlock torture: two threads inside the critical section', args: ['inside'] },
+  { id: Viol.SeqTorn, name: 'seqcount-torn-read', title: 'BUG: seqcount reader accepted a torn snapshot', args: ['word 0', 'word i', 'index', 'sequence'] },
+  { id: Viol.RcuTooShortGp, name: 'rcu-too-short-gp', title: 'BUG: RCU grace period too short: reader saw an object aged >= 2 grace periods', args: ['age', 'object', 'gp seq'] },
+  { id: Viol.RefcountUseAfterFree, name: 'refcount-use-after-free', title: 'BUG: refcount: reference taken on a freed object (use-after-free)', args: ['object', 'refcount', 'generation'] },
+  { id: Viol.BadUnlockBalance, name: 'bad-unlock-balance', title: 'WARNING: bad unlock balance detected!', args: ['lock', 'class', 'mode'] },
+  { id: Viol.WriterStarved, name: 'writer-starved', title: 'WARNING: rwsem writer acquisition exceeded acq_writer_lim (writer starvation)', args: ['waited ms', 'limit ms'] },
+  { id: Viol.RcuSyncInReader, name: 'rcu-sync-in-reader', title: 'BUG: synchronize_rcu() called inside an RCU read-side critical section', args: ['nesting'] },
+  { id: Viol.SpinBadUnlock, name: 'spin-bad-unlock', title: 'BUG: spinlock wrong owner on unlock', args: ['lock', 'owner'] },
+  { id: Viol.RefcountUnderflow, name: 'refcount-underflow', title: 'WARNING: refcount_t: underflow; use-after-free', args: ['object', 'old'] },
+  { id: Viol.HeldStackOverflow, name: 'held-lock-overflow', title: 'BUG: MAX_LOCK_DEPTH too low!', args: ['depth'] },
+  { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
+];
+
+const byId = new Map(KINDS.map((k) => [k.id, k]));
+export function kindInfo(id: number): KindInfo {
+  return byId.get(id) ?? { id, name: `kind-${id}`, title: `BUG: violation kind ${id}`, args: [] };
+}

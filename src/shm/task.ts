@@ -1,0 +1,162 @@
+import { Arena } from './arena.js';
+import {
+  H_BUGS0, H_BUGS1, H_ABORT, H_STOP, H_FLAGS, H_VIOL_COUNT, H_EPOCH_F64, H_SEED,
+  F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
+  TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
+  V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
+  H_EVENT_SEQ,
+} from './layout.js';
+
+/** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
+export class RunAborted extends Error {
+  constructor() {
+    super('run aborted');
+  }
+}
+/** Preallocated so the hot path never allocates. */
+export const RUN_ABORTED = new RunAborted();
+
+/**
+ * `current`: the per-thread context every modelled function receives. It
+ * caches the typed views and the thread's region bases so hot paths do only
+ * index arithmetic.
+ */
+export class Task {
+  readonly arena: Arena;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly tid: number;
+  /** Base word of this thread's region. */
+  readonly base: number;
+  /** f64 index of this thread's lock_stat block. */
+  readonly lsBase: number;
+  /** f64 index of this thread's float counters. */
+  readonly fctrBase: number;
+  /** Bug switches, refreshed once per operation by `readBugs()`. */
+  bugs0 = 0;
+  bugs1 = 0;
+  /** xorshift32 state (seeded per thread). */
+  rng: number;
+  /** Hold-time sampling countdown (lock_stat hold times are sampled 1 in 16). */
+  holdSample = 0;
+  readonly timeBase: number;
+
+  constructor(arena: Arena, tid: number) {
+    this.arena = arena;
+    this.i32 = arena.i32;
+    this.f64 = arena.f64;
+    this.tid = tid;
+    this.base = arena.pt(tid);
+    this.lsBase = (this.base + T_F_LOCKSTAT) >> 1;
+    this.fctrBase = (this.base + T_F_CTR) >> 1;
+    this.timeBase = performance.timeOrigin - arena.f64[H_EPOCH_F64 >> 1];
+    this.rng = seedMix(this.i32[H_SEED], tid);
+    this.readBugs();
+  }
+
+  /** Read the bug switches into locals (once per operation, DESIGN.md rule 6). */
+  readBugs(): void {
+    this.bugs0 = this.i32[H_BUGS0];
+    this.bugs1 = this.i32[H_BUGS1];
+  }
+
+  /** Milliseconds since the arena epoch; comparable across threads. */
+  now(): number {
+    return performance.now() + this.timeBase;
+  }
+
+  /** xorshift32: a seeded pseudo-random 32-bit value (never Math.random). */
+  rand(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x;
+    return x >>> 0;
+  }
+
+  /** Uniform integer in [0, n). */
+  randInt(n: number): number {
+    return this.rand() % n;
+  }
+
+  stopRequested(): boolean {
+    return Atomics.load(this.i32, H_STOP) !== 0;
+  }
+
+  aborted(): boolean {
+    return Atomics.load(this.i32, H_ABORT) !== 0;
+  }
+
+  /** Bump this thread's counter `i` (plain: only the owner writes it). */
+  count(i: number, n = 1): void {
+    this.i32[this.base + T_CTR + i] += n;
+  }
+
+  fmax(i: number, v: number): void {
+    const k = this.fctrBase + i;
+    if (v > this.f64[k]) this.f64[k] = v;
+  }
+
+  fadd(i: number, v: number): void {
+    this.f64[this.fctrBase + i] += v;
+  }
+
+  progress(): void {
+    this.i32[this.base + T_PROGRESS]++;
+  }
+
+  setOp(op: number): void {
+    this.i32[this.base + T_CUR_OP] = op;
+  }
+
+  /**
+   * Flight recorder: append one event to this thread's ring. `seq` is a
+   * global sequence number so the decoder can merge rings in a total order.
+   */
+  trace(op: number, obj: number, a: number, b: number, c: number): void {
+    const i32 = this.i32;
+    const head = i32[this.base + T_TR_HEAD];
+    const e = this.base + T_TR_RING + (head & (TR_CAP - 1)) * TR_WORDS;
+    this.f64[(e + TR_T_F64) >> 1] = this.now();
+    i32[e + TR_OP] = op;
+    i32[e + TR_OBJ] = obj;
+    i32[e + TR_A] = a;
+    i32[e + TR_B] = b;
+    i32[e + TR_C] = c;
+    i32[e + TR_SEQ] = Atomics.add(i32, H_EVENT_SEQ, 1);
+    i32[this.base + T_TR_HEAD] = head + 1;
+  }
+
+  /**
+   * Record a violation into the arena. Unless --keep-going, raise the stop
+   * word so every actor finishes its current operation.
+   */
+  violation(kind: number, obj: number, a: number, b: number, c: number, d: number): void {
+    const a32 = this.arena;
+    const i32 = this.i32;
+    const n = Atomics.add(i32, H_VIOL_COUNT, 1);
+    if (n < a32.violCap) {
+      const v = a32.violBase + n * V_WORDS;
+      i32[v + V_TID] = this.tid;
+      i32[v + V_OP] = i32[this.base + T_CUR_OP];
+      i32[v + V_OBJ] = obj;
+      i32[v + V_A] = a;
+      i32[v + V_B] = b;
+      i32[v + V_C] = c;
+      i32[v + V_D] = d;
+      this.f64[(v + V_TIME_F64) >> 1] = this.now();
+      Atomics.store(i32, v + V_KIND, kind); // published last
+    }
+    if ((i32[H_FLAGS] & F_KEEP_GOING) === 0) Atomics.store(i32, H_STOP, 1);
+  }
+}
+
+/** splitmix-style mixing of the run seed with the thread index; never 0. */
+export function seedMix(seed: number, tid: number): number {
+  let z = (seed ^ Math.imul(tid + 1, 0x9e3779b9)) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  z ^= z >>> 16;
+  return z === 0 ? 0x6d2b79f5 : z;
+}

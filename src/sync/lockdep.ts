@@ -1,0 +1,130 @@
+import type { Task } from '../shm/task.js';
+import {
+  T_HELD, T_HELD_DEPTH, HELD_MAX, HELD_W, HE_LOCK, HE_INFO, HE_T_F64, LS_F64S, LS_ACQ,
+  LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX, LS_FAILED,
+  T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE,
+} from '../shm/layout.js';
+import { Viol } from '../shm/kinds.js';
+
+/**
+ * Lockdep and lock_stat hooks (kernel/locking/lockdep.c lock_acquire /
+ * lock_release, lock_stat's contention accounting). Every primitive calls
+ * them; they keep the per-thread held-lock stack in the arena, which the
+ * watchdog reads to build the wait-for graph and which the lockdep validator
+ * (src/check) reads to build the dependency graph.
+ */
+
+/** lock_acquired(): push the lock on the held stack and count an acquisition. */
+export function lockAcquired(t: Task, lock: number, cls: number, mode: number): void {
+  const i32 = t.i32;
+  const b = t.base;
+  t.f64[t.lsBase + cls * LS_F64S + LS_ACQ] += 1;
+  const d = i32[b + T_HELD_DEPTH];
+  if (d < HELD_MAX) {
+    const e = b + T_HELD + d * HELD_W;
+    i32[e + HE_LOCK] = lock;
+    i32[e + HE_INFO] = cls | (mode << 8);
+    if (--t.holdSample < 0) {
+      t.holdSample = 15;
+      t.f64[(e + HE_T_F64) >> 1] = t.now();
+    } else {
+      t.f64[(e + HE_T_F64) >> 1] = 0;
+    }
+  } else {
+    t.violation(Viol.HeldStackOverflow, lock, d, 0, 0, 0);
+  }
+  i32[b + T_HELD_DEPTH] = d + 1;
+}
+
+/**
+ * lock_release(): pop the lock from the held stack. A release of a lock this
+ * thread does not hold in that mode is lockdep's "bad unlock balance".
+ * Returns false in that case (the caller still performs the release, as a
+ * production kernel would).
+ */
+export function lockReleased(t: Task, lock: number, cls: number, mode: number): boolean {
+  const i32 = t.i32;
+  const b = t.base;
+  const d = i32[b + T_HELD_DEPTH];
+  const top = d < HELD_MAX ? d : HELD_MAX;
+  for (let k = top - 1; k >= 0; k--) {
+    const e = b + T_HELD + k * HELD_W;
+    if (i32[e + HE_LOCK] === lock && ((i32[e + HE_INFO] >> 8) & 0xf) === mode) {
+      const t0 = t.f64[(e + HE_T_F64) >> 1];
+      if (t0 > 0) {
+        const held = t.now() - t0;
+        const s = t.lsBase + cls * LS_F64S;
+        const f = t.f64;
+        f[s + LS_HOLD_SUM] += held;
+        f[s + LS_HOLD_N] += 1;
+        if (held > f[s + LS_HOLD_MAX]) f[s + LS_HOLD_MAX] = held;
+      }
+      // Close the gap (locks are usually released in LIFO order: k == top-1).
+      for (let j = k + 1; j < top; j++) {
+        const src = b + T_HELD + j * HELD_W;
+        const dst = src - HELD_W;
+        i32[dst] = i32[src];
+        i32[dst + 1] = i32[src + 1];
+        t.f64[(dst + HE_T_F64) >> 1] = t.f64[(src + HE_T_F64) >> 1];
+      }
+      i32[b + T_HELD_DEPTH] = d - 1;
+      return true;
+    }
+  }
+  if (d > HELD_MAX) {
+    // The lock may be above the recorded part of an overflowed stack.
+    i32[b + T_HELD_DEPTH] = d - 1;
+    return true;
+  }
+  t.violation(Viol.BadUnlockBalance, lock, cls, mode, 0, 0);
+  return false;
+}
+
+/** Change the mode of a held lock (downgrade_write). */
+export function lockDowngraded(t: Task, lock: number, cls: number): void {
+  const i32 = t.i32;
+  const b = t.base;
+  const top = Math.min(i32[b + T_HELD_DEPTH], HELD_MAX);
+  for (let k = top - 1; k >= 0; k--) {
+    const e = b + T_HELD + k * HELD_W;
+    if (i32[e + HE_LOCK] === lock) {
+      i32[e + HE_INFO] = cls | (1 << 8);
+      return;
+    }
+  }
+}
+
+/** Does this thread hold `lock` (any mode)? lockdep_is_held(). */
+export function lockIsHeld(t: Task, lock: number): boolean {
+  const i32 = t.i32;
+  const b = t.base;
+  const top = Math.min(i32[b + T_HELD_DEPTH], HELD_MAX);
+  for (let k = top - 1; k >= 0; k--) if (i32[b + T_HELD + k * HELD_W + HE_LOCK] === lock) return true;
+  return false;
+}
+
+/** Record what this thread is about to wait for (DESIGN.md rule 4). */
+export function waitBegin(t: Task, lock: number, cls: number, mode: number, kind: number): number {
+  const now = t.now();
+  t.i32[t.base + T_WAIT_INFO] = cls | (mode << 8) | (kind << 12);
+  t.f64[(t.base + T_F_WAIT_SINCE) >> 1] = now;
+  Atomics.store(t.i32, t.base + T_WAIT_LOCK, lock + 1);
+  return now;
+}
+
+/** The wait is over: account it as a contention of `cls`. */
+export function waitEnd(t: Task, cls: number, since: number, failed: boolean): void {
+  Atomics.store(t.i32, t.base + T_WAIT_LOCK, 0);
+  const waited = t.now() - since;
+  const s = t.lsBase + cls * LS_F64S;
+  const f = t.f64;
+  f[s + LS_CONTENDED] += 1;
+  f[s + LS_WAIT_SUM] += waited;
+  if (waited > f[s + LS_WAIT_MAX]) f[s + LS_WAIT_MAX] = waited;
+  if (failed) f[s + LS_FAILED] += 1;
+}
+
+/** Count a failed trylock. */
+export function lockFailed(t: Task, cls: number): void {
+  t.f64[t.lsBase + cls * LS_F64S + LS_FAILED] += 1;
+}

@@ -1,0 +1,46 @@
+import type { Scenario } from './types.js';
+import type { Task } from '../src/shm/task.js';
+import type { Arena } from '../src/shm/arena.js';
+import { initRwsem, downWrite, upWrite } from '../src/sync/rwsem.js';
+import { LC_TORTURE_RWSEM, LC_TORTURE_RWSEM_B } from '../src/sync/lockclass.js';
+import { running, spinDelay, sumCtr } from './common.js';
+
+/*
+ * deadlock-selftest: the harness's own check that a model deadlock never
+ * hangs it. Even threads take A then B, odd threads B then A (ABBA), with a
+ * hold long enough that they deadlock within milliseconds. The watchdog must
+ * report the cycle and end the run with exit code 3.
+ */
+const A = 0;
+const B = 16;
+const SCRATCH = 32;
+const C_OPS = 0;
+
+export const deadlockSelftest: Scenario = {
+  name: 'deadlock-selftest',
+  description: 'harness self-test: ABBA on two rwsems; the watchdog must report the wait-for cycle and exit 3',
+  exposes: [],
+  words: () => 48,
+  setup(arena: Arena) {
+    initRwsem(arena.i32, arena.scenBase + A, LC_TORTURE_RWSEM);
+    initRwsem(arena.i32, arena.scenBase + B, LC_TORTURE_RWSEM_B);
+  },
+  roles: (threads) => Array.from({ length: threads }, (_, i) => (i % 2 === 0 ? 'ab' : 'ba')),
+  run(t: Task, role: string) {
+    const base = t.arena.scenBase;
+    const first = role === 'ab' ? base + A : base + B;
+    const second = role === 'ab' ? base + B : base + A;
+    while (running(t)) {
+      downWrite(t, first);
+      spinDelay(t.i32, base + SCRATCH, 20000);
+      downWrite(t, second);
+      t.count(C_OPS);
+      upWrite(t, second);
+      upWrite(t, first);
+    }
+  },
+  stats(arena: Arena) {
+    const ops = sumCtr(arena, Array.from({ length: arena.nthreads }, (_, i) => i), C_OPS);
+    return { lines: [`ABBA rounds: ${ops}`], failures: 0, warnings: 0, data: { rounds: ops } };
+  },
+};

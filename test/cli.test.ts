@@ -1,0 +1,97 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SCENARIOS } from '../stress/index.js';
+import { BUGS } from '../src/bugs/catalogue.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist/src/cli.js');
+
+function run(args: string[], timeout = 60_000) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('bad input: one line naming the bad value and the valid ones, exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown scenario', ['run', 'no-such-scenario'], /unknown scenario 'no-such-scenario' \(valid: rwsem-torture, /],
+    ['unknown bug', ['run', 'rwsem-torture', '--bug', 'B99'], /unknown bug 'B99' \(valid: rwsem-reader-ignores-writer, /],
+    ['zero threads', ['run', 'rwsem-torture', '--threads', '0'], /invalid --threads '0' \(expected an integer 1\.\.1024\)/],
+    ['absurd threads', ['run', 'rwsem-torture', '--threads', '100000'], /invalid --threads '100000'/],
+    ['non-numeric threads', ['run', 'rwsem-torture', '--threads', 'many'], /invalid --threads 'many'/],
+    ['malformed duration', ['run', 'rwsem-torture', '--duration', '5x'], /invalid --duration '5x' \(expected a number with unit ms, s, m or h/],
+    ['bad log level', ['run', 'rwsem-torture', '--log-level', 'loud'], /invalid --log-level 'loud' \(valid: fatal, error, warn, info/],
+    ['unknown option', ['run', 'rwsem-torture', '--frobnicate'], /unknown option '--frobnicate' \(valid: --threads, --duration/],
+    ['missing scenario', ['run'], /missing scenario \(valid: rwsem-torture/],
+    ['unknown command', ['frob'], /unknown command 'frob' \(valid: run, list/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(name, () => {
+      const r = run(args);
+      expect(r.code).toBe(2);
+      const lines = r.err.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^mmtorture: /);
+      expect(lines[0]).toMatch(re);
+    });
+  }
+});
+
+describe('commands', () => {
+  it('list names every scenario and every bug', () => {
+    const r = run(['list']);
+    expect(r.code).toBe(0);
+    for (const s of SCENARIOS) expect(r.out).toContain(s.name);
+    for (const b of BUGS) expect(r.out).toContain(b.id);
+    const j = JSON.parse(run(['list', '--json']).out);
+    expect(j.scenarios.map((s: { name: string }) => s.name)).toEqual(SCENARIOS.map((s) => s.name));
+  });
+
+  it('--help works on every command', () => {
+    for (const args of [['--help'], ['run', '--help'], ['list', '--help']]) {
+      const r = run(args);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/Usage: mmtorture/);
+    }
+  });
+
+  it('a clean run exits 0 and writes the JSON summary and the pino log', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mmt-'));
+    const json = path.join(dir, 'sum.json');
+    const log = path.join(dir, 'run.jsonl');
+    const r = run(['run', 'spinlock-torture', '--threads', '2', '--duration', '1s', '--seed', '7', '--json', json, '--log', log]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/SUCCESS/);
+    expect(r.out).toMatch(/Writes: +Total: \d+/);
+    const sum = JSON.parse(readFileSync(json, 'utf8'));
+    expect(sum.status).toBe('SUCCESS');
+    expect(sum.config.seed).toBe(7);
+    expect(sum.ops).toBeGreaterThan(0);
+    const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const phases = records.map((x) => x.phase);
+    expect(phases[0]).toBe('setup');
+    expect(phases).toContain('run');
+    expect(phases).toContain('stats');
+    expect(phases[phases.length - 1]).toBe('summary');
+    // A pipe gets plain progress lines.
+    expect(r.err).toMatch(/\[ +1\.0s\] spinlock-torture: ops/);
+  });
+
+  it('a bug switch gives a BUG report, the rerun command and exit 1', () => {
+    const r = run(['run', 'seqcount-torture', '--threads', '2', '--duration', '20s', '--bug', 'seqcount-no-retry', '--seed', '5']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/BUG: seqcount reader accepted a torn snapshot/);
+    expect(r.err).toMatch(/rerun: mmtorture run seqcount-torture --threads 2 --duration 20s --seed 5 --bug seqcount-no-retry/);
+    expect(r.out).toMatch(/FAILURE/);
+  });
+
+  it('a model deadlock exits 3 with the watchdog report', () => {
+    const r = run(['run', 'deadlock-selftest', '--threads', '2', '--duration', '1m', '--watchdog', '1s']);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/watchdog: no thread made progress/);
+    expect(r.err).toMatch(/tid 0 -> tid 1 -> tid 0|tid 1 -> tid 0 -> tid 1/);
+  });
+});

@@ -1,0 +1,49 @@
+import { Arena } from '../src/shm/arena.js';
+import { Task, RunAborted } from '../src/shm/task.js';
+import { H_ABORT, H_GO, H_READY, T_STATE } from '../src/shm/layout.js';
+import { findScenario } from '../stress/index.js';
+import { STATE_DONE, STATE_RUNNING } from '../stress/common.js';
+
+/** What the harness hands each worker: the arena and which actor to be. */
+export interface WorkerTask {
+  sab: SharedArrayBuffer;
+  tid: number;
+  scenario: string;
+  role: string;
+}
+
+export interface WorkerResult {
+  tid: number;
+  /** 'ok': returned at stop; 'aborted': unwound by the abort word; 'error': the actor threw. */
+  outcome: 'ok' | 'aborted' | 'error';
+  error?: string;
+}
+
+/**
+ * A CPU: attach to the arena from the buffer alone, wait at the start
+ * barrier, run one actor loop until the stop word, report how it ended.
+ */
+export default function runActor(task: WorkerTask): WorkerResult {
+  const arena = Arena.attach(task.sab);
+  const i32 = arena.i32;
+  const scenario = findScenario(task.scenario);
+  if (!scenario) return { tid: task.tid, outcome: 'error', error: `unknown scenario ${task.scenario}` };
+  const t = new Task(arena, task.tid);
+  Atomics.add(i32, H_READY, 1);
+  Atomics.notify(i32, H_READY);
+  while (Atomics.load(i32, H_GO) === 0) {
+    Atomics.wait(i32, H_GO, 0, 50);
+    if (Atomics.load(i32, H_ABORT) !== 0) return { tid: task.tid, outcome: 'aborted' };
+  }
+  i32[t.base + T_STATE] = STATE_RUNNING;
+  try {
+    scenario.run(t, task.role);
+    return { tid: task.tid, outcome: 'ok' };
+  } catch (e) {
+    if (e instanceof RunAborted) return { tid: task.tid, outcome: 'aborted' };
+    const err = e as Error;
+    return { tid: task.tid, outcome: 'error', error: err && err.stack ? err.stack : String(e) };
+  } finally {
+    i32[t.base + T_STATE] = STATE_DONE;
+  }
+}
