@@ -117,6 +117,28 @@ export function buildProgram(): Command {
       process.stdout.write('\nBugs (--bug ID; scenario that exposes it):\n');
       for (const b of BUGS) process.stdout.write(`  ${b.id.padEnd(w)}  ${b.title} [${b.scenario}]\n`);
     });
+
+  program
+    .command('validate')
+    .description('prove detection power: run every catalogued bug R times (must be caught every run) and every scenario clean; exit 0 PASS, 1 FAIL')
+    .option('--runs <n>', 'runs per bug, each with seed+i (1..100)', '5')
+    .option('--timeout <time>', 'time limit of one bug run (ms, s, m, h)', '20s')
+    .option('--clean <time>', 'duration of each clean scenario run', '3s')
+    .option('-b, --bug <id>', 'validate only this bug (repeatable, or comma-separated; default: all)', collect, [])
+    .option('--json <file>', 'write the validation report as JSON')
+    .option('--seed <n>', 'base seed; run i uses seed+i (default: random, printed)')
+    .action(async (o: { runs: string; timeout: string; clean: string; bug: string[]; json?: string; seed?: string }) => {
+      for (const b of o.bug) {
+        if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
+      }
+      const runs = parseIntIn(o.runs, '--runs', 1, 100);
+      const timeoutMs = parseDuration(o.timeout, '--timeout');
+      const cleanMs = parseDuration(o.clean, '--clean');
+      const seed = o.seed === undefined ? undefined : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
+      const { runValidate } = await import('./harness/validate.js');
+      const report = await runValidate({ runs, timeoutMs, cleanMs, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json });
+      process.exitCode = report.pass ? 0 : 1;
+    });
   return program;
 }
 

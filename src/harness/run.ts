@@ -157,6 +157,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     await sleep(2);
   }
   const t0 = performance.now();
+  const goAt = arena.now(); // violation timestamps are on the arena clock
   Atomics.store(i32, H_GO, 1);
   Atomics.notify(i32, H_GO);
   logger?.info({ phase: 'run', threads: cfg.threads, roles }, 'run');
@@ -251,7 +252,9 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   const stats = scenario.stats(arena, durationMs, true);
   const violations = decodeViolations(arena);
   const nViol = violationCount(arena);
-  if (firstViolationMs === null && nViol > 0) firstViolationMs = violations.length ? violations[0].timeMs : durationMs;
+  // Time to detect, from the violation's own timestamp (the loop above only samples every tick).
+  if (violations.length) firstViolationMs = Math.max(0, violations[0].timeMs - goAt);
+  else if (firstViolationMs === null && nViol > 0) firstViolationMs = durationMs;
   let status: RunStatus;
   let exitCode: number;
   if (crashed || errors.length) {

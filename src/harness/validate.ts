@@ -1,0 +1,266 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { BUGS, findBug, type BugEntry } from '../bugs/catalogue.js';
+import { SCENARIOS, findScenario } from '../../stress/index.js';
+import { runScenario, type RunConfig, type RunIO, type RunResult, type RunStatus } from './run.js';
+import { UsageError } from './errors.js';
+import { formatDuration, si } from './parse.js';
+
+/**
+ * `mmtorture validate`: the harness's proof of detection power. Every
+ * catalogued bug switch is run against the scenario that should expose it,
+ * R times with different seeds, and must be caught every time; every torture
+ * scenario must run clean with no bug switched on.
+ */
+export interface ValidateOptions {
+  /** Runs per bug (each with seed + i). */
+  runs: number;
+  /** Time limit of one bug run (ms). */
+  timeoutMs: number;
+  /** Duration of each clean scenario run (ms). */
+  cleanMs: number;
+  /** Bug ids to validate (default: the whole catalogue). */
+  bugs?: string[];
+  /** Scenarios to run clean (default: every scenario but deadlock-selftest). */
+  scenarios?: string[];
+  /** Threads: a bug run uses max(entry.threads, threads), a clean run max(2, threads). */
+  threads?: number;
+  /** Base seed (default: random, printed). */
+  seed?: number;
+  /** Write the report as JSON to this file. */
+  json?: string;
+}
+
+export interface ValidateRun {
+  seed: number;
+  status: RunStatus;
+  detected: boolean;
+  /** Time from start to the first violation (ms), if detected. */
+  timeMs: number | null;
+  /** The violation kind that fired first. */
+  oracle: string | null;
+  violations: number;
+  durationMs: number;
+}
+
+export interface ValidateBugRow {
+  id: string;
+  scenario: string;
+  threads: number;
+  /** Runs that ended in FAILURE (the bug was caught). */
+  detected: number;
+  runs: number;
+  medianMs: number | null;
+  maxMs: number | null;
+  /** Distinct first-firing violation kinds, most frequent first. */
+  oracles: string[];
+  /** Oracles that fired but are not in the catalogue entry's symptom list. */
+  unexpectedOracles: string[];
+  perRun: ValidateRun[];
+}
+
+export interface ValidateCleanRow {
+  scenario: string;
+  threads: number;
+  durationMs: number;
+  ops: number;
+  violations: number;
+  status: RunStatus;
+}
+
+export interface ValidateReport {
+  date: string;
+  machine: { cpu: string; cores: number; node: string };
+  runs: number;
+  timeoutMs: number;
+  cleanMs: number;
+  seed: number;
+  bugs: ValidateBugRow[];
+  clean: ValidateCleanRow[];
+  pass: boolean;
+}
+
+const defaultIO: RunIO = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (t) => process.stderr.write(t),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+const silentIO: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
+
+/** Scenarios validate runs clean by default. */
+export const CLEAN_EXCLUDED = ['deadlock-selftest'];
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[]): RunConfig {
+  return {
+    scenario, threads, durationMs, seed: seed | 0, bugs,
+    watchdogMs: 10_000, statIntervalMs: Math.max(durationMs, 60_000), keepGoing: false,
+    quiet: true, progress: false,
+  };
+}
+
+function rerunLine(b: BugEntry, threads: number, timeoutMs: number, seed: number): string {
+  return `mmtorture run ${b.scenario} --threads ${threads} --duration ${formatDuration(timeoutMs)} --seed ${seed >>> 0} --bug ${b.id}`;
+}
+
+function table(head: string[], rows: string[][], rightAlign: boolean[]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return ['  ' + fmt(head), ...rows.map((r) => '  ' + fmt(r))];
+}
+
+const ms = (x: number | null) => (x === null ? '-' : String(Math.round(x)));
+
+function detectedCell(r: ValidateBugRow): string {
+  const missed = new Map<string, number>();
+  for (const p of r.perRun) {
+    if (p.detected) continue;
+    const why = p.status === 'SUCCESS' ? 'missed' : p.status;
+    missed.set(why, (missed.get(why) ?? 0) + 1);
+  }
+  const extra = [...missed].map(([why, n]) => `${n} ${why}`).join(', ');
+  return `${r.detected}/${r.runs}${extra ? ` (${extra})` : ''}`;
+}
+
+function oracleCell(r: ValidateBugRow): string {
+  if (r.oracles.length === 0) return '-';
+  const counts = new Map<string, number>();
+  for (const p of r.perRun) if (p.detected) counts.set(p.oracle ?? '?', (counts.get(p.oracle ?? '?') ?? 0) + 1);
+  return r.oracles
+    .map((o) => `${o}${r.oracles.length > 1 ? ` ×${counts.get(o)}` : ''}${r.unexpectedOracles.includes(o) ? ' (unexpected)' : ''}`)
+    .join(', ');
+}
+
+export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO): Promise<ValidateReport> {
+  const bugIdsWanted = opts.bugs && opts.bugs.length ? [...new Set(opts.bugs)] : BUGS.map((b) => b.id);
+  const entries = bugIdsWanted.map((id) => {
+    const b = findBug(id);
+    if (!b) throw new UsageError(`unknown bug '${id}' (valid: ${BUGS.map((x) => x.id).join(', ')})`);
+    return b;
+  });
+  const cleanValid = SCENARIOS.map((s) => s.name).filter((n) => !CLEAN_EXCLUDED.includes(n));
+  const cleanNames = opts.scenarios ? [...new Set(opts.scenarios)] : cleanValid;
+  for (const n of cleanNames) {
+    if (!findScenario(n) || !cleanValid.includes(n)) throw new UsageError(`invalid clean scenario '${n}' (valid: ${cleanValid.join(', ')})`);
+  }
+  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new UsageError(`invalid runs '${opts.runs}' (expected an integer >= 1)`);
+  const seed = (opts.seed ?? (Date.now() ^ (process.pid << 8))) >>> 0;
+  const extraThreads = opts.threads ?? 0;
+
+  io.out(`mmtorture validate: ${entries.length} bugs × ${opts.runs} runs (timeout ${formatDuration(opts.timeoutMs)}), ` +
+    `${cleanNames.length} clean scenarios × ${formatDuration(opts.cleanMs)}, seed=${seed}`);
+
+  const bugRows: ValidateBugRow[] = [];
+  for (const [k, b] of entries.entries()) {
+    const threads = Math.max(b.threads, extraThreads);
+    const perRun: ValidateRun[] = [];
+    for (let i = 0; i < opts.runs; i++) {
+      const runSeed = (seed + i) >>> 0;
+      let r: RunResult;
+      try {
+        r = await runScenario(runConfig(b.scenario, threads, opts.timeoutMs, runSeed, [b.id]), silentIO);
+      } catch (e) {
+        perRun.push({ seed: runSeed, status: 'ERROR', detected: false, timeMs: null, oracle: null, violations: 0, durationMs: 0 });
+        io.err(`validate: ${b.id} seed ${runSeed}: ${e instanceof Error ? e.message : String(e)}\n`);
+        continue;
+      }
+      const detected = r.status === 'FAILURE';
+      perRun.push({
+        seed: runSeed,
+        status: r.status,
+        detected,
+        timeMs: detected ? r.firstViolationMs : null,
+        oracle: detected ? (r.violations[0]?.kind ?? null) : null,
+        violations: r.violationCount,
+        durationMs: r.durationMs,
+      });
+    }
+    const hits = perRun.filter((p) => p.detected);
+    const times = hits.map((p) => p.timeMs).filter((t): t is number => t !== null);
+    const counts = new Map<string, number>();
+    for (const p of hits) if (p.oracle) counts.set(p.oracle, (counts.get(p.oracle) ?? 0) + 1);
+    const oracles = [...counts].sort((x, y) => y[1] - x[1]).map(([o]) => o);
+    const row: ValidateBugRow = {
+      id: b.id, scenario: b.scenario, threads,
+      detected: hits.length, runs: opts.runs,
+      medianMs: median(times), maxMs: times.length ? Math.max(...times) : null,
+      oracles, unexpectedOracles: oracles.filter((o) => !b.symptom.includes(o)),
+      perRun,
+    };
+    bugRows.push(row);
+    io.err(`[${k + 1}/${entries.length}] ${b.id}: ${detectedCell(row)} detected\n`);
+  }
+
+  const cleanRows: ValidateCleanRow[] = [];
+  for (const name of cleanNames) {
+    const threads = Math.max(2, extraThreads);
+    let row: ValidateCleanRow;
+    try {
+      const r = await runScenario(runConfig(name, threads, opts.cleanMs, seed, []), silentIO);
+      row = { scenario: name, threads, durationMs: r.durationMs, ops: r.ops, violations: r.violationCount, status: r.status };
+    } catch (e) {
+      io.err(`validate: clean ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+      row = { scenario: name, threads, durationMs: 0, ops: 0, violations: 0, status: 'ERROR' };
+    }
+    cleanRows.push(row);
+    io.err(`clean ${name}: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}\n`);
+  }
+
+  const bugsOk = bugRows.filter((r) => r.detected === r.runs).length;
+  const cleanOk = cleanRows.filter((r) => r.status === 'SUCCESS' && r.violations === 0).length;
+  const pass = bugsOk === bugRows.length && cleanOk === cleanRows.length;
+
+  // Report.
+  io.out('');
+  io.out(`Bugs (${opts.runs} runs each, seeds ${seed}..${(seed + opts.runs - 1) >>> 0}, timeout ${formatDuration(opts.timeoutMs)}):`);
+  for (const l of table(
+    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)'],
+    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r)]),
+    [false, false, true, true, true, true, false],
+  )) io.out(l);
+  const misses = bugRows.flatMap((r) => r.perRun.filter((p) => !p.detected).map((p) => ({ r, p })));
+  if (misses.length) {
+    io.out('');
+    io.out('Not detected:');
+    for (const { r, p } of misses) {
+      const b = findBug(r.id) as BugEntry;
+      io.out(`  ${r.id} seed ${p.seed}: ${p.status === 'SUCCESS' ? 'no violation' : p.status}; rerun: ${rerunLine(b, r.threads, opts.timeoutMs, p.seed)}`);
+    }
+  }
+  if (cleanRows.length) {
+    io.out('');
+    io.out(`Clean scenarios (no bugs, ${formatDuration(opts.cleanMs)} each, seed ${seed}):`);
+    for (const l of table(
+      ['scenario', 'threads', 'ops', 'violations', 'status'],
+      cleanRows.map((r) => [r.scenario, String(r.threads), String(r.ops), String(r.violations), r.status]),
+      [false, true, true, true, false],
+    )) io.out(l);
+  }
+  io.out('');
+  io.out(`validate: ${bugsOk}/${bugRows.length} bugs detected in every run, ${cleanOk}/${cleanRows.length} scenarios clean: ${pass ? 'PASS' : 'FAIL'}`);
+
+  const report: ValidateReport = {
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version },
+    runs: opts.runs,
+    timeoutMs: opts.timeoutMs,
+    cleanMs: opts.cleanMs,
+    seed,
+    bugs: bugRows,
+    clean: cleanRows,
+    pass,
+  };
+  if (opts.json) {
+    mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
+    writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+  }
+  return report;
+}

@@ -1,0 +1,79 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runValidate } from '../src/harness/validate.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist/src/cli.js');
+
+function run(args: string[], timeout = 60_000) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('runValidate', () => {
+  it('catches seqcount-no-retry and runs spinlock-torture clean: PASS', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => void lines.push(l), err: () => undefined, isTTY: false };
+    const json = path.join(mkdtempSync(path.join(tmpdir(), 'mmt-validate-')), 'validate.json');
+    const rep = await runValidate(
+      { runs: 1, timeoutMs: 20_000, cleanMs: 1000, bugs: ['seqcount-no-retry'], scenarios: ['spinlock-torture'], seed: 11, json },
+      io,
+    );
+    expect(rep.pass).toBe(true);
+    expect(rep.bugs).toHaveLength(1);
+    const row = rep.bugs[0];
+    expect(row.id).toBe('seqcount-no-retry');
+    expect(row.scenario).toBe('seqcount-torture');
+    expect(row.detected).toBe(1);
+    expect(row.runs).toBe(1);
+    expect(row.oracles).toEqual(['seqcount-torn-read']);
+    expect(row.perRun[0]).toMatchObject({ seed: 11, status: 'FAILURE', detected: true, oracle: 'seqcount-torn-read' });
+    expect(rep.clean).toEqual([expect.objectContaining({ scenario: 'spinlock-torture', violations: 0, status: 'SUCCESS' })]);
+    expect(rep.clean[0].ops).toBeGreaterThan(0);
+
+    // The table and the verdict line.
+    const text = lines.join('\n');
+    expect(text).toMatch(/seqcount-no-retry +seqcount-torture +2 +1\/1 .*seqcount-torn-read/);
+    expect(lines[lines.length - 1]).toBe('validate: 1/1 bugs detected in every run, 1/1 scenarios clean: PASS');
+
+    // The JSON report has the documented shape.
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['date', 'machine', 'runs', 'timeoutMs', 'bugs', 'clean', 'pass']));
+    expect(Object.keys(j.machine)).toEqual(['cpu', 'cores', 'node']);
+    expect(j.pass).toBe(true);
+    expect(j.bugs[0]).toMatchObject({ id: 'seqcount-no-retry', detected: 1, runs: 1, oracles: ['seqcount-torn-read'] });
+    expect(j.clean[0]).toMatchObject({ scenario: 'spinlock-torture', violations: 0, status: 'SUCCESS' });
+  });
+});
+
+describe('mmtorture validate: bad input is one line, exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['zero runs', ['validate', '--runs', '0'], /invalid --runs '0' \(expected an integer 1\.\.100\)/],
+    ['too many runs', ['validate', '--runs', '101'], /invalid --runs '101' \(expected an integer 1\.\.100\)/],
+    ['unknown bug', ['validate', '--bug', 'nope'], /unknown bug 'nope' \(valid: rwsem-reader-ignores-writer, /],
+    ['malformed timeout', ['validate', '--timeout', '5x'], /invalid --timeout '5x'/],
+    ['malformed clean', ['validate', '--clean', 'soon'], /invalid --clean 'soon'/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(name, () => {
+      const r = run(args);
+      expect(r.code).toBe(2);
+      const lines = r.err.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^mmtorture: /);
+      expect(lines[0]).toMatch(re);
+      expect(r.out).toBe('');
+    });
+  }
+
+  it('--help works', () => {
+    const r = run(['validate', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Usage: mmtorture validate/);
+    expect(r.out).toMatch(/--runs <n>/);
+  });
+});
