@@ -17,6 +17,14 @@ export const enum Viol {
   RefcountUnderflow = 11,
   HeldStackOverflow = 12,
   RwsemCountCorrupt = 13,
+  MmapAssertLocked = 14,
+  MmapAssertWriteLocked = 15,
+  VmaAssertWriteLocked = 16,
+  VmaAttachAttached = 17,
+  VmaDetachNotWriteLocked = 18,
+  VmaAssertLocked = 19,
+  VmaFreeAttached = 20,
+  BadPageState = 21,
 }
 
 export interface KindInfo {
@@ -40,6 +48,14 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.SpinBadUnlock, name: 'spin-bad-unlock', title: 'BUG: spinlock wrong owner on unlock', args: ['lock', 'owner'] },
   { id: Viol.RefcountUnderflow, name: 'refcount-underflow', title: 'WARNING: refcount_t: underflow; use-after-free', args: ['object', 'old'] },
   { id: Viol.HeldStackOverflow, name: 'held-lock-overflow', title: 'BUG: MAX_LOCK_DEPTH too low!', args: ['depth'] },
+  { id: Viol.MmapAssertLocked, name: 'mmap-assert-locked', title: 'kernel BUG at include/linux/mmap_lock.h: VM_BUG_ON_MM(!rwsem_is_locked(&mm->mmap_lock))', args: ['mm', 'count'] },
+  { id: Viol.MmapAssertWriteLocked, name: 'mmap-assert-write-locked', title: 'kernel BUG: mmap_assert_write_locked() failed', args: ['mm', 'owner'] },
+  { id: Viol.VmaAssertWriteLocked, name: 'vma-assert-write-locked', title: 'kernel BUG: vma_assert_write_locked(): VMA changed without vma_start_write()', args: ['vma', 'vm_lock_seq', 'mm_lock_seq'] },
+  { id: Viol.VmaAttachAttached, name: 'vma-attach-attached', title: 'kernel BUG: vma_mark_attached() on an attached VMA (VM_BUG_ON_VMA(!vma->detached))', args: ['vma', 'refcnt'] },
+  { id: Viol.VmaDetachNotWriteLocked, name: 'vma-detach-unlocked', title: 'kernel BUG: vma_mark_detached() without the VMA write lock', args: ['vma'] },
+  { id: Viol.VmaAssertLocked, name: 'vma-assert-locked', title: 'kernel BUG: vma_assert_locked(): VMA used without its lock', args: ['vma'] },
+  { id: Viol.VmaFreeAttached, name: 'vma-free-attached', title: 'kernel BUG: vm_area_free() of a VMA that is still attached', args: ['vma', 'refcnt'] },
+  { id: Viol.BadPageState, name: 'bad-page-state', title: 'BUG: Bad page state: folio freed while still mapped or pinned', args: ['folio', 'mapcount', 'pincount'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
 ];
 

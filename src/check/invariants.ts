@@ -1,0 +1,111 @@
+import type { MmCtx } from '../mm/model.js';
+import { slabInUse, slabObjects, OBJ_LIVE } from '../mm/slab.js';
+import { mtSnapshot } from '../mm/tree.js';
+import { pteFolio } from '../mm/pgtable.js';
+import { anonVmaRoot } from '../mm/folio.js';
+import {
+  MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_PFN_SHIFT, F_MAPCOUNT,
+  F_REF, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA,
+  VMA_MM, OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES,
+} from '../mm/layout.js';
+
+/**
+ * Quiescent address-space invariants (run with every actor parked, or at
+ * the end): the checks a kernel developer would write as VM_BUG_ONs over a
+ * stopped machine. Each problem names the invariant and the objects.
+ */
+export interface Problem {
+  kind: 'pte-outside-vma' | 'pte-table-owner' | 'mapcount' | 'refcount' | 'anon-vma-foreign' | 'swapcount' | 'map-count' | 'leak';
+  detail: string;
+  obj: number;
+}
+
+export function checkAddressSpaces(c: MmCtx): Problem[] {
+  const i32 = c.i32;
+  const out: Problem[] = [];
+  const maps = new Map<number, number>(); // folio -> PTEs mapping it
+  const swaps = new Map<number, number>(); // folio -> swap PTEs referring to it
+  const s = new Int32Array(c.maxVmas * 3 + 3);
+  for (let k = 0; k < c.maxMms; k++) {
+    const mm = c.mm(k);
+    if (Atomics.load(i32, mm + MM_USERS) === 0) continue;
+    const n = mtSnapshot(c, mm, s);
+    if (i32[mm + MM_MAP_COUNT] !== n) out.push({ kind: 'map-count', detail: `mm ${k}: map_count ${i32[mm + MM_MAP_COUNT]} but ${n} VMAs in the tree`, obj: mm });
+    const vmaAt = (addr: number): number => {
+      for (let j = 0; j < n; j++) if (addr >= s[j * 3] && addr < s[j * 3 + 1]) return s[j * 3 + 2] - 1;
+      return -1;
+    };
+    const pgd = i32[mm + MM_PGD];
+    for (let e = 0; e < c.mmPages / PTRS_PER_PTE; e++) {
+      const t1 = Atomics.load(i32, pgd + e);
+      if (t1 === 0) continue;
+      const table = t1 - 1;
+      if (i32[table + PT_MM] !== mm + 1) out.push({ kind: 'pte-table-owner', detail: `mm ${k}: PTE table @${table} belongs to mm slot ${c.mmSlot(i32[table + PT_MM] - 1)}`, obj: table });
+      for (let x = 0; x < PTRS_PER_PTE; x++) {
+        const pte = Atomics.load(i32, table + PT_ENTRIES + x);
+        if (pte === 0) continue;
+        const addr = e * PTRS_PER_PTE + x;
+        const vma = vmaAt(addr);
+        if ((pte & PTE_PRESENT) !== 0) {
+          const f = pteFolio(pte);
+          if (vma < 0) out.push({ kind: 'pte-outside-vma', detail: `mm ${k}: present PTE at page ${addr} (folio @${f}) lies in no VMA`, obj: f });
+          if ((i32[f + F_FLAGS] & PG_ZERO) !== 0) continue;
+          maps.set(f, (maps.get(f) ?? 0) + 1);
+          if (vma >= 0 && (i32[f + F_FLAGS] & PG_ANON) !== 0) {
+            const froot = anonVmaRoot(c, i32[f + F_ANON_VMA]);
+            const vroot = anonVmaRoot(c, i32[vma + VMA_ANON_VMA]);
+            if (froot !== vroot) out.push({ kind: 'anon-vma-foreign', detail: `mm ${k}: folio @${f} at page ${addr} carries anon_vma root ${froot - 1}, its VMA's root is ${vroot - 1}`, obj: f });
+          }
+        } else if ((pte & PTE_SWAP) !== 0) {
+          const f = (pte >>> PTE_PFN_SHIFT) - 1;
+          if (vma < 0) out.push({ kind: 'pte-outside-vma', detail: `mm ${k}: swap PTE at page ${addr} lies in no VMA`, obj: f });
+          swaps.set(f, (swaps.get(f) ?? 0) + 1);
+        }
+        if (vma >= 0 && i32[vma + VMA_MM] !== mm + 1) out.push({ kind: 'pte-outside-vma', detail: `mm ${k}: VMA @${vma} in the tree belongs to another mm`, obj: vma });
+      }
+    }
+  }
+  // Page-cache references.
+  const cached = new Set<number>();
+  for (let k = 0; k < c.nfiles; k++) {
+    const file = c.file(k);
+    for (let p = 0; p < c.filePages; p++) {
+      const f1 = i32[file + FILE_PAGES + p];
+      if (f1 !== 0) cached.add(f1 - 1);
+    }
+  }
+  const fo = slabObjects(i32, c.folioSlab);
+  for (let k = 0; k < fo.cap; k++) {
+    const f = fo.base + k * fo.words;
+    if (i32[f + OBJ_STATE] !== OBJ_LIVE || (i32[f + F_FLAGS] & PG_ZERO) !== 0) continue;
+    const mapped = maps.get(f) ?? 0;
+    const mc = i32[f + F_MAPCOUNT];
+    if (mc !== mapped) out.push({ kind: 'mapcount', detail: `folio @${f}: mapcount ${mc} but ${mapped} PTEs map it`, obj: f });
+    const swapped = swaps.get(f) ?? 0;
+    const swapcache = (i32[f + F_FLAGS] & PG_SWAPCACHE) !== 0 ? 1 : 0;
+    if (swapcache && i32[f + F_SWAPCOUNT] !== swapped) out.push({ kind: 'swapcount', detail: `folio @${f}: swap count ${i32[f + F_SWAPCOUNT]} but ${swapped} swap PTEs`, obj: f });
+    const expected = mapped + swapcache + (cached.has(f) ? 1 : 0) + i32[f + F_PINCOUNT] * GUP_PIN_COUNTING_BIAS;
+    if (i32[f + F_REF] !== expected) out.push({ kind: 'refcount', detail: `folio @${f}: refcount ${i32[f + F_REF]}, expected ${expected} (maps ${mapped}, swapcache ${swapcache}, pins ${i32[f + F_PINCOUNT]}${cached.has(f) ? ', page cache 1' : ''})`, obj: f });
+    if (mapped === 0 && swapped === 0 && !cached.has(f) && i32[f + F_PINCOUNT] === 0) out.push({ kind: 'leak', detail: `folio @${f} is allocated but unreachable`, obj: f });
+  }
+  void F_MAPPING;
+  return out;
+}
+
+/**
+ * Teardown check: with every mm exited and RCU callbacks run, nothing but the
+ * zero page and page-cache folios may remain allocated.
+ */
+export function checkNoLeaks(c: MmCtx): Problem[] {
+  const i32 = c.i32;
+  const out: Problem[] = [];
+  let cached = 0;
+  for (let k = 0; k < c.nfiles; k++) for (let p = 0; p < c.filePages; p++) if (i32[c.file(k) + FILE_PAGES + p] !== 0) cached++;
+  const folios = slabInUse(i32, c.folioSlab) - 1 - cached;
+  if (folios !== 0) out.push({ kind: 'leak', detail: `${folios} folios still allocated after teardown`, obj: 0 });
+  for (const [name, slab] of [['vm_area_struct', c.vmaSlab], ['PTE table', c.ptSlab], ['anon_vma', c.avSlab], ['maple node', c.nodeSlab]] as const) {
+    const n = slabInUse(i32, slab);
+    if (n !== 0) out.push({ kind: 'leak', detail: `${n} ${name} objects still allocated after teardown`, obj: slab });
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import type { MmCtx } from './model.js';
+import { pteTable, ptep, pteFolio } from './pgtable.js';
+import { mmuEnter, mmuExit } from './tlb.js';
+import { doUserAddrFault, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM } from './fault.js';
+import { PTE_PRESENT, PTE_WRITE, F_CONTENT } from './layout.js';
+
+/*
+ * A userspace load or store: the MMU translates through the page tables
+ * without locks (inside mmuEnter/mmuExit, so TLB shootdowns wait for it);
+ * a missing or insufficient translation raises a page fault, after which the
+ * access is retried — exactly as a CPU restarts the faulting instruction.
+ */
+export const ACCESS_SEGV = -1;
+export const ACCESS_OOM = -2;
+export const ACCESS_BUS = -3;
+export const ACCESS_STUCK = -4;
+const MAX_FAULTS = 64;
+
+/**
+ * Store `value` (write) or load (read) at page `addr` of `mm`. Returns the
+ * value read (or written), or a negative ACCESS_* code.
+ */
+export function userAccess(c: MmCtx, mm: number, addr: number, write: boolean, value: number): number {
+  const i32 = c.i32;
+  for (let faults = 0; faults < MAX_FAULTS; faults++) {
+    mmuEnter(c, mm);
+    const table = pteTable(c, mm, addr);
+    if (table !== 0) {
+      const pte = Atomics.load(i32, ptep(table, addr));
+      if ((pte & PTE_PRESENT) !== 0 && (!write || (pte & PTE_WRITE) !== 0)) {
+        const f = pteFolio(pte);
+        let v: number;
+        if (write) {
+          Atomics.store(i32, f + F_CONTENT, value);
+          v = value;
+        } else {
+          v = Atomics.load(i32, f + F_CONTENT);
+        }
+        mmuExit(c);
+        return v;
+      }
+    }
+    mmuExit(c);
+    const r = doUserAddrFault(c, mm, addr, write);
+    if ((r & VM_FAULT_SIGSEGV) !== 0) return ACCESS_SEGV;
+    if ((r & VM_FAULT_OOM) !== 0) return ACCESS_OOM;
+    if ((r & VM_FAULT_SIGBUS) !== 0) return ACCESS_BUS;
+    if (c.t.stopRequested()) return ACCESS_STUCK;
+  }
+  return ACCESS_STUCK;
+}

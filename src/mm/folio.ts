@@ -1,0 +1,224 @@
+import type { MmCtx } from './model.js';
+import { Viol } from '../shm/kinds.js';
+import { kmemCacheAlloc, slabFreeNow, kmemCacheFree } from './slab.js';
+import { refcountDecAndTest, refcountIncNotZero } from '../sync/refcount.js';
+import { spinLock, spinUnlock } from '../sync/spinlock.js';
+import { LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
+import { checkAbort } from '../sync/sched.js';
+import { mmapAssertLocked } from './lock.js';
+import { findVma } from './tree.js';
+import {
+  F_REF, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
+  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, VMA_ANON_VMA, VMA_START, VMA_END, VMA_FLAGS,
+  VMA_FILE, MM_PAGE_TABLE_LOCK, MC_ANON_VMA_PREPARE, VM_SHARED, VMA_MM,
+} from './layout.js';
+
+/*
+ * Folios (struct folio): refcount, mapcount, pincount, flags, anon_vma, and
+ * content words. Folio records are like struct pages in the memmap: their
+ * memory never goes away, so GUP-fast may try_grab a folio it read from a PTE
+ * and then re-check the PTE.
+ */
+
+/** folio_alloc() for an anonymous or file page: refcount 1, uptodate once zeroed. 0 on -ENOMEM. */
+export function folioAlloc(c: MmCtx, mm: number): number {
+  const f = kmemCacheAlloc(c.t, c.folioSlab);
+  if (f === 0) return 0;
+  c.i32[f + F_OWNER_MM] = mm + 1;
+  Atomics.store(c.i32, f + F_REF, 1);
+  Atomics.store(c.i32, f + F_FLAGS, PG_UPTODATE);
+  return f;
+}
+
+export function isZeroFolio(c: MmCtx, f: number): boolean {
+  return (c.i32[f + F_FLAGS] & PG_ZERO) !== 0;
+}
+
+/** folio_get(). */
+export function folioGet(c: MmCtx, f: number): void {
+  if (!isZeroFolio(c, f)) Atomics.add(c.i32, f + F_REF, 1);
+}
+
+/** folio_try_get(): fails on a folio being freed (GUP-fast's try_grab_folio). */
+export function folioTryGet(c: MmCtx, f: number): boolean {
+  if (isZeroFolio(c, f)) return true;
+  return refcountIncNotZero(c.t, f + F_REF);
+}
+
+/** folio_put(): free on the last reference. */
+export function folioPut(c: MmCtx, f: number): void {
+  if (isZeroFolio(c, f)) return;
+  if (refcountDecAndTest(c.t, f + F_REF, f)) {
+    // free_pages_check(): a folio being freed must be unmapped and unpinned.
+    const mc = Atomics.load(c.i32, f + F_MAPCOUNT);
+    const pc = Atomics.load(c.i32, f + F_PINCOUNT);
+    if (mc !== 0 || pc !== 0) c.t.violation(Viol.BadPageState, f, f, mc, pc, 0);
+    Atomics.store(c.i32, f + F_FLAGS, 0);
+    slabFreeNow(c.t, c.folioSlab, f);
+  }
+}
+
+/** folio_ref_count(). */
+export function folioRefCount(c: MmCtx, f: number): number {
+  return Atomics.load(c.i32, f + F_REF);
+}
+
+export function folioMapcount(c: MmCtx, f: number): number {
+  return Atomics.load(c.i32, f + F_MAPCOUNT);
+}
+
+/** folio_maybe_dma_pinned(). */
+export function folioMaybeDmaPinned(c: MmCtx, f: number): boolean {
+  return Atomics.load(c.i32, f + F_PINCOUNT) > 0 || Atomics.load(c.i32, f + F_REF) >= GUP_PIN_COUNTING_BIAS;
+}
+
+export function folioTestFlag(c: MmCtx, f: number, flag: number): boolean {
+  return (Atomics.load(c.i32, f + F_FLAGS) & flag) !== 0;
+}
+
+export function folioSetFlag(c: MmCtx, f: number, flag: number): void {
+  Atomics.or(c.i32, f + F_FLAGS, flag);
+}
+
+export function folioClearFlag(c: MmCtx, f: number, flag: number): void {
+  Atomics.and(c.i32, f + F_FLAGS, ~flag);
+}
+
+/** folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE): first mapping of a fresh anon folio. */
+export function folioAddNewAnonRmap(c: MmCtx, f: number, vma: number): void {
+  const i32 = c.i32;
+  i32[f + F_ANON_VMA] = i32[vma + VMA_ANON_VMA];
+  Atomics.or(i32, f + F_FLAGS, PG_ANON | PG_ANON_EXCLUSIVE);
+  Atomics.store(i32, f + F_MAPCOUNT, 1);
+}
+
+/** folio_add_file_rmap_pte(). */
+export function folioAddFileRmap(c: MmCtx, f: number): void {
+  Atomics.add(c.i32, f + F_MAPCOUNT, 1);
+}
+
+/** folio_dup_anon_rmap_pte() / folio_add_anon_rmap_pte(): one more PTE maps it. */
+export function folioDupRmap(c: MmCtx, f: number): void {
+  if (!isZeroFolio(c, f)) Atomics.add(c.i32, f + F_MAPCOUNT, 1);
+}
+
+/** folio_remove_rmap_pte(). */
+export function folioRemoveRmap(c: MmCtx, f: number): void {
+  if (!isZeroFolio(c, f)) Atomics.sub(c.i32, f + F_MAPCOUNT, 1);
+}
+
+/** folio_trylock(). */
+export function folioTrylock(c: MmCtx, f: number): boolean {
+  return (Atomics.or(c.i32, f + F_FLAGS, PG_LOCKED) & PG_LOCKED) === 0;
+}
+
+/** folio_unlock(). */
+export function folioUnlock(c: MmCtx, f: number): void {
+  Atomics.and(c.i32, f + F_FLAGS, ~PG_LOCKED);
+  Atomics.notify(c.i32, f + F_FLAGS);
+}
+
+/** folio_wait_locked_killable(): wait for the lock bit to clear (no lock taken). */
+export function folioWaitLocked(c: MmCtx, f: number): void {
+  const i32 = c.i32;
+  for (;;) {
+    const v = Atomics.load(i32, f + F_FLAGS);
+    if ((v & PG_LOCKED) === 0) return;
+    Atomics.wait(i32, f + F_FLAGS, v, 2);
+    checkAbort(c.t);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// anon_vma
+// ---------------------------------------------------------------------------
+
+/** anon_vma_alloc(): refcount 1 (the VMA's), its own root. */
+export function anonVmaAlloc(c: MmCtx, mm: number): number {
+  const av = kmemCacheAlloc(c.t, c.avSlab);
+  if (av === 0) return 0;
+  c.i32[av + AV_ROOT] = av + 1;
+  c.i32[av + AV_MM] = mm + 1;
+  Atomics.store(c.i32, av + AV_REF, 1);
+  return av;
+}
+
+/** get_anon_vma(). */
+export function getAnonVma(c: MmCtx, av: number): void {
+  Atomics.add(c.i32, av + AV_REF, 1);
+}
+
+/** put_anon_vma(): the last reference frees it after a grace period (and drops the root's). */
+export function putAnonVma(c: MmCtx, av: number): void {
+  if (refcountDecAndTest(c.t, av + AV_REF, av)) {
+    const root = c.i32[av + AV_ROOT] - 1;
+    kmemCacheFree(c.t, c.avSlab, av, c.rcuFn);
+    if (root !== av && root >= 0) putAnonVma(c, root);
+  }
+}
+
+/** anon_vma root of an anon_vma index + 1 (0 for none). */
+export function anonVmaRoot(c: MmCtx, av1: number): number {
+  return av1 === 0 ? 0 : c.i32[av1 - 1 + AV_ROOT];
+}
+
+/**
+ * find_mergeable_anon_vma() / reusable_anon_vma(): an adjacent VMA of the
+ * same kind whose anon_vma can be shared. This looks at *neighbouring* VMAs,
+ * which the faulting VMA's own lock does not stabilise: the reason
+ * __anon_vma_prepare() needs mmap_lock (B5).
+ */
+function findMergeableAnonVma(c: MmCtx, mm: number, vma: number): number {
+  const i32 = c.i32;
+  const start = i32[vma + VMA_START];
+  const end = i32[vma + VMA_END];
+  const next = findVma(c, mm, end);
+  if (next !== 0 && i32[next + VMA_START] === end && i32[next + VMA_ANON_VMA] !== 0 &&
+      i32[next + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[next + VMA_MM] === mm + 1) {
+    return i32[next + VMA_ANON_VMA] - 1;
+  }
+  const prev = start > 0 ? findVma(c, mm, start - 1) : 0;
+  if (prev !== 0 && prev !== vma && i32[prev + VMA_END] === start && i32[prev + VMA_ANON_VMA] !== 0 &&
+      i32[prev + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[prev + VMA_MM] === mm + 1) {
+    return i32[prev + VMA_ANON_VMA] - 1;
+  }
+  return -1;
+}
+
+/**
+ * __anon_vma_prepare(): give the VMA an anon_vma, reusing a neighbour's
+ * when possible; installed under page_table_lock. Asserts mmap_lock (6.10).
+ * Returns false on -ENOMEM.
+ */
+export function anonVmaPrepare(c: MmCtx, mm: number, vma: number): boolean {
+  const i32 = c.i32;
+  if (i32[vma + VMA_ANON_VMA] !== 0) return true;
+  if ((i32[vma + VMA_FLAGS] & VM_SHARED) !== 0 || i32[vma + VMA_FILE] !== 0) return true;
+  mmapAssertLocked(c, mm);
+  c.t.count(MC_ANON_VMA_PREPARE);
+  let av = findMergeableAnonVma(c, mm, vma);
+  if (av >= 0) {
+    getAnonVma(c, av);
+  } else {
+    av = anonVmaAlloc(c, mm);
+    if (av === 0) return false;
+  }
+  spinLock(c.t, mm + MM_PAGE_TABLE_LOCK, LC_PAGE_TABLE_LOCK);
+  let used = false;
+  if (Atomics.load(i32, vma + VMA_ANON_VMA) === 0) {
+    Atomics.store(i32, vma + VMA_ANON_VMA, av + 1);
+    used = true;
+  }
+  spinUnlock(c.t, mm + MM_PAGE_TABLE_LOCK, LC_PAGE_TABLE_LOCK);
+  if (!used) putAnonVma(c, av);
+  return true;
+}
+
+/** unlink_anon_vmas(): the VMA drops its anon_vma reference. */
+export function unlinkAnonVmas(c: MmCtx, vma: number): void {
+  const av1 = c.i32[vma + VMA_ANON_VMA];
+  if (av1 === 0) return;
+  c.i32[vma + VMA_ANON_VMA] = 0;
+  putAnonVma(c, av1 - 1);
+}
+

@@ -1,0 +1,192 @@
+import type { MmCtx } from './model.js';
+import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached } from './lock.js';
+import { mtSnapshot, mtPrealloc, mtPublish } from './tree.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte } from './pgtable.js';
+import {
+  folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
+  isZeroFolio, anonVmaAlloc, getAnonVma, anonVmaRoot,
+} from './folio.js';
+import { writeSeqcountBegin, writeSeqcountEnd } from '../sync/seqcount.js';
+import { flushTlbMm } from './tlb.js';
+import { vmAreaDup, mmAlloc, exitMmap, mmFree } from './mmap.js';
+import {
+  VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
+  MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_WRITE,
+  PTE_SWP_EXCLUSIVE, PTE_DIRTY, PTE_PFN_SHIFT, F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, F_FLAGS,
+  PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM, MC_FORK_COPY_PINNED, VMA_UFFD,
+} from './layout.js';
+
+/*
+ * fork: dup_mmap() (kernel/fork.c) and copy_page_range() → copy_present_ptes()
+ * (mm/memory.c), with the 5.19 anon-exclusive rules and the 5.11
+ * write_protect_seq bracket against GUP-fast.
+ */
+
+/**
+ * anon_vma_fork(): the child VMA gets its own anon_vma whose root is the
+ * parent's root (which it pins). Returns false on -ENOMEM.
+ */
+function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm: number): boolean {
+  const i32 = c.i32;
+  const pav1 = i32[parentVma + VMA_ANON_VMA];
+  if (pav1 === 0) return true;
+  const av = anonVmaAlloc(c, childMm);
+  if (av === 0) return false;
+  const root1 = anonVmaRoot(c, pav1);
+  getAnonVma(c, root1 - 1);
+  i32[av + AV_ROOT] = root1;
+  i32[av + AV_MM] = childMm + 1;
+  i32[child + VMA_ANON_VMA] = av + 1;
+  return true;
+}
+
+/**
+ * copy_present_pte() for one anon PTE (parent and child PTE locks held).
+ * folio_try_dup_anon_rmap_pte(): an exclusive folio that may be pinned in an
+ * mm that pins cannot be shared — the child gets a copy (copy_present_page)
+ * and the parent keeps it exclusive and writable. Otherwise exclusivity is
+ * cleared, both map it, and a writable parent PTE is write-protected.
+ * Returns the child's PTE, or -1 on -ENOMEM.
+ */
+export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: number, srcP: number, pte: number): number {
+  const i32 = c.i32;
+  const folio = pteFolio(pte);
+  if (isZeroFolio(c, folio)) return pte;
+  if (!folioTestFlag(c, folio, PG_ANON)) {
+    // Shared file folio: both map it.
+    folioGet(c, folio);
+    folioDupRmap(c, folio);
+    return pte;
+  }
+  const pinnedMm = (Atomics.load(i32, srcMm + MM_FLAGS) & MMF_HAS_PINNED) !== 0;
+  if (folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) && pinnedMm && folioMaybeDmaPinned(c, folio)) {
+    const copy = folioAlloc(c, dstMm);
+    if (copy === 0) return -1;
+    Atomics.store(i32, copy + F_CONTENT, Atomics.load(i32, folio + F_CONTENT));
+    Atomics.store(i32, copy + F_CONTENT2, Atomics.load(i32, folio + F_CONTENT2));
+    i32[copy + F_INDEX] = i32[folio + F_INDEX];
+    folioAddNewAnonRmap(c, copy, dstVma);
+    c.t.count(MC_FORK_COPY_PINNED);
+    return mkPte(copy, (i32[dstVma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0);
+  }
+  folioClearFlag(c, folio, PG_ANON_EXCLUSIVE);
+  folioGet(c, folio);
+  folioDupRmap(c, folio);
+  if ((pte & PTE_WRITE) !== 0) {
+    Atomics.store(i32, srcP, pte & ~PTE_WRITE); // ptep_set_wrprotect()
+    return pte & ~PTE_WRITE;
+  }
+  return pte;
+}
+
+/**
+ * copy_page_range() for one VMA, bracketed by write_protect_seq. Returns
+ * false on -ENOMEM.
+ */
+export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: number, dstVma: number): boolean {
+  const i32 = c.i32;
+  const start = i32[srcVma + VMA_START];
+  const end = i32[srcVma + VMA_END];
+  writeSeqcountBegin(i32, srcMm + MM_WRITE_PROTECT_SEQ);
+  let ok = true;
+  for (let a = start; a < end && ok; ) {
+    const tableEnd = Math.min(end, (a & ~(PTRS_PER_PTE - 1)) + PTRS_PER_PTE);
+    const st = pteTable(c, srcMm, a);
+    if (st !== 0) {
+      const dt = pteAlloc(c, dstMm, a);
+      if (dt === 0) {
+        ok = false;
+        break;
+      }
+      pteLock(c, st);
+      pteLock(c, dt);
+      let wrprotected = false;
+      for (let x = a; x < tableEnd; x++) {
+        const sp = ptep(st, x);
+        const pte = Atomics.load(i32, sp);
+        if (pte === 0) continue;
+        let dpte = pte;
+        if ((pte & PTE_PRESENT) !== 0) {
+          dpte = copyPresentPte(c, srcMm, dstMm, dstVma, sp, pte);
+          if (dpte === -1) {
+            ok = false;
+            break;
+          }
+          if ((pte & PTE_WRITE) !== 0 && (Atomics.load(i32, sp) & PTE_WRITE) === 0) wrprotected = true;
+        } else if ((pte & PTE_SWAP) !== 0) {
+          // copy_nonpresent_pte(): swap_duplicate(); neither copy stays exclusive.
+          const f = (pte >>> PTE_PFN_SHIFT) - 1;
+          Atomics.add(i32, f + F_SWAPCOUNT, 1);
+          if ((pte & PTE_SWP_EXCLUSIVE) !== 0) Atomics.store(i32, sp, pte & ~PTE_SWP_EXCLUSIVE);
+          dpte = pte & ~PTE_SWP_EXCLUSIVE;
+        } else {
+          continue; // uffd-wp markers do not survive into an unregistered child
+        }
+        Atomics.store(i32, ptep(dt, x), dpte);
+      }
+      if (wrprotected) flushTlbMm(c, srcMm);
+      pteUnlock(c, dt);
+      pteUnlock(c, st);
+    }
+    a = tableEnd;
+  }
+  writeSeqcountEnd(i32, srcMm + MM_WRITE_PROTECT_SEQ);
+  return ok;
+}
+
+/**
+ * dup_mmap(): write-lock the parent (killable) and the child (nested);
+ * write-lock each parent VMA (6.4.3+) before copying it; copy VMAs, anon_vma
+ * chains and, unless the range can be refilled by faults, the page tables.
+ * Returns the child mm, or -errno.
+ */
+export function dupMmap(c: MmCtx, oldmm: number): number {
+  const i32 = c.i32;
+  const mm = mmAlloc(c);
+  if (mm < 0) return -12;
+  if (mmapWriteLockKillable(c, oldmm) !== 0) {
+    mmFree(c, mm);
+    return -4;
+  }
+  mmapWriteLock(c, mm);
+  const s = c.scratch;
+  const n = mtSnapshot(c, oldmm, s);
+  const d = c.scratch2;
+  let dn = 0;
+  let failed = false;
+  const node = mtPrealloc(c);
+  if (node === 0) failed = true;
+  for (let k = 0; k < n && !failed; k++) {
+    const mpnt = s[k * 3 + 2] - 1;
+    vmaStartWrite(c, oldmm, mpnt);
+    const tmp = vmAreaDup(c, mpnt, mm);
+    if (tmp === 0 || !anonVmaFork(c, tmp, mpnt, mm)) {
+      failed = true;
+      break;
+    }
+    i32[tmp + VMA_UFFD] = 0; // the child is not registered with the parent's userfaultfd
+    vmaStartWrite(c, mm, tmp);
+    vmaMarkAttached(c, mm, tmp);
+    d[dn * 3] = s[k * 3];
+    d[dn * 3 + 1] = s[k * 3 + 1];
+    d[dn * 3 + 2] = tmp + 1;
+    dn++;
+    i32[mm + MM_MAP_COUNT]++;
+    const flags = i32[mpnt + VMA_FLAGS];
+    if ((flags & VM_WIPEONFORK) !== 0) continue;
+    // vma_needs_copy(): a shared mapping without anon pages can be refilled by faults.
+    if ((flags & VM_SHARED) !== 0 && i32[mpnt + VMA_ANON_VMA] === 0 && i32[mpnt + VMA_FILE] !== 0) continue;
+    if (!copyPageRange(c, oldmm, mm, mpnt, tmp)) failed = true;
+  }
+  if (node !== 0) mtPublish(c, mm, d, dn, node);
+  mmapWriteUnlock(c, mm);
+  mmapWriteUnlock(c, oldmm);
+  if (failed) {
+    exitMmap(c, mm);
+    mmFree(c, mm);
+    return -12;
+  }
+  return mm;
+}
+
+void F_FLAGS;

@@ -1,0 +1,204 @@
+import type { Arena } from '../shm/arena.js';
+import type { Task } from '../shm/task.js';
+import { initRwsem } from '../sync/rwsem.js';
+import { LC_MMAP_LOCK } from '../sync/lockclass.js';
+import type { RcuCallbackFn } from '../sync/rcu.js';
+import {
+  MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB,
+  MH_MAX_VMAS, MH_ERA, MH_PER_VMA, MH_ZERO_FOLIO, MH_FILE_BASE, MH_NFILES, MH_FILE_PAGES, MH_MM_WORDS, MH_NODE_WORDS,
+  MH_WORDS, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
+  ND_ENTRY_WORDS, MM_MMAP_LOCK, MM_ID, MM_PGD, F_FLAGS, F_REF, PG_ZERO, PG_UPTODATE, FILE_PAGES,
+} from './layout.js';
+import { slabInit, slabWords, kmemCacheAlloc, slabFreeNow, CB_SLAB_FREE } from './slab.js';
+
+/** Eras of the per-VMA lock (KERNEL.md §0). */
+export const ERA_E1 = 1;
+export const ERA_E2 = 2;
+export const ERA_E3 = 3;
+
+export interface ModelConfig {
+  era: 1 | 2 | 3;
+  perVmaLock: boolean;
+  /** Address-space size in pages (power of two, multiple of PTRS_PER_PTE). */
+  mmPages: number;
+  maxMms: number;
+  /** VMA index capacity per mm (the largest map_count). */
+  maxVmasPerMm: number;
+  vmas: number;
+  nodes: number;
+  pageTables: number;
+  folios: number;
+  anonVmas: number;
+  files: number;
+  filePages: number;
+}
+
+export const DEFAULT_MODEL: ModelConfig = {
+  era: 1, perVmaLock: true, mmPages: 1024, maxMms: 8, maxVmasPerMm: 48, vmas: 512, nodes: 1024,
+  pageTables: 512, folios: 8192, anonVmas: 512, files: 4, filePages: 256,
+};
+
+function round16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}
+
+function mmWords(mmPages: number): number {
+  return round16(MM_PGD_BASE + mmPages / PTRS_PER_PTE);
+}
+
+function nodeWords(maxVmas: number): number {
+  return round16(ND_ENTRIES + maxVmas * ND_ENTRY_WORDS);
+}
+
+function fileWords(filePages: number): number {
+  return round16(FILE_PAGES + filePages);
+}
+
+/** Words the model needs for `c` (placed first in the scenario region). */
+export function modelWords(c: ModelConfig): number {
+  return MH_WORDS + c.maxMms * mmWords(c.mmPages) + slabWords(c.vmas, VMA_WORDS) +
+    slabWords(c.nodes, nodeWords(c.maxVmasPerMm)) + slabWords(c.pageTables, PT_WORDS) +
+    slabWords(c.folios, FOLIO_WORDS) + slabWords(c.anonVmas, AV_WORDS) + c.files * fileWords(c.filePages);
+}
+
+/**
+ * Lay out the model at `base` (main thread): the mm records, the slabs, the
+ * zero page and the shmem files. Returns the base.
+ */
+export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
+  if ((c.mmPages & (c.mmPages - 1)) !== 0 || c.mmPages < PTRS_PER_PTE) throw new Error(`mmPages must be a power of two >= ${PTRS_PER_PTE}`);
+  const i32 = arena.i32;
+  let at = base + MH_WORDS;
+  const h = (k: number, v: number) => {
+    i32[base + k] = v;
+  };
+  h(MH_MAGIC, MODEL_MAGIC);
+  h(MH_MM_PAGES, c.mmPages);
+  h(MH_MAX_MMS, c.maxMms);
+  h(MH_MAX_VMAS, c.maxVmasPerMm);
+  h(MH_ERA, c.era);
+  h(MH_PER_VMA, c.perVmaLock ? 1 : 0);
+  const mw = mmWords(c.mmPages);
+  h(MH_MM_WORDS, mw);
+  h(MH_MM_BASE, at);
+  for (let k = 0; k < c.maxMms; k++) {
+    const mm = at + k * mw;
+    i32[mm + MM_ID] = k;
+    i32[mm + MM_PGD] = mm + MM_PGD_BASE;
+    initRwsem(i32, mm + MM_MMAP_LOCK, LC_MMAP_LOCK);
+  }
+  at += c.maxMms * mw;
+  h(MH_VMA_SLAB, at);
+  // E3: SLAB_TYPESAFE_BY_RCU; E1/E2: freed through call_rcu.
+  slabInit(i32, at, c.vmas, VMA_WORDS, c.era === ERA_E3);
+  at += slabWords(c.vmas, VMA_WORDS);
+  const nw = nodeWords(c.maxVmasPerMm);
+  h(MH_NODE_WORDS, nw);
+  h(MH_NODE_SLAB, at);
+  slabInit(i32, at, c.nodes, nw, false);
+  at += slabWords(c.nodes, nw);
+  h(MH_PT_SLAB, at);
+  slabInit(i32, at, c.pageTables, PT_WORDS, false);
+  at += slabWords(c.pageTables, PT_WORDS);
+  h(MH_FOLIO_SLAB, at);
+  slabInit(i32, at, c.folios, FOLIO_WORDS, false);
+  at += slabWords(c.folios, FOLIO_WORDS);
+  h(MH_AV_SLAB, at);
+  slabInit(i32, at, c.anonVmas, AV_WORDS, false);
+  at += slabWords(c.anonVmas, AV_WORDS);
+  h(MH_FILE_BASE, at);
+  h(MH_NFILES, c.files);
+  h(MH_FILE_PAGES, c.filePages);
+  at += c.files * fileWords(c.filePages);
+  if (at - base > modelWords(c)) throw new Error('mm model: layout overflow');
+  return base;
+}
+
+/**
+ * Per-thread handle on the model: the Task plus every base the operations
+ * need, read once from the model header.
+ */
+export class MmCtx {
+  readonly t: Task;
+  readonly i32: Int32Array;
+  readonly base: number;
+  readonly era: number;
+  readonly perVma: boolean;
+  readonly mmPages: number;
+  readonly maxMms: number;
+  readonly mmBase: number;
+  readonly mmStride: number;
+  readonly vmaSlab: number;
+  readonly nodeSlab: number;
+  readonly nodeWords: number;
+  readonly ptSlab: number;
+  readonly folioSlab: number;
+  readonly avSlab: number;
+  readonly maxVmas: number;
+  readonly fileBase: number;
+  readonly nfiles: number;
+  readonly filePages: number;
+  readonly fileStride: number;
+  /** The RCU callback handler for the model's deferred frees. */
+  readonly rcuFn: RcuCallbackFn;
+  /** Scratch for operations (pre-allocated; no allocation per op). */
+  readonly scratch: Int32Array;
+  readonly scratch2: Int32Array;
+
+  constructor(t: Task, base: number) {
+    const i32 = t.i32;
+    if (i32[base + MH_MAGIC] !== MODEL_MAGIC) throw new Error('mm model: bad magic');
+    this.t = t;
+    this.i32 = i32;
+    this.base = base;
+    this.era = i32[base + MH_ERA];
+    this.perVma = i32[base + MH_PER_VMA] !== 0;
+    this.mmPages = i32[base + MH_MM_PAGES];
+    this.maxMms = i32[base + MH_MAX_MMS];
+    this.mmBase = i32[base + MH_MM_BASE];
+    this.mmStride = i32[base + MH_MM_WORDS];
+    this.vmaSlab = i32[base + MH_VMA_SLAB];
+    this.nodeSlab = i32[base + MH_NODE_SLAB];
+    this.nodeWords = i32[base + MH_NODE_WORDS];
+    this.ptSlab = i32[base + MH_PT_SLAB];
+    this.folioSlab = i32[base + MH_FOLIO_SLAB];
+    this.avSlab = i32[base + MH_AV_SLAB];
+    this.maxVmas = i32[base + MH_MAX_VMAS];
+    this.fileBase = i32[base + MH_FILE_BASE];
+    this.nfiles = i32[base + MH_NFILES];
+    this.filePages = i32[base + MH_FILE_PAGES];
+    this.fileStride = fileWords(this.filePages);
+    this.scratch = new Int32Array(this.maxVmas * 4 + 16);
+    this.scratch2 = new Int32Array(this.maxVmas * 4 + 16);
+    this.rcuFn = (tt, kind, a0, a1) => {
+      if (kind === CB_SLAB_FREE) slabFreeNow(tt, a0, a1);
+    };
+  }
+
+  /** mm record of slot k. */
+  mm(k: number): number {
+    return this.mmBase + k * this.mmStride;
+  }
+
+  /** Slot of mm record `mm`. */
+  mmSlot(mm: number): number {
+    return ((mm - this.mmBase) / this.mmStride) | 0;
+  }
+
+  file(k: number): number {
+    return this.fileBase + k * this.fileStride;
+  }
+
+  /** The shared zero page folio (allocated on first use by modelZeroPage). */
+  zeroFolio(): number {
+    return this.i32[this.base + MH_ZERO_FOLIO];
+  }
+}
+
+/** Allocate the zero page (main-thread setup, with a Task for thread 0). */
+export function modelSetupZeroPage(c: MmCtx): void {
+  const f = kmemCacheAlloc(c.t, c.folioSlab);
+  c.i32[f + F_FLAGS] = PG_ZERO | PG_UPTODATE;
+  c.i32[f + F_REF] = 1;
+  c.i32[c.base + MH_ZERO_FOLIO] = f;
+}

@@ -1,0 +1,102 @@
+import type { Task } from '../shm/task.js';
+import { rawSpinLock, rawSpinUnlock } from '../sync/spinlock.js';
+import { callRcu, type RcuCallbackFn } from '../sync/rcu.js';
+import {
+  SL_LOCK, SL_TOP, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS,
+  OBJ_GEN, OBJ_STATE,
+} from './layout.js';
+
+/*
+ * Fixed-size slab caches (mm/slub.c, reduced to what the model needs): a
+ * free stack under a spinlock; every object carries a generation bumped at
+ * allocation so oracles can tell an object from its reincarnation. A
+ * SLAB_TYPESAFE_BY_RCU cache hands a freed object out again at once; the
+ * others free through call_rcu.
+ */
+export const OBJ_FREE = 0;
+export const OBJ_LIVE = 1;
+export const OBJ_RCU_FREE = 2;
+
+/** Callback kind for RCU-deferred slab frees (arg0 = slab header, arg1 = object). */
+export const CB_SLAB_FREE = 100;
+
+/** Words a slab of `cap` objects of `objWords` needs (header + stack + objects). */
+export function slabWords(cap: number, objWords: number): number {
+  return SL_WORDS + Math.ceil(cap / 16) * 16 + cap * objWords;
+}
+
+/** kmem_cache_create(): lay out a slab at `base` (main thread, before workers start). */
+export function slabInit(i32: Int32Array, base: number, cap: number, objWords: number, typesafeByRcu: boolean): void {
+  if (objWords % 16 !== 0) throw new Error('slab objects must be whole cache lines');
+  const stack = base + SL_WORDS;
+  const objs = stack + Math.ceil(cap / 16) * 16;
+  i32[base + SL_LOCK] = 0;
+  i32[base + SL_CAP] = cap;
+  i32[base + SL_OBJ_WORDS] = objWords;
+  i32[base + SL_OBJS] = objs;
+  i32[base + SL_STACK] = stack;
+  i32[base + SL_TYPESAFE] = typesafeByRcu ? 1 : 0;
+  for (let k = 0; k < cap; k++) {
+    i32[stack + k] = objs + (cap - 1 - k) * objWords;
+    i32[objs + k * objWords + OBJ_GEN] = 0;
+    i32[objs + k * objWords + OBJ_STATE] = OBJ_FREE;
+  }
+  i32[base + SL_TOP] = cap;
+}
+
+/** kmem_cache_alloc(): an object's base word, or 0 when the cache is exhausted (-ENOMEM). */
+export function kmemCacheAlloc(t: Task, slab: number): number {
+  const i32 = t.i32;
+  rawSpinLock(t, slab + SL_LOCK);
+  const top = i32[slab + SL_TOP];
+  if (top === 0) {
+    i32[slab + SL_FAILS]++;
+    rawSpinUnlock(t, slab + SL_LOCK);
+    return 0;
+  }
+  const obj = i32[i32[slab + SL_STACK] + top - 1];
+  i32[slab + SL_TOP] = top - 1;
+  i32[slab + SL_ALLOCS]++;
+  rawSpinUnlock(t, slab + SL_LOCK);
+  const words = i32[slab + SL_OBJ_WORDS];
+  const gen = i32[obj + OBJ_GEN] + 1;
+  // Zero the object except its generation (kmem_cache_zalloc), then publish.
+  for (let k = 2; k < words; k++) Atomics.store(i32, obj + k, 0);
+  Atomics.store(i32, obj + OBJ_GEN, gen);
+  Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
+  return obj;
+}
+
+/** Return an object to the free stack now. */
+export function slabFreeNow(t: Task, slab: number, obj: number): void {
+  const i32 = t.i32;
+  Atomics.store(i32, obj + OBJ_STATE, OBJ_FREE);
+  rawSpinLock(t, slab + SL_LOCK);
+  const top = i32[slab + SL_TOP];
+  i32[i32[slab + SL_STACK] + top] = obj;
+  i32[slab + SL_TOP] = top + 1;
+  i32[slab + SL_FREES]++;
+  rawSpinUnlock(t, slab + SL_LOCK);
+}
+
+/**
+ * kmem_cache_free(): immediately for SLAB_TYPESAFE_BY_RCU caches, else after
+ * a grace period (the callback `fn` must route CB_SLAB_FREE to slabFreeNow).
+ */
+export function kmemCacheFree(t: Task, slab: number, obj: number, fn: RcuCallbackFn): void {
+  if (t.i32[slab + SL_TYPESAFE] !== 0) {
+    slabFreeNow(t, slab, obj);
+  } else {
+    Atomics.store(t.i32, obj + OBJ_STATE, OBJ_RCU_FREE);
+    callRcu(t, CB_SLAB_FREE, slab, obj, fn);
+  }
+}
+
+/** Objects currently allocated (quiescent checks). */
+export function slabInUse(i32: Int32Array, slab: number): number {
+  return i32[slab + SL_CAP] - i32[slab + SL_TOP];
+}
+
+export function slabObjects(i32: Int32Array, slab: number): { base: number; cap: number; words: number } {
+  return { base: i32[slab + SL_OBJS], cap: i32[slab + SL_CAP], words: i32[slab + SL_OBJ_WORDS] };
+}

@@ -1,0 +1,398 @@
+import { describe, it, expect } from 'vitest';
+import { makeModel } from './helpers/model.js';
+import { decodeViolations, violationCount } from '../src/harness/collect.js';
+import { rcuBarrier } from '../src/sync/rcu.js';
+import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
+import { heldLocks } from '../src/check/waitgraph.js';
+import type { MmCtx } from '../src/mm/model.js';
+import { doMmap, doMunmap, doMprotect, doMremap, doMadviseDontneed, exitMmap, mmFree, mmAlloc } from '../src/mm/mmap.js';
+import { mtSnapshot, mtWalk } from '../src/mm/tree.js';
+import { userAccess, ACCESS_SEGV } from '../src/mm/access.js';
+import { pteGet, handleMmFault, FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED, doUserAddrFault } from '../src/mm/fault.js';
+import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, vmaIsAttached, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/lock.js';
+import { pteFolio } from '../src/mm/pgtable.js';
+import { dupMmap } from '../src/mm/fork.js';
+import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
+import { swapOutPage } from '../src/mm/swap.js';
+import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
+import { writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
+import {
+  VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_START, VMA_END, VMA_ANON_VMA,
+  PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, F_REF, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
+  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, PTRS_PER_PTE, VMA_REFCNT,
+} from '../src/mm/layout.js';
+import { T_CTR } from '../src/shm/layout.js';
+
+const RW = VM_READ | VM_WRITE;
+const ERAS = [1, 2, 3] as const;
+
+function vmas(c: MmCtx, mm: number): [number, number][] {
+  const s = new Int32Array(c.maxVmas * 3 + 3);
+  const n = mtSnapshot(c, mm, s);
+  return Array.from({ length: n }, (_, k) => [s[k * 3], s[k * 3 + 1]] as [number, number]);
+}
+
+function vmaAt(c: MmCtx, mm: number, addr: number): number {
+  return mtWalk(c, mm, addr);
+}
+
+function ctr(c: MmCtx, k: number): number {
+  return c.i32[c.t.base + T_CTR + k];
+}
+
+function settle(c: MmCtx): void {
+  rcuBarrier(c.t, c.rcuFn);
+}
+
+/** Every test ends with the quiescent invariants and no violation. */
+function assertClean(c: MmCtx): void {
+  expect(decodeViolations(c.t.arena)).toEqual([]);
+  expect(checkAddressSpaces(c)).toEqual([]);
+}
+
+function teardown(c: MmCtx, mms: number[]): void {
+  for (const mm of mms) {
+    exitMmap(c, mm);
+    mmFree(c, mm);
+  }
+  settle(c);
+  expect(checkNoLeaks(c)).toEqual([]);
+  expect(violationCount(c.t.arena)).toBe(0);
+}
+
+for (const era of ERAS) {
+  describe(`mm model, era E${era}`, () => {
+    it('mmap write-locks the new VMA before it is visible and attaches it', () => {
+      const { c, mm } = makeModel({ era });
+      expect(doMmap(c, mm, 100, 10, { flags: RW, merge: false })).toBe(0);
+      const v = vmaAt(c, mm, 105);
+      expect(v).toBeGreaterThan(0);
+      expect(c.i32[v + VMA_WRITE_STARTED]).toBe(1);
+      expect(vmaIsAttached(c, v)).toBe(true);
+      expect(vmas(c, mm)).toEqual([[100, 110]]);
+      expect(c.i32[mm + MM_MAP_COUNT]).toBe(1);
+      expect(doMmap(c, mm, 105, 10, { flags: RW })).toBe(-17); // EEXIST
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('mmap next to a compatible VMA merges; an incompatible one does not', () => {
+      const { c, mm } = makeModel({ era });
+      expect(doMmap(c, mm, 100, 10, { flags: RW })).toBe(0);
+      expect(doMmap(c, mm, 110, 10, { flags: RW })).toBe(0);
+      expect(vmas(c, mm)).toEqual([[100, 120]]);
+      expect(doMmap(c, mm, 120, 10, { flags: VM_READ })).toBe(0);
+      expect(vmas(c, mm)).toEqual([[100, 120], [120, 130]]);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('a write fault takes the per-VMA path, prepares the anon_vma and maps an exclusive folio', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 200, 16, { flags: RW });
+      expect(userAccess(c, mm, 203, true, 0x1234)).toBe(0x1234);
+      const pte = pteGet(c, mm, 203);
+      expect(pte & (PTE_PRESENT | PTE_WRITE)).toBe(PTE_PRESENT | PTE_WRITE);
+      const f = pteFolio(pte);
+      expect(c.i32[f + F_FLAGS] & PG_ANON_EXCLUSIVE).toBe(PG_ANON_EXCLUSIVE);
+      expect(c.i32[f + F_MAPCOUNT]).toBe(1);
+      expect(c.i32[vmaAt(c, mm, 203) + VMA_ANON_VMA]).not.toBe(0);
+      expect(ctr(c, MC_VMA_LOCK_SUCCESS)).toBe(1);
+      expect(userAccess(c, mm, 203, false, 0)).toBe(0x1234);
+      expect(heldLocks(c.t.arena, 0)).toEqual([]);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('with per-VMA locking off every fault takes mmap_lock', () => {
+      const { c, mm } = makeModel({ era, perVmaLock: false });
+      doMmap(c, mm, 200, 16, { flags: RW });
+      userAccess(c, mm, 201, true, 5);
+      userAccess(c, mm, 202, false, 0);
+      expect(ctr(c, MC_VMA_LOCK_SUCCESS)).toBe(0);
+      expect(ctr(c, MC_MMAP_FAULTS)).toBe(2);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('a read fault maps the zero page; the write after it copies into a fresh folio', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 300, 4, { flags: RW });
+      expect(userAccess(c, mm, 300, false, 0)).toBe(0);
+      const zero = pteFolio(pteGet(c, mm, 300));
+      expect(zero).toBe(c.zeroFolio());
+      expect(pteGet(c, mm, 300) & PTE_WRITE).toBe(0);
+      userAccess(c, mm, 300, true, 77);
+      expect(pteFolio(pteGet(c, mm, 300))).not.toBe(zero);
+      expect(userAccess(c, mm, 300, false, 0)).toBe(77);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('munmap of the middle splits the VMA, write-locks and detaches what it removes, zaps and frees', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 128, { flags: RW });
+      for (let a = 0; a < 128; a += 8) userAccess(c, mm, a, true, a + 1);
+      const victim = vmaAt(c, mm, 10);
+      expect(doMunmap(c, mm, 40, 50)).toBe(0);
+      expect(vmas(c, mm)).toEqual([[0, 40], [90, 128]]);
+      for (let a = 40; a < 90; a++) expect(pteGet(c, mm, a)).toBe(0);
+      expect(userAccess(c, mm, 32, false, 0)).toBe(33);
+      expect(userAccess(c, mm, 96, false, 0)).toBe(97);
+      expect(userAccess(c, mm, 48, false, 0)).toBe(ACCESS_SEGV);
+      expect(c.i32[victim + VMA_WRITE_STARTED]).toBeGreaterThan(1);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('mprotect splits, write-protects the PTEs, and merges back', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 64, { flags: RW });
+      for (let a = 0; a < 64; a++) userAccess(c, mm, a, true, 1000 + a);
+      expect(doMprotect(c, mm, 16, 16, VM_READ)).toBe(0);
+      expect(vmas(c, mm)).toEqual([[0, 16], [16, 32], [32, 64]]);
+      expect(pteGet(c, mm, 20) & PTE_WRITE).toBe(0);
+      expect(pteGet(c, mm, 40) & PTE_WRITE).toBe(PTE_WRITE);
+      expect(userAccess(c, mm, 20, true, 1)).toBe(ACCESS_SEGV);
+      expect(doMprotect(c, mm, 16, 16, RW)).toBe(0);
+      expect(vmas(c, mm)).toEqual([[0, 64]]);
+      // Exclusive anon pages are reused on the next write fault (no copy).
+      const f = pteFolio(pteGet(c, mm, 20));
+      userAccess(c, mm, 20, true, 2);
+      expect(pteFolio(pteGet(c, mm, 20))).toBe(f);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('mremap moves and grows a VMA with its page tables', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 100, 8, { flags: RW });
+      for (let a = 100; a < 108; a++) userAccess(c, mm, a, true, a);
+      expect(doMremap(c, mm, 100, 500, 16)).toBe(0);
+      expect(vmas(c, mm)).toEqual([[500, 516]]);
+      for (let a = 0; a < 8; a++) expect(userAccess(c, mm, 500 + a, false, 0)).toBe(100 + a);
+      expect(userAccess(c, mm, 100, false, 0)).toBe(ACCESS_SEGV);
+      expect(userAccess(c, mm, 515, true, 9)).toBe(9); // the grown part faults in
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('mremap(MREMAP_DONTUNMAP) keeps an empty source VMA without anon_vma', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 100, 8, { flags: RW });
+      userAccess(c, mm, 100, true, 5);
+      expect(doMremap(c, mm, 100, 300, 8, true)).toBe(0);
+      expect(vmas(c, mm)).toEqual([[100, 108], [300, 308]]);
+      expect(c.i32[vmaAt(c, mm, 100) + VMA_ANON_VMA]).toBe(0);
+      expect(userAccess(c, mm, 300, false, 0)).toBe(5);
+      expect(userAccess(c, mm, 100, false, 0)).toBe(0);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('madvise(MADV_DONTNEED) zaps the range and the next read sees zeroes', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 16, { flags: RW });
+      userAccess(c, mm, 3, true, 42);
+      expect(doMadviseDontneed(c, mm, 0, 16)).toBe(0);
+      expect(pteGet(c, mm, 3)).toBe(0);
+      expect(userAccess(c, mm, 3, false, 0)).toBe(0);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('a fault below a VM_GROWSDOWN VMA expands the stack under the mmap write lock', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 900, 10, { flags: RW | VM_GROWSDOWN });
+      expect(userAccess(c, mm, 895, true, 3)).toBe(3);
+      expect(vmas(c, mm)).toEqual([[895, 910]]);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('fork: the child sees the fork-time snapshot; later writes on either side stay private', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 32, { flags: RW });
+      for (let a = 0; a < 32; a++) userAccess(c, mm, a, true, 100 + a);
+      const parentVma = vmaAt(c, mm, 0);
+      const started = c.i32[parentVma + VMA_WRITE_STARTED];
+      const child = dupMmap(c, mm);
+      expect(child).toBeGreaterThan(0);
+      expect(c.i32[parentVma + VMA_WRITE_STARTED]).toBeGreaterThan(started); // parent VMAs write-locked
+      const f = pteFolio(pteGet(c, mm, 5));
+      expect(pteFolio(pteGet(c, child, 5))).toBe(f);
+      expect(c.i32[f + F_FLAGS] & PG_ANON_EXCLUSIVE).toBe(0);
+      expect(pteGet(c, mm, 5) & PTE_WRITE).toBe(0);
+      expect(c.i32[f + F_MAPCOUNT]).toBe(2);
+      userAccess(c, mm, 5, true, 555);
+      userAccess(c, child, 6, true, 666);
+      expect(userAccess(c, child, 5, false, 0)).toBe(105);
+      expect(userAccess(c, mm, 5, false, 0)).toBe(555);
+      expect(userAccess(c, mm, 6, false, 0)).toBe(106);
+      expect(userAccess(c, child, 6, false, 0)).toBe(666);
+      assertClean(c);
+      teardown(c, [child, mm]);
+    });
+
+    it('fork copies a pinned exclusive page for the child; device writes reach the parent only', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 2, true, 7);
+      const f1 = pinUserPage(c, mm, 2, true);
+      expect(f1).toBeGreaterThan(0);
+      const child = dupMmap(c, mm);
+      expect(pteFolio(pteGet(c, mm, 2))).toBe(f1 - 1);
+      expect(pteFolio(pteGet(c, child, 2))).not.toBe(f1 - 1);
+      expect(c.i32[f1 - 1 + F_FLAGS] & PG_ANON_EXCLUSIVE).toBe(PG_ANON_EXCLUSIVE);
+      expect(pteGet(c, mm, 2) & PTE_WRITE).toBe(PTE_WRITE);
+      deviceWrite(c, f1 - 1, 99);
+      expect(userAccess(c, mm, 2, false, 0)).toBe(99);
+      expect(userAccess(c, child, 2, false, 0)).toBe(7);
+      assertClean(c);
+      unpinUserPage(c, mm, f1 - 1);
+      assertClean(c);
+      teardown(c, [child, mm]);
+    });
+
+    it('GUP-fast bails out while fork write-protects (odd write_protect_seq)', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 1, true, 1);
+      writeSeqcountBegin(c.i32, mm + MM_WRITE_PROTECT_SEQ);
+      expect(gupFast(c, mm, 1, true)).toBe(0);
+      writeSeqcountEnd(c.i32, mm + MM_WRITE_PROTECT_SEQ);
+      const f1 = gupFast(c, mm, 1, true);
+      expect(f1).toBe(pteFolio(pteGet(c, mm, 1)) + 1);
+      unpinUserPage(c, mm, f1 - 1);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('swap-out keeps content and exclusivity; swap-in maps the folio back', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 4, true, 31337);
+      expect(swapOutPage(c, mm, 4, 10)).toBe(true);
+      const pte = pteGet(c, mm, 4);
+      expect(pte & (PTE_PRESENT | PTE_SWAP | PTE_SWP_EXCLUSIVE)).toBe(PTE_SWAP | PTE_SWP_EXCLUSIVE);
+      assertClean(c);
+      expect(userAccess(c, mm, 4, true, 31338)).toBe(31338);
+      expect(pteGet(c, mm, 4) & (PTE_PRESENT | PTE_WRITE)).toBe(PTE_PRESENT | PTE_WRITE);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('a pinned page is never swapped out', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 4, true, 1);
+      const f1 = pinUserPage(c, mm, 4, true);
+      expect(swapOutPage(c, mm, 4, 0)).toBe(false);
+      unpinUserPage(c, mm, f1 - 1);
+      expect(swapOutPage(c, mm, 4, 0)).toBe(true);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('vma_start_read never succeeds while the VMA is write-locked', () => {
+      const { c, c1, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      const v = vmaAt(c, mm, 0);
+      mmapWriteLock(c1, mm);
+      expect(vmaStartRead(c, mm, v)).toBe(VMA_READ_OK); // not marked yet: readers may enter
+      vmaEndRead(c, v);
+      vmaStartWrite(c1, mm, v);
+      expect(vmaStartRead(c, mm, v)).toBe(VMA_READ_FAIL);
+      expect(lockVmaUnderRcu(c, mm, 3)).toBe(0);
+      mmapWriteUnlock(c1, mm);
+      const got = lockVmaUnderRcu(c, mm, 3);
+      expect(got).toBe(v);
+      vmaEndRead(c, v);
+      expect(heldLocks(c.t.arena, 0)).toEqual([]);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('RETRY from vmf_anon_prepare leaves no lock held and none released twice', () => {
+      const { c, c1, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      const v = lockVmaUnderRcu(c, mm, 1);
+      expect(v).toBeGreaterThan(0);
+      mmapWriteLock(c1, mm); // mmap_read_trylock under the VMA lock will fail
+      const r = handleMmFault(c, mm, v, 1, FAULT_FLAG_DEFAULT | FAULT_FLAG_USER | FAULT_FLAG_WRITE | FAULT_FLAG_VMA_LOCK);
+      expect(r & VM_FAULT_RETRY).toBe(VM_FAULT_RETRY);
+      expect(heldLocks(c.t.arena, 0)).toEqual([]); // the callee released the VMA lock
+      mmapWriteUnlock(c1, mm);
+      expect(userAccess(c, mm, 1, true, 3)).toBe(3);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('a shared write fault that throttles for I/O returns COMPLETED with the fault lock released', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW | VM_SHARED, file: 1, pgoff: 0 });
+      const r = doUserAddrFault(c, mm, 2, true);
+      expect(r & VM_FAULT_COMPLETED).toBe(VM_FAULT_COMPLETED);
+      expect(heldLocks(c.t.arena, 0)).toEqual([]);
+      expect(userAccess(c, mm, 2, true, 8)).toBe(8);
+      const child = dupMmap(c, mm);
+      expect(userAccess(c, child, 2, false, 0)).toBe(8); // shared: the child sees the same page
+      assertClean(c);
+      teardown(c, [child, mm]);
+    });
+
+    it('userfaultfd: a missing fault waits and RETRYs; UFFDIO_COPY installs the page', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      doMmap(c, mm, 64, 8, { flags: RW });
+      userAccess(c, mm, 64, true, 4242); // the source page
+      expect(uffdRegister(c, mm, 0, 8, VM_UFFD_MISSING)).toBe(0);
+      const v = lockVmaUnderRcu(c, mm, 3);
+      const r = handleMmFault(c, mm, v, 3, FAULT_FLAG_DEFAULT | FAULT_FLAG_USER | FAULT_FLAG_WRITE | FAULT_FLAG_VMA_LOCK);
+      expect(r & VM_FAULT_RETRY).toBe(VM_FAULT_RETRY);
+      expect(heldLocks(c.t.arena, 0)).toEqual([]);
+      expect(uffdioCopy(c, mm, 3, mm, 64)).toBe(0);
+      expect(uffdioCopy(c, mm, 3, mm, 64)).toBe(-17); // EEXIST
+      expect(userAccess(c, mm, 3, false, 0)).toBe(4242);
+      // A source that is not mapped yet: copy_from_user with faults disabled fails, the fallback faults it in.
+      doMmap(c, mm, 128, 8, { flags: RW });
+      expect(uffdioCopy(c, mm, 4, mm, 130)).toBe(0);
+      expect(userAccess(c, mm, 4, false, 0)).toBe(0);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('exit_mmap tears everything down: no folio, page table, VMA or anon_vma is left', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 200, { flags: RW });
+      for (let a = 0; a < 200; a += 3) userAccess(c, mm, a, true, a);
+      const child = dupMmap(c, mm);
+      userAccess(c, child, 9, true, 1);
+      expect(c.i32[mm + MM_MT]).not.toBe(0);
+      teardown(c, [mm, child]);
+      void PTRS_PER_PTE;
+      void VMA_START;
+      void VMA_END;
+      void F_REF;
+    });
+  });
+}
+
+describe('E3 SLAB_TYPESAFE_BY_RCU', () => {
+  it('a VMA freed by one mm and reused by another fails a stale reader\'s vm_mm check', () => {
+    const { c, mm } = makeModel({ era: 3 });
+    doMmap(c, mm, 0, 8, { flags: RW });
+    const stale = vmaAt(c, mm, 0);
+    doMunmap(c, mm, 0, 8);
+    // The object goes straight back to the slab; a new mm's mmap gets it.
+    const other = mmAlloc(c);
+    expect(doMmap(c, other, 0, 8, { flags: RW })).toBe(0);
+    expect(vmaAt(c, other, 0)).toBe(stale);
+    // A reader of the first mm that found `stale` before the reuse:
+    expect(vmaStartRead(c, mm, stale)).toBe(VMA_READ_FAIL);
+    expect(heldLocks(c.t.arena, 0)).toEqual([]);
+    expect(c.i32[stale + VMA_REFCNT]).toBe(1); // vm_refcnt back to "attached, no readers"
+    assertClean(c);
+    teardown(c, [mm, other]);
+  });
+});
