@@ -6,6 +6,7 @@ import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
 import { runScenario } from './harness/run.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn } from './harness/parse.js';
+import type { ModelConfig } from './mm/model.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const MAX_THREADS = 1024;
@@ -31,6 +32,11 @@ interface RunOpts {
   keepGoing?: boolean;
   progress: boolean;
   param: string[];
+  era: string;
+  perVmaLock: string;
+  mmPages?: string;
+  vmas?: string;
+  folios?: string;
 }
 
 function validateRun(scenarioName: string, o: RunOpts) {
@@ -48,7 +54,20 @@ function validateRun(scenarioName: string, o: RunOpts) {
     return parseInt(p, 10);
   });
   if (params.length > 12) throw new UsageError(`too many --param values (${params.length}, at most 12)`);
+  const eras: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
+  const era = eras[o.era.toLowerCase()];
+  if (!era) throw new UsageError(`invalid --era '${o.era}' (valid: e1, e2, e3)`);
+  if (o.perVmaLock !== 'on' && o.perVmaLock !== 'off') throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off)`);
+  const model: Partial<ModelConfig> = { era, perVmaLock: o.perVmaLock === 'on' };
+  if (o.mmPages !== undefined) {
+    const v = parseIntIn(o.mmPages, '--mm-pages', 64, 1 << 20);
+    if ((v & (v - 1)) !== 0) throw new UsageError(`invalid --mm-pages '${o.mmPages}' (expected a power of two 64..1048576)`);
+    model.mmPages = v;
+  }
+  if (o.vmas !== undefined) model.vmas = parseIntIn(o.vmas, '--vmas', 16, 1 << 20);
+  if (o.folios !== undefined) model.folios = parseIntIn(o.folios, '--folios', 64, 1 << 22);
   return {
+    model,
     scenario: scenarioName,
     threads,
     durationMs: parseDuration(o.duration, '--duration'),
@@ -90,9 +109,15 @@ export function buildProgram(): Command {
     .option('--keep-going', 'record every violation instead of stopping at the first')
     .option('--param <n>', 'scenario parameter (repeatable; e.g. rwsem-torture: acq_writer_lim ms)', collect, [])
     .option('--no-progress', 'no per-second progress line on stderr')
+    .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU)', 'e1')
+    .option('--per-vma-lock <on|off>', 'off: every fault takes mmap_lock (the contention baseline)', 'on')
+    .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
+    .option('--vmas <n>', 'VMA slab size (default 512)')
+    .option('--folios <n>', 'folio slab size (default 8192)')
     .action(async (scenarioName: string, o: RunOpts) => {
       const cfg = validateRun(scenarioName, o);
       const rerun = ['mmtorture', 'run', scenarioName, '--threads', String(cfg.threads), '--duration', o.duration, '--seed', String(cfg.seed >>> 0),
+        ...(findScenario(scenarioName)?.usesModel ? ['--era', o.era, '--per-vma-lock', o.perVmaLock] : []),
         ...cfg.bugs.flatMap((b) => ['--bug', b]), ...cfg.params.flatMap((p) => ['--param', String(p)])].map(shellQuote).join(' ');
       process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
       const res = await runScenario({ ...cfg, progress: o.progress, rerun });

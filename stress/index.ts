@@ -5,6 +5,7 @@ import { seqcountTorture } from './seqcount-torture.js';
 import { rcuTorture } from './rcu-torture.js';
 import { refcountTorture } from './refcount-torture.js';
 import { deadlockSelftest } from './deadlock-selftest.js';
+import { pageFault } from './page-fault.js';
 
 export type { Scenario } from './types.js';
 
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   seqcountTorture,
   rcuTorture,
   refcountTorture,
+  pageFault,
   deadlockSelftest,
 ];
 

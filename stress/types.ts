@@ -1,5 +1,6 @@
 import type { Arena } from '../src/shm/arena.js';
 import type { Task } from '../src/shm/task.js';
+import type { ModelConfig } from '../src/mm/model.js';
 
 /** A statistics line block printed every stat interval (locktorture style). */
 export interface StatReport {
@@ -22,14 +23,26 @@ export interface Scenario {
   readonly description: string;
   /** Bug ids (src/bugs) this scenario is the designated detector for. */
   readonly exposes: readonly string[];
+  /** Whether the scenario runs on the mm model (then --era, --per-vma-lock etc. apply). */
+  readonly usesModel?: boolean;
   /** Words of shared state the scenario needs for `threads` threads. */
-  words(threads: number): number;
+  words(threads: number, opts: ScenarioOptions): number;
   /** Initialise the shared state (main thread, before workers start). */
-  setup(arena: Arena): void;
+  setup(arena: Arena, opts: ScenarioOptions): void;
   /** Actor role names, one per thread. */
   roles(threads: number): string[];
   /** Actor loop for one thread: returns when stop is requested. */
   run(t: Task, role: string): void;
   /** Periodic / final statistics from the per-thread counters. */
   stats(arena: Arena, elapsedMs: number, final: boolean): StatReport;
+  /**
+   * Quiescent checks after every actor has stopped (main thread): returns
+   * the problems found, each reported as a violation.
+   */
+  finalCheck?(arena: Arena): string[];
+}
+
+/** Options a scenario is set up with. */
+export interface ScenarioOptions {
+  model: ModelConfig;
 }

@@ -27,6 +27,9 @@ describe('bad input: one line naming the bad value and the valid ones, exit 2', 
     ['unknown option', ['run', 'rwsem-torture', '--frobnicate'], /unknown option '--frobnicate' \(valid: --threads, --duration/],
     ['missing scenario', ['run'], /missing scenario \(valid: rwsem-torture/],
     ['unknown command', ['frob'], /unknown command 'frob' \(valid: run, list/],
+    ['bad era', ['run', 'page-fault', '--era', 'e9'], /invalid --era 'e9' \(valid: e1, e2, e3\)/],
+    ['bad per-vma-lock', ['run', 'page-fault', '--per-vma-lock', 'maybe'], /invalid --per-vma-lock 'maybe' \(valid: on, off\)/],
+    ['bad mm-pages', ['run', 'page-fault', '--mm-pages', '1000'], /invalid --mm-pages '1000' \(expected a power of two/],
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {

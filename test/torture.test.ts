@@ -61,3 +61,20 @@ describe('watchdog', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
+
+describe('mm scenarios run clean in every era, with and without per-VMA locking', () => {
+  for (const era of [1, 2, 3] as const) {
+    for (const perVmaLock of [true, false]) {
+      it(`page-fault E${era} per-vma-lock ${perVmaLock ? 'on' : 'off'}: zero violations, quiescent checks pass`, async () => {
+        const r = await runScenario(cfg({ scenario: 'page-fault', threads: 2, durationMs: 1500, model: { era, perVmaLock } }), silent);
+        expect(r.violations).toEqual([]);
+        expect(r.status).toBe('SUCCESS');
+        const d = r.stats.data as Record<string, number>;
+        expect(d.faults).toBeGreaterThan(0);
+        if (perVmaLock) expect(d.vma_lock_success).toBeGreaterThan(0);
+        else expect(d.vma_lock_success).toBe(0);
+        expect(d.mmap_lock_faults + d.vma_lock_success).toBe(d.faults);
+      });
+    }
+  }
+});

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import pino from 'pino';
 import { Arena } from '../shm/arena.js';
+import { DEFAULT_MODEL, type ModelConfig } from '../mm/model.js';
 import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, T_KILL } from '../shm/layout.js';
 import { bugWords } from '../bugs/catalogue.js';
 import { buildWaitGraph, formatWaitGraph, type WaitGraph } from '../check/waitgraph.js';
@@ -38,6 +39,8 @@ export interface RunConfig {
   quiet?: boolean;
   /** The command line that reproduces this run (for reports). */
   rerun?: string;
+  /** mm model configuration (era, per-VMA locking, sizes) for mm scenarios. */
+  model?: Partial<ModelConfig>;
 }
 
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR';
@@ -100,15 +103,16 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   const { progress, quiet, ...loggedConfig } = cfg;
   logger?.info({ phase: 'setup', config: loggedConfig }, 'setup');
 
+  const sopts = { model: { ...DEFAULT_MODEL, ...(cfg.model ?? {}) } };
   const arena = Arena.create({
     threads: cfg.threads,
-    scenarioWords: scenario.words(cfg.threads),
+    scenarioWords: scenario.words(cfg.threads, sopts),
     bugs0, bugs1,
     seed: cfg.seed,
     flags: cfg.keepGoing ? F_KEEP_GOING : 0,
     params: cfg.params,
   });
-  scenario.setup(arena);
+  scenario.setup(arena, sopts);
   const roles = scenario.roles(cfg.threads);
   const i32 = arena.i32;
 
@@ -251,7 +255,14 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   const ops = totalOps(arena);
   const stats = scenario.stats(arena, durationMs, true);
   const violations = decodeViolations(arena);
-  const nViol = violationCount(arena);
+  // Quiescent checks at the end, only over a cleanly stopped world.
+  if (scenario.finalCheck && !crashed && !hang && errors.length === 0) {
+    const t1 = arena.now();
+    for (const p of scenario.finalCheck(arena)) {
+      violations.push({ kind: 'quiescent-invariant', title: `BUG: quiescent check: ${p}`, tid: -1, op: 0, obj: 0, args: {}, timeMs: t1 });
+    }
+  }
+  const nViol = Math.max(violationCount(arena), violations.length);
   // Time to detect, from the violation's own timestamp (the loop above only samples every tick).
   if (violations.length) firstViolationMs = Math.max(0, violations[0].timeMs - goAt);
   else if (firstViolationMs === null && nViol > 0) firstViolationMs = durationMs;

@@ -1,7 +1,7 @@
 import type { MmCtx } from './model.js';
 import { pteTable, ptep, pteFolio } from './pgtable.js';
 import { mmuEnter, mmuExit } from './tlb.js';
-import { doUserAddrFault, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM } from './fault.js';
+import { doUserAddrFault, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM, VM_FAULT_RETRY } from './fault.js';
 import { PTE_PRESENT, PTE_WRITE, F_CONTENT } from './layout.js';
 
 /*
@@ -45,7 +45,8 @@ export function userAccess(c: MmCtx, mm: number, addr: number, write: boolean, v
     if ((r & VM_FAULT_SIGSEGV) !== 0) return ACCESS_SEGV;
     if ((r & VM_FAULT_OOM) !== 0) return ACCESS_OOM;
     if ((r & VM_FAULT_SIGBUS) !== 0) return ACCESS_BUS;
-    if (c.t.stopRequested()) return ACCESS_STUCK;
+    // A fault that still says RETRY gave up because the task is being stopped.
+    if ((r & VM_FAULT_RETRY) !== 0 && c.t.stopRequested()) return ACCESS_STUCK;
   }
   return ACCESS_STUCK;
 }

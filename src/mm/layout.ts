@@ -35,6 +35,7 @@ export const MH_NFILES = 14;
 export const MH_FILE_PAGES = 15;
 export const MH_MM_WORDS = 16;
 export const MH_NODE_WORDS = 17;
+export const MH_END = 18; // words the model occupies (scenario words follow)
 export const MH_WORDS = 32;
 export const MODEL_MAGIC = 0x6d6d6d31;
 

@@ -6,7 +6,7 @@ import type { RcuCallbackFn } from '../sync/rcu.js';
 import {
   MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB,
   MH_MAX_VMAS, MH_ERA, MH_PER_VMA, MH_ZERO_FOLIO, MH_FILE_BASE, MH_NFILES, MH_FILE_PAGES, MH_MM_WORDS, MH_NODE_WORDS,
-  MH_WORDS, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
+  MH_WORDS, MH_END, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
   ND_ENTRY_WORDS, MM_MMAP_LOCK, MM_ID, MM_PGD, F_FLAGS, F_REF, PG_ZERO, PG_UPTODATE, FILE_PAGES,
 } from './layout.js';
 import { slabInit, slabWords, kmemCacheAlloc, slabFreeNow, CB_SLAB_FREE } from './slab.js';
@@ -56,7 +56,7 @@ function fileWords(filePages: number): number {
 
 /** Words the model needs for `c` (placed first in the scenario region). */
 export function modelWords(c: ModelConfig): number {
-  return MH_WORDS + c.maxMms * mmWords(c.mmPages) + slabWords(c.vmas, VMA_WORDS) +
+  return 16 + MH_WORDS + c.maxMms * mmWords(c.mmPages) + slabWords(c.vmas, VMA_WORDS) +
     slabWords(c.nodes, nodeWords(c.maxVmasPerMm)) + slabWords(c.pageTables, PT_WORDS) +
     slabWords(c.folios, FOLIO_WORDS) + slabWords(c.anonVmas, AV_WORDS) + c.files * fileWords(c.filePages);
 }
@@ -111,6 +111,7 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
   h(MH_FILE_PAGES, c.filePages);
   at += c.files * fileWords(c.filePages);
   if (at - base > modelWords(c)) throw new Error('mm model: layout overflow');
+  h(MH_END, round16(modelWords(c)));
   return base;
 }
 
@@ -173,6 +174,11 @@ export class MmCtx {
     this.rcuFn = (tt, kind, a0, a1) => {
       if (kind === CB_SLAB_FREE) slabFreeNow(tt, a0, a1);
     };
+  }
+
+  /** First word after the model: where a scenario's own state starts. */
+  ownBase(): number {
+    return this.base + this.i32[this.base + MH_END];
   }
 
   /** mm record of slot k. */

@@ -25,6 +25,8 @@ export const enum Viol {
   VmaAssertLocked = 19,
   VmaFreeAttached = 20,
   BadPageState = 21,
+  ContentMismatch = 22,
+  QuiescentInvariant = 23,
 }
 
 export interface KindInfo {
@@ -56,6 +58,8 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.VmaAssertLocked, name: 'vma-assert-locked', title: 'kernel BUG: vma_assert_locked(): VMA used without its lock', args: ['vma'] },
   { id: Viol.VmaFreeAttached, name: 'vma-free-attached', title: 'kernel BUG: vm_area_free() of a VMA that is still attached', args: ['vma', 'refcnt'] },
   { id: Viol.BadPageState, name: 'bad-page-state', title: 'BUG: Bad page state: folio freed while still mapped or pinned', args: ['folio', 'mapcount', 'pincount'] },
+  { id: Viol.ContentMismatch, name: 'content-mismatch', title: 'BUG: data corruption: a read did not return the last value written through this mapping', args: ['page', 'expected', 'got', 'mm slot'] },
+  { id: Viol.QuiescentInvariant, name: 'quiescent-invariant', title: 'BUG: quiescent address-space check failed', args: [] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
 ];
 
