@@ -3,6 +3,8 @@ import { pteTable, ptep, pteFolio } from './pgtable.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { doUserAddrFault, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM, VM_FAULT_RETRY } from './fault.js';
 import { PTE_PRESENT, PTE_WRITE, F_CONTENT } from './layout.js';
+import { T_PF_DISABLE } from '../shm/layout.js';
+import { mightFault } from '../sync/lockdep.js';
 
 /*
  * A userspace load or store: the MMU translates through the page tables
@@ -22,6 +24,7 @@ const MAX_FAULTS = 64;
  */
 export function userAccess(c: MmCtx, mm: number, addr: number, write: boolean, value: number): number {
   const i32 = c.i32;
+  if (i32[c.t.base + T_PF_DISABLE] === 0) mightFault(c.t);
   for (let faults = 0; faults < MAX_FAULTS; faults++) {
     mmuEnter(c, mm);
     const table = pteTable(c, mm, addr);

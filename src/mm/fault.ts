@@ -16,6 +16,13 @@ import {
 } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { expandDownwards } from './mmap.js';
+import { Viol } from '../shm/kinds.js';
+import { vmaAssertLocked } from './lock.js';
+import {
+  BUG1_B1_MAYBE_UNLOCK_MMAP, BUG1_B1_CALLER_END_READ, BUG1_B5C_USE_AFTER_RETRY, BUG1_B5_PREPARE_UNDER_VMA_LOCK,
+  BUG1_B5A_ANON_CHECK_BEFORE_LOCK, BUG1_B6_COW_REUSE_SHARED,
+} from '../shm/bugbits.js';
+import { delayPoint, W_FAULT_TO_PTL, EV_FAULT, EV_FAULT_DONE } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_PGOFF, VMA_MM, VMA_UFFD, VM_WRITE, VM_SHARED,
   VM_GROWSDOWN, VM_UFFD_MISSING, VM_UFFD_WP, PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_MARKER,
@@ -104,6 +111,7 @@ function accessError(c: MmCtx, vma: number, write: boolean): boolean {
 export function doUserAddrFault(c: MmCtx, mm: number, addr: number, write: boolean): number {
   const t = c.t;
   t.count(MC_FAULTS);
+  if (t.tracing) t.trace(EV_FAULT, mm, addr, write ? 1 : 0, c.mmSlot(mm));
   let flags = FAULT_FLAG_DEFAULT | FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   let fault = 0;
   if (c.perVma) {
@@ -116,7 +124,9 @@ export function doUserAddrFault(c: MmCtx, mm: number, addr: number, write: boole
         return VM_FAULT_SIGSEGV;
       }
       fault = handleMmFault(c, mm, vma, addr, flags | FAULT_FLAG_VMA_LOCK);
-      if ((fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)) === 0) vmaEndRead(c, vma);
+      // Since 6.6 the callee already released the VMA lock on RETRY/COMPLETED.
+      if ((fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)) === 0 || (t.bugs1 & BUG1_B1_CALLER_END_READ) !== 0) vmaEndRead(c, vma);
+      if (t.tracing) t.trace(EV_FAULT_DONE, vma, addr, fault, 1);
       if ((fault & VM_FAULT_RETRY) === 0) {
         t.count(MC_VMA_LOCK_SUCCESS);
         return fault;
@@ -194,6 +204,10 @@ export function lockMmAndFindVma(c: MmCtx, mm: number, addr: number): number {
  */
 export function handleMmFault(c: MmCtx, mm: number, vma: number, addr: number, flags: number): number {
   const vmf = vmfOf(c);
+  // Oracles on the fault's own view: the locked VMA is of this mm and covers addr.
+  const vmm = Atomics.load(c.i32, vma + VMA_MM) - 1;
+  if (vmm !== mm) c.t.violation(Viol.VmaWrongMm, vma, vma, c.mmSlot(mm), vmm >= 0 ? c.mmSlot(vmm) : -1, 0);
+  else if (addr < c.i32[vma + VMA_START] || addr >= c.i32[vma + VMA_END]) c.t.violation(Viol.FaultOutsideVma, vma, addr, c.i32[vma + VMA_START], c.i32[vma + VMA_END], 0);
   vmf.mm = mm;
   vmf.vma = vma;
   vmf.addr = addr;
@@ -206,6 +220,7 @@ export function handleMmFault(c: MmCtx, mm: number, vma: number, addr: number, f
   vmf.table = table;
   const pte = Atomics.load(c.i32, ptep(table, addr));
   vmf.origPte = pte;
+  delayPoint(c, W_FAULT_TO_PTL);
   if (pte === 0 || (pte & PTE_MARKER) !== 0) {
     if (c.i32[vma + VMA_FILE] !== 0) return doFault(c, vmf);
     return doAnonymousPage(c, vmf);
@@ -231,8 +246,10 @@ export function handleMmFault(c: MmCtx, mm: number, vma: number, addr: number, f
 export function vmfAnonPrepare(c: MmCtx, vmf: Vmf): number {
   const vma = vmf.vma;
   if (c.i32[vma + VMA_ANON_VMA] !== 0) return 0;
-  const underVmaLock = (vmf.flags & FAULT_FLAG_VMA_LOCK) !== 0;
-  if (underVmaLock && !mmapReadTrylock(c, vmf.mm)) {
+  let underVmaLock = (vmf.flags & FAULT_FLAG_VMA_LOCK) !== 0;
+  if (underVmaLock && (c.t.bugs1 & (BUG1_B5_PREPARE_UNDER_VMA_LOCK | BUG1_B5A_ANON_CHECK_BEFORE_LOCK)) !== 0) {
+    underVmaLock = false; // bug: prepare under the VMA lock alone (6.4 trusted its early check)
+  } else if (underVmaLock && !mmapReadTrylock(c, vmf.mm)) {
     vmaEndRead(c, vma);
     return VM_FAULT_RETRY;
   }
@@ -255,7 +272,11 @@ export function doAnonymousPage(c: MmCtx, vmf: Vmf): number {
     return 0;
   }
   const ret = vmfAnonPrepare(c, vmf);
-  if (ret !== 0) return ret;
+  if (ret !== 0) {
+    // Bug (B5c): the caller still uses the VMA after vmf_anon_prepare() dropped its lock.
+    if ((ret & VM_FAULT_RETRY) !== 0 && (c.t.bugs1 & BUG1_B5C_USE_AFTER_RETRY) !== 0) hugetlbVmaUnlockRead(c, vmf);
+    return ret;
+  }
   const folio = folioAlloc(c, vmf.mm);
   if (folio === 0) {
     c.t.count(MC_ENOMEM);
@@ -335,8 +356,15 @@ export function doFault(c: MmCtx, vmf: Vmf): number {
  */
 export function maybeUnlockMmapForIo(c: MmCtx, vmf: Vmf): boolean {
   if (!allowRetryFirst(vmf.flags) || (vmf.flags & FAULT_FLAG_RETRY_NOWAIT) !== 0) return false;
-  releaseFaultLock(c, vmf);
+  // B1: before the fix this dropped mmap_lock whatever the fault held.
+  if ((c.t.bugs1 & BUG1_B1_MAYBE_UNLOCK_MMAP) !== 0) mmapReadUnlock(c, vmf.mm);
+  else releaseFaultLock(c, vmf);
   return true;
+}
+
+/** hugetlb_vma_unlock_read(): touches the VMA, so it asserts the VMA is still locked. */
+function hugetlbVmaUnlockRead(c: MmCtx, vmf: Vmf): void {
+  vmaAssertLocked(c, vmf.mm, vmf.vma);
 }
 
 /**
@@ -389,7 +417,8 @@ export function doWpPage(c: MmCtx, vmf: Vmf): number {
       pteUnlock(c, vmf.table);
       return 0;
     }
-    if (folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(c, folio, vma)) {
+    const reuseAny = (c.t.bugs1 & BUG1_B6_COW_REUSE_SHARED) !== 0; // bug: pre-5.19 reuse without exclusivity
+    if (reuseAny || folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(c, folio, vma)) {
       // wp_page_reuse()
       if (!unshare) Atomics.store(i32, p, pte | PTE_WRITE | PTE_DIRTY);
       pteUnlock(c, vmf.table);
@@ -561,7 +590,3 @@ export function pteGet(c: MmCtx, mm: number, addr: number): number {
   return table === 0 ? 0 : Atomics.load(c.i32, ptep(table, addr));
 }
 
-void F_SWAPCOUNT;
-void VMA_END;
-void VMA_MM;
-void folioUnlock;

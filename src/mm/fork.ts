@@ -9,6 +9,8 @@ import {
 import { writeSeqcountBegin, writeSeqcountEnd } from '../sync/seqcount.js';
 import { flushTlbMm } from './tlb.js';
 import { vmAreaDup, mmAlloc, exitMmap, mmFree } from './mmap.js';
+import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
+import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_WRITE,
@@ -59,7 +61,8 @@ export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: n
     return pte;
   }
   const pinnedMm = (Atomics.load(i32, srcMm + MM_FLAGS) & MMF_HAS_PINNED) !== 0;
-  if (folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) && pinnedMm && folioMaybeDmaPinned(c, folio)) {
+  if (folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) && pinnedMm && folioMaybeDmaPinned(c, folio) &&
+      (c.t.bugs1 & BUG1_B6_FORK_SHARES_PINNED) === 0) {
     const copy = folioAlloc(c, dstMm);
     if (copy === 0) return -1;
     Atomics.store(i32, copy + F_CONTENT, Atomics.load(i32, folio + F_CONTENT));
@@ -98,6 +101,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
         ok = false;
         break;
       }
+      delayPoint(c, W_COPY_PAGE_RANGE);
       pteLock(c, st);
       pteLock(c, dt);
       let wrprotected = false;
@@ -186,7 +190,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
     mmFree(c, mm);
     return -12;
   }
+  if (c.t.tracing) c.t.trace(EV_FORK, oldmm, mm, 0, 0);
   return mm;
 }
 
-void F_FLAGS;

@@ -5,6 +5,8 @@ import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio } from './pgtable.js';
 import { folioTryGet, folioPut, folioTestFlag, isZeroFolio } from './folio.js';
 import { mmuEnter, mmuExit } from './tlb.js';
+import { BUG1_B6_GUP_FAST_NO_SEQ } from '../shm/bugbits.js';
+import { delayPoint, W_GUP_FAST, EV_PIN } from './debug.js';
 import {
   handleMmFault, VM_FAULT_RETRY, VM_FAULT_COMPLETED, VM_FAULT_ERROR, FAULT_FLAG_WRITE, FAULT_FLAG_UNSHARE,
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_REMOTE,
@@ -49,8 +51,9 @@ function mustUnshare(c: MmCtx, f: number): boolean {
  */
 export function gupFast(c: MmCtx, mm: number, addr: number, write: boolean): number {
   const i32 = c.i32;
+  const noSeq = (c.t.bugs1 & BUG1_B6_GUP_FAST_NO_SEQ) !== 0;
   const seq = rawReadSeqcount(i32, mm + MM_WRITE_PROTECT_SEQ);
-  if ((seq & 1) !== 0) return 0;
+  if ((seq & 1) !== 0 && !noSeq) return 0;
   mmuEnter(c, mm);
   let got = 0;
   const table = pteTable(c, mm, addr);
@@ -59,6 +62,7 @@ export function gupFast(c: MmCtx, mm: number, addr: number, write: boolean): num
     const pte = Atomics.load(i32, p);
     if ((pte & PTE_PRESENT) !== 0 && (!write || (pte & PTE_WRITE) !== 0)) {
       const f = pteFolio(pte);
+      delayPoint(c, W_GUP_FAST);
       if (!isZeroFolio(c, f) && !mustUnshare(c, f) && tryGrabFolioPin(c, f)) {
         if (Atomics.load(i32, p) === pte) got = f + 1;
         else unpinRaw(c, f);
@@ -66,7 +70,7 @@ export function gupFast(c: MmCtx, mm: number, addr: number, write: boolean): num
     }
   }
   mmuExit(c);
-  if (got !== 0 && readSeqcountRetry(c.t, mm + MM_WRITE_PROTECT_SEQ, seq)) {
+  if (got !== 0 && !noSeq && readSeqcountRetry(c.t, mm + MM_WRITE_PROTECT_SEQ, seq)) {
     unpinRaw(c, got - 1);
     got = 0;
   }
@@ -138,6 +142,7 @@ export function pinUserPage(c: MmCtx, mm: number, addr: number, write: boolean):
     if (f1 !== 0) c.t.count(MC_GUP_SLOW);
   }
   if (f1 !== 0) Atomics.add(c.i32, mm + MM_PINNED, 1);
+  if (c.t.tracing) c.t.trace(EV_PIN, mm, addr, f1 - 1, 0);
   return f1;
 }
 

@@ -16,6 +16,16 @@ import {
   MC_VMA_LOCK_MISS,
 } from './layout.js';
 import { mtWalk } from './tree.js';
+import { lockIsHeld } from '../sync/lockdep.js';
+import {
+  BUG1_B3_NO_MM_CHECK, BUG1_B3_NO_RANGE_CHECK, BUG1_B3_DETACH_NO_WAIT, BUG1_B5A_ANON_CHECK_BEFORE_LOCK,
+  BUG1_END_WRITE_ALL_NO_ADVANCE,
+} from '../shm/bugbits.js';
+import {
+  delayPoint, vmaIdentityRecord, vmaIdentityCheck, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_ANON_CHECK, EV_VMA_LOCKED,
+  EV_VMA_LOCK_FAIL, EV_START_WRITE, EV_DETACH, EV_ATTACH,
+} from './debug.js';
+import { VMA_ANON_VMA, VMA_FILE, OBJ_GEN } from './layout.js';
 
 /*
  * mmap_lock and the per-VMA lock (include/linux/mmap_lock.h, mm/mmap_lock.c)
@@ -73,6 +83,7 @@ export function mmapWriteLockKillable(c: MmCtx, mm: number, timeoutMs?: number):
  */
 export function vmaEndWriteAll(c: MmCtx, mm: number): void {
   mmapAssertWriteLocked(c, mm);
+  if ((c.t.bugs1 & BUG1_END_WRITE_ALL_NO_ADVANCE) !== 0) return;
   Atomics.add(c.i32, mm + MM_LOCK_SEQ, 1);
 }
 
@@ -90,7 +101,8 @@ export function mmapWriteDowngrade(c: MmCtx, mm: number): void {
 
 /** mmap_assert_locked(): VM_BUG_ON_MM(!rwsem_is_locked(&mm->mmap_lock)). */
 export function mmapAssertLocked(c: MmCtx, mm: number): boolean {
-  if (rwsemIsLocked(c.i32, mm + MM_MMAP_LOCK)) return true;
+  // lockdep_assert_held() and VM_BUG_ON_MM(!rwsem_is_locked()).
+  if (rwsemIsLocked(c.i32, mm + MM_MMAP_LOCK) && lockIsHeld(c.t, mm + MM_MMAP_LOCK)) return true;
   c.t.violation(Viol.MmapAssertLocked, mm, c.mmSlot(mm), Atomics.load(c.i32, mm + MM_MMAP_LOCK), 0, 0);
   return false;
 }
@@ -148,7 +160,7 @@ export function vmaStartRead(c: MmCtx, mm: number, vma: number): number {
   lockAcquired(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
   // The object may have been recycled into another mm (SLAB_TYPESAFE_BY_RCU).
   const vmm = Atomics.load(i32, vma + VMA_MM) - 1;
-  if (vmm !== mm) {
+  if (vmm !== mm && (c.t.bugs1 & BUG1_B3_NO_MM_CHECK) === 0) {
     if (vmm >= 0) mmgrab(c, vmm);
     vmaRefcountPut(c, vma, vmm);
     if (vmm >= 0) mmdrop(c, vmm);
@@ -187,6 +199,7 @@ function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
 
 /** vma_end_read(). E1 wraps up_read in an RCU section: the VMA may be freed once the count drops. */
 export function vmaEndRead(c: MmCtx, vma: number): void {
+  vmaIdentityCheck(c, vma);
   if (c.era !== ERA_E3) {
     rcuReadLock(c.t);
     upRead(c.t, vma + VMA_LOCK);
@@ -227,6 +240,7 @@ export function vmaStartWrite(c: MmCtx, mm: number, vma: number): void {
   mmapAssertWriteLocked(c, mm);
   const seq = mmLockSeq(c, mm);
   i32[vma + VMA_WRITE_STARTED]++;
+  if (c.t.tracing) c.t.trace(EV_START_WRITE, vma, i32[vma + VMA_START], i32[vma + VMA_END], seq);
   if (Atomics.load(i32, vma + VMA_LOCK_SEQ) === seq) return;
   if (c.era !== ERA_E3) {
     downWrite(c.t, vma + VMA_LOCK);
@@ -263,6 +277,7 @@ export function vmaMarkAttached(c: MmCtx, mm: number, vma: number): void {
   const i32 = c.i32;
   if (vmaIsAttached(c, vma)) c.t.violation(Viol.VmaAttachAttached, vma, vma, i32[vma + VMA_REFCNT], 0, 0);
   i32[vma + VMA_ATTACH_COUNT]++;
+  if (c.t.tracing) c.t.trace(EV_ATTACH, vma, i32[vma + VMA_START], i32[vma + VMA_END], mm);
   if (c.era === ERA_E3) Atomics.store(i32, vma + VMA_REFCNT, 1); // refcount_set_release()
   else Atomics.store(i32, vma + VMA_DETACHED, 0);
   void mm;
@@ -275,6 +290,11 @@ export function vmaMarkAttached(c: MmCtx, mm: number, vma: number): void {
 export function vmaMarkDetached(c: MmCtx, mm: number, vma: number): void {
   const i32 = c.i32;
   if (Atomics.load(i32, vma + VMA_LOCK_SEQ) !== mmLockSeq(c, mm)) c.t.violation(Viol.VmaDetachNotWriteLocked, vma, vma, 0, 0, 0);
+  if (c.t.tracing) c.t.trace(EV_DETACH, vma, i32[vma + VMA_START], i32[vma + VMA_END], i32[vma + VMA_REFCNT]);
+  if (c.era === ERA_E3 && (c.t.bugs1 & BUG1_B3_DETACH_NO_WAIT) !== 0) {
+    Atomics.store(i32, vma + VMA_REFCNT, 0); // bug: transient readers are not waited for
+    return;
+  }
   if (c.era !== ERA_E3) {
     Atomics.store(i32, vma + VMA_DETACHED, 1);
     return;
@@ -299,16 +319,28 @@ export function vmaMarkDetached(c: MmCtx, mm: number, vma: number): void {
 export function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
   const t = c.t;
   const i32 = c.i32;
+  const noRange = (t.bugs1 & BUG1_B3_NO_RANGE_CHECK) !== 0;
+  const anonFirst = (t.bugs1 & BUG1_B5A_ANON_CHECK_BEFORE_LOCK) !== 0;
   if (c.era !== ERA_E3) {
     for (;;) {
       rcuReadLock(t);
       const vma = mtWalk(c, mm, addr);
-      if (vma === 0 || vmaStartRead(c, mm, vma) !== VMA_READ_OK) {
+      // 6.4: reject an anonymous VMA without anon_vma *before* locking it (B5a).
+      if (anonFirst && vma !== 0 && i32[vma + VMA_FILE] === 0 && Atomics.load(i32, vma + VMA_ANON_VMA) === 0) {
         rcuReadUnlock(t);
         t.count(MC_VMA_LOCK_ABORT);
         return 0;
       }
-      if (addr < i32[vma + VMA_START] || addr >= i32[vma + VMA_END]) {
+      if (anonFirst) delayPoint(c, W_ANON_CHECK);
+      else delayPoint(c, W_WALK_TO_LOCK);
+      if (vma === 0 || vmaStartRead(c, mm, vma) !== VMA_READ_OK) {
+        rcuReadUnlock(t);
+        t.count(MC_VMA_LOCK_ABORT);
+        if (t.tracing) t.trace(EV_VMA_LOCK_FAIL, vma, addr, 0, mm);
+        return 0;
+      }
+      delayPoint(c, W_LOCK_TO_RECHECK);
+      if (!noRange && (addr < i32[vma + VMA_START] || addr >= i32[vma + VMA_END])) {
         vmaEndRead(c, vma);
         rcuReadUnlock(t);
         t.count(MC_VMA_LOCK_ABORT);
@@ -321,6 +353,8 @@ export function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
         continue;
       }
       rcuReadUnlock(t);
+      vmaIdentityRecord(c, vma);
+      if (t.tracing) t.trace(EV_VMA_LOCKED, vma, addr, i32[vma + OBJ_GEN], mm);
       return vma;
     }
   }
@@ -328,6 +362,7 @@ export function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
   for (;;) {
     const vma = mtWalk(c, mm, addr);
     if (vma === 0) break;
+    delayPoint(c, W_WALK_TO_LOCK);
     const r = vmaStartRead(c, mm, vma);
     if (r === VMA_READ_EAGAIN) {
       t.count(MC_VMA_LOCK_MISS);
@@ -335,15 +370,30 @@ export function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
     }
     if (r !== VMA_READ_OK) break;
     rcuReadUnlock(t);
+    delayPoint(c, W_LOCK_TO_RECHECK);
     // The VMA is stable now; it may have shrunk or moved before we locked it.
-    if (addr < i32[vma + VMA_START] || addr >= i32[vma + VMA_END]) {
+    if (!noRange && (addr < i32[vma + VMA_START] || addr >= i32[vma + VMA_END])) {
       vmaEndRead(c, vma);
       t.count(MC_VMA_LOCK_ABORT);
       return 0;
     }
+    vmaIdentityRecord(c, vma);
+    if (t.tracing) t.trace(EV_VMA_LOCKED, vma, addr, i32[vma + OBJ_GEN], mm);
     return vma;
   }
   rcuReadUnlock(t);
   t.count(MC_VMA_LOCK_ABORT);
+  if (t.tracing) t.trace(EV_VMA_LOCK_FAIL, 0, addr, 0, mm);
   return 0;
+}
+
+/**
+ * vma_assert_locked(): the caller holds this VMA's read lock, or mmap_lock.
+ * hugetlb_vma_unlock_read() and friends assert it before touching the VMA.
+ */
+export function vmaAssertLocked(c: MmCtx, mm: number, vma: number): boolean {
+  const lock = c.era === ERA_E3 ? vma + VMA_REFCNT : vma + VMA_LOCK;
+  if (lockIsHeld(c.t, lock) || lockIsHeld(c.t, mm + MM_MMAP_LOCK)) return true;
+  c.t.violation(Viol.VmaAssertLocked, vma, vma, 0, 0, 0);
+  return false;
 }

@@ -19,6 +19,19 @@ import {
   PG_SWAPCACHE, VM_SHARED, MC_ENOMEM, MM_LOCK_SEQ,
 } from './layout.js';
 
+import { BUG1_B2_ATTACH_ON_STORE, BUG1_NO_START_WRITE, BUG1_DETACH_WITHOUT_WRITE_LOCK } from '../shm/bugbits.js';
+import { delayPoint, W_ZAP_TO_FREE, W_DETACH, EV_VMA_FREE, EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_MREMAP } from './debug.js';
+import { OBJ_GEN } from './layout.js';
+
+/**
+ * vma_iter_store_overwrite(): re-store an attached VMA whose range changed.
+ * With B2's bug the store path also attaches (patch 3/5 of the Nov 2024
+ * series put vma_mark_attached() inside vma_iter_store()).
+ */
+function vmaIterStoreOverwrite(c: MmCtx, mm: number, vma: number): void {
+  if ((c.t.bugs1 & BUG1_B2_ATTACH_ON_STORE) !== 0) vmaMarkAttached(c, mm, vma);
+}
+
 export const EINVAL = -22;
 export const ENOMEM = -12;
 export const EEXIST = -17;
@@ -53,6 +66,7 @@ export function vmAreaAlloc(c: MmCtx, mm: number): number {
 export function vmAreaFree(c: MmCtx, vma: number): void {
   if (vmaIsAttached(c, vma)) c.t.violation(Viol.VmaFreeAttached, vma, vma, c.i32[vma + VMA_REFCNT], 0, 0);
   c.i32[vma + VMA_FREE_TID] = c.t.tid;
+  if (c.t.tracing) c.t.trace(EV_VMA_FREE, vma, c.i32[vma + OBJ_GEN], 0, 0);
   kmemCacheFree(c.t, c.vmaSlab, vma, c.rcuFn);
 }
 
@@ -210,6 +224,7 @@ function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, add
   Atomics.store(i32, vma + VMA_PGOFF, i32[vma + VMA_PGOFF] + (addr - start));
   Atomics.store(i32, vma + VMA_START, addr);
   s[k * 3] = addr;
+  vmaIterStoreOverwrite(c, mm, vma);
   i32[mm + MM_MAP_COUNT]++;
   return snapInsert(s, n, k, start, addr, lower);
 }
@@ -232,6 +247,7 @@ function mergeWithNext(c: MmCtx, mm: number, s: Int32Array, n: number, k: number
   }
   Atomics.store(i32, prev + VMA_END, i32[next + VMA_END]);
   s[k * 3 + 1] = i32[next + VMA_END];
+  vmaIterStoreOverwrite(c, mm, prev);
   vmaMarkDetached(c, mm, next);
   i32[mm + MM_MAP_COUNT]--;
   return next;
@@ -310,6 +326,7 @@ export function doMmap(c: MmCtx, mm: number, addr: number, len: number, a: MmapA
     i32[vma + VMA_UFFD] = a.uffd ?? 0;
     vmaStartWrite(c, mm, vma);
     vmaMarkAttached(c, mm, vma); // vma_iter_store_new()
+    if (c.t.tracing) c.t.trace(EV_MMAP, vma, addr, len, 0);
     n = snapInsert(s, n, k, addr, end, vma);
     i32[mm + MM_MAP_COUNT]++;
     const dead: number[] = [];
@@ -379,9 +396,11 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
     n = nn; // the lower half [vm_start, end) is now at `last`
   }
   const victims: number[] = [];
+  const noWriteLock = (c.t.bugs1 & BUG1_DETACH_WITHOUT_WRITE_LOCK) !== 0;
   while (k < n && s[k * 3] < end) {
     const vma = s[k * 3 + 2] - 1;
-    vmaStartWrite(c, mm, vma);
+    if (!noWriteLock) vmaStartWrite(c, mm, vma);
+    delayPoint(c, W_DETACH);
     vmaMarkDetached(c, mm, vma);
     victims.push(vma);
     n = snapRemove(s, n, k);
@@ -391,8 +410,10 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
   // "VMAs were isolated before we downgraded."
   if (downgrade) mmapWriteDowngrade(c, mm);
   zapPteRange(c, mm, start, end);
+  delayPoint(c, W_ZAP_TO_FREE);
   freePgtables(c, mm, start, end);
   freeDead(c, victims);
+  if (c.t.tracing) c.t.trace(EV_MUNMAP, mm, start, end - start, victims.length);
   return downgrade ? 1 : 0;
 }
 
@@ -438,7 +459,7 @@ export function doMprotect(c: MmCtx, mm: number, start: number, len: number, new
       const vma = s[j * 3 + 2] - 1;
       const old = i32[vma + VMA_FLAGS];
       const nf = (old & ~(0x7)) | (newFlags & 0x7);
-      vmaStartWrite(c, mm, vma); // vm_flags_reset() write-locks
+      if ((c.t.bugs1 & BUG1_NO_START_WRITE) === 0) vmaStartWrite(c, mm, vma); // vm_flags_reset() write-locks
       Atomics.store(i32, vma + VMA_FLAGS, nf);
       if ((nf & 2) === 0) changeProtection(c, mm, i32[vma + VMA_START], i32[vma + VMA_END]);
     }
@@ -446,6 +467,7 @@ export function doMprotect(c: MmCtx, mm: number, start: number, len: number, new
     n = mergeRange(c, mm, s, n, first - 1, last, dead);
     mtPublish(c, mm, s, n, node);
     freeDead(c, dead);
+    if (c.t.tracing) c.t.trace(EV_MPROTECT, mm, start, len, newFlags);
     return 0;
   } finally {
     mmapWriteUnlock(c, mm);
@@ -534,6 +556,7 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number,
     }
     n = snapInsert(s, n, snapFind(s, n, newAddr), newAddr, newAddr + newLen, nv);
     i32[mm + MM_MAP_COUNT]++;
+    if (c.t.tracing) c.t.trace(EV_MREMAP, vma, oldAddr, newAddr, newLen);
     mtPublish(c, mm, s, n, node);
     freePgtables(c, mm, oldAddr, oldAddr + oldLen);
     if (dead >= 0) {
@@ -607,7 +630,8 @@ export function expandDownwards(c: MmCtx, mm: number, vma: number, addr: number)
   Atomics.store(i32, vma + VMA_PGOFF, i32[vma + VMA_PGOFF] - grow);
   Atomics.store(i32, vma + VMA_START, addr);
   s[k * 3] = addr;
-  mtPublish(c, mm, s, n, node); // vma_iter_store_overwrite(): no attach
+  vmaIterStoreOverwrite(c, mm, vma);
+  mtPublish(c, mm, s, n, node);
   return true;
 }
 
@@ -637,6 +661,3 @@ export function exitMmap(c: MmCtx, mm: number): void {
   mmapWriteUnlock(c, mm);
 }
 
-void PTE_SHIFT;
-void VM_SHARED;
-void MM_LOCK_SEQ;

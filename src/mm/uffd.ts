@@ -15,6 +15,8 @@ import {
   PTE_WRITE, PTE_DIRTY, F_CONTENT, F_INDEX,
 } from './layout.js';
 import { EINVAL, ENOMEM, EEXIST, EFAULT, EINTR_ } from './mmap.js';
+import { BUG1_B7_COPY_FAULTS_ENABLED } from '../shm/bugbits.js';
+import { delayPoint, W_UFFD_COPY, EV_UFFD_COPY } from './debug.js';
 
 /*
  * userfaultfd: registration (which write-locks each VMA through its vm_flags
@@ -104,7 +106,11 @@ export function uffdioCopy(c: MmCtx, mm: number, dst: number, srcMm: number, src
         folio = folioAlloc(c, mm);
         if (folio === 0) return ENOMEM;
       }
-      if (value < 0) {
+      if (value < 0 && (c.t.bugs1 & BUG1_B7_COPY_FAULTS_ENABLED) !== 0) {
+        // Bug (B7): copy_from_user() with page faults enabled, under the lock.
+        const v = userAccess(c, srcMm, srcAddr, false, 0);
+        value = v < 0 ? EFAULT : v;
+      } else if (value < 0) {
         const b = c.t.base + T_PF_DISABLE;
         i32[b]++; // pagefault_disable()
         value = copyFromUserNofault(c, srcMm, srcAddr);
@@ -126,6 +132,7 @@ export function uffdioCopy(c: MmCtx, mm: number, dst: number, srcMm: number, src
     }
     Atomics.store(i32, folio + F_CONTENT, value);
     i32[folio + F_INDEX] = dst;
+    delayPoint(c, W_UFFD_COPY);
     const table = pteAlloc(c, mm, dst);
     if (table === 0) return ENOMEM;
     const p = ptep(table, dst);
@@ -139,6 +146,7 @@ export function uffdioCopy(c: MmCtx, mm: number, dst: number, srcMm: number, src
     Atomics.store(i32, p, mkPte(folio, (i32[vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0));
     folio = 0; // now owned by the page table
     pteUnlock(c, table);
+    if (c.t.tracing) c.t.trace(EV_UFFD_COPY, mm, dst, 0, 0);
     return 0;
   } finally {
     if (folio !== 0) folioPut(c, folio);

@@ -3,7 +3,7 @@ import {
   H_MAGIC, H_VERSION, H_NTHREADS, H_TOTAL_WORDS, H_PT_BASE, H_PT_STRIDE,
   H_VIOL_BASE, H_VIOL_CAP, H_SCEN_BASE, H_SCEN_WORDS, H_BUGS0, H_BUGS1,
   H_SEED, H_FLAGS, H_ERA, H_EPOCH_F64, H_PARAMS, H_NPARAMS, H_JITTER,
-  V_WORDS, VIOL_CAP_DEFAULT, T_TID, H_RCU_GP_SEQ, H_RCU_GP_DONE,
+  V_WORDS, VIOL_CAP_DEFAULT, T_TID, H_RCU_GP_SEQ, H_RCU_GP_DONE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES,
 } from './layout.js';
 
 export interface ArenaOptions {
@@ -63,7 +63,8 @@ export class Arena {
     const violCap = o.violationCapacity ?? VIOL_CAP_DEFAULT;
     const ptBase = HEADER_WORDS;
     const violBase = ptBase + o.threads * PT_STRIDE;
-    const scenBase = roundUp(violBase + violCap * V_WORDS, LINE);
+    const lockdepBase = roundUp(violBase + violCap * V_WORDS, LINE);
+    const scenBase = roundUp(lockdepBase + MAX_LOCK_CLASSES * MAX_LOCK_CLASSES, LINE);
     const scenWords = roundUp(Math.max(0, o.scenarioWords), LINE);
     const total = scenBase + scenWords;
     const sab = new SharedArrayBuffer(total * 4);
@@ -78,6 +79,7 @@ export class Arena {
     h[H_VIOL_CAP] = violCap;
     h[H_SCEN_BASE] = scenBase;
     h[H_SCEN_WORDS] = scenWords;
+    h[H_LOCKDEP_BASE] = lockdepBase;
     h[H_BUGS0] = o.bugs0 ?? 0;
     h[H_BUGS1] = o.bugs1 ?? 0;
     h[H_SEED] = o.seed ?? 1;

@@ -27,6 +27,16 @@ export const enum Viol {
   BadPageState = 21,
   ContentMismatch = 22,
   QuiescentInvariant = 23,
+  RecursiveLocking = 24,
+  CircularDependency = 25,
+  MmapLockUnderVmaLock = 26,
+  MightFaultLocked = 27,
+  VmaReusedWhileLocked = 28,
+  VmaWrongMm = 29,
+  FaultOutsideVma = 30,
+  PinIncoherent = 31,
+  ForkLeak = 32,
+  VmaStillWriteLocked = 33,
 }
 
 export interface KindInfo {
@@ -60,6 +70,16 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.BadPageState, name: 'bad-page-state', title: 'BUG: Bad page state: folio freed while still mapped or pinned', args: ['folio', 'mapcount', 'pincount'] },
   { id: Viol.ContentMismatch, name: 'content-mismatch', title: 'BUG: data corruption: a read did not return the last value written through this mapping', args: ['page', 'expected', 'got', 'mm slot'] },
   { id: Viol.QuiescentInvariant, name: 'quiescent-invariant', title: 'BUG: quiescent address-space check failed', args: [] },
+  { id: Viol.RecursiveLocking, name: 'recursive-locking', title: 'WARNING: possible recursive locking detected', args: ['lock', 'class', 'mode'] },
+  { id: Viol.CircularDependency, name: 'circular-dependency', title: 'WARNING: possible circular locking dependency detected', args: ['held class', 'acquiring class'] },
+  { id: Viol.MmapLockUnderVmaLock, name: 'mmap-lock-under-vma-lock', title: 'WARNING: blocking on mmap_lock while holding a VMA read lock (deadlock against vma_start_write)', args: ['mmap_lock', 'vma lock'] },
+  { id: Viol.MightFaultLocked, name: 'might-fault-locked', title: 'BUG: sleeping page fault possible with mmap_lock or a VMA lock held (might_fault)', args: ['held lock', 'class'] },
+  { id: Viol.VmaReusedWhileLocked, name: 'vma-reused-while-locked', title: 'BUG: vma reused while read-locked', args: ['vma', 'gen at lock', 'gen now', 'field'] },
+  { id: Viol.VmaWrongMm, name: 'vma-wrong-mm', title: 'BUG: page fault runs on a VMA of another mm', args: ['vma', 'fault mm slot', 'vm_mm slot'] },
+  { id: Viol.FaultOutsideVma, name: 'fault-outside-vma', title: 'BUG: page fault handled outside its locked VMA\'s range', args: ['addr', 'vm_start', 'vm_end'] },
+  { id: Viol.PinIncoherent, name: 'pin-incoherent', title: 'BUG: data written through a FOLL_PIN|FOLL_WRITE pin is not what the process reads (pin/page table divergence)', args: ['page', 'device wrote', 'process read'] },
+  { id: Viol.ForkLeak, name: 'fork-cow-leak', title: 'BUG: COW isolation broken: a write leaked across fork', args: ['page', 'expected', 'got', 'direction'] },
+  { id: Viol.VmaStillWriteLocked, name: 'vma-still-write-locked', title: 'BUG: VMA still write-locked after mmap_write_unlock (mm_lock_seq not advanced)', args: ['vma', 'vm_lock_seq', 'mm_lock_seq'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
 ];
 

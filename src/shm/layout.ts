@@ -40,6 +40,9 @@ export const H_FLAGS = 13;
 export const H_ERA = 14;
 /** Watchdog / hang-check: nothing in header, see per-thread PROGRESS. */
 export const H_JITTER = 15;
+/** Base of the lockdep class-dependency matrix (MAX_LOCK_CLASSES^2 words). */
+export const H_LOCKDEP_BASE = 18;
+export const H_CHECK_SEQ = 19; // quiescent checks done (for reports)
 /** Epoch (f64, ms since performance.timeOrigin of the creating thread + timeOrigin). */
 export const H_EPOCH_F64 = 16; // words 16,17
 /** Scenario parameters: 16 words the scenario may interpret. */
@@ -48,6 +51,7 @@ export const H_NPARAMS = 12;
 
 // Control words, each on its own line.
 export const H_STOP = 32; // set to 1: actors finish their current op and return
+export const H_DEBUG_LOCKS_OFF = 33; // lockdep reported once and turned itself off
 export const H_ABORT = 48; // set to 1: every wait unwinds (RunAborted)
 export const H_READY = 64; // barrier: workers increment
 export const H_GO = 80; // barrier: main sets 1 and notifies
@@ -66,6 +70,7 @@ export const F_KEEP_GOING = 1 << 0;
 export const F_NO_CHECK = 1 << 1;
 export const F_LOCKDEP = 1 << 2;
 export const F_LOCKSTAT_HOLD = 1 << 3;
+export const F_TRACE = 1 << 4;
 
 // ---------------------------------------------------------------------------
 // Per-thread region. Only the owner writes most fields; the main thread reads

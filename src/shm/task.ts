@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_EVENT_SEQ,
+  H_FLAGS as H_FLAGS_, F_TRACE, H_JITTER,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -40,6 +40,10 @@ export class Task {
   /** Hold-time sampling countdown (lock_stat hold times are sampled 1 in 16). */
   holdSample = 0;
   readonly timeBase: number;
+  /** Flight recorder on (read once; events are only written when true). */
+  readonly tracing: boolean;
+  /** Race-window widening: maximum spin of a delay point (0 = off). */
+  readonly jitter: number;
 
   constructor(arena: Arena, tid: number) {
     this.arena = arena;
@@ -51,6 +55,8 @@ export class Task {
     this.fctrBase = (this.base + T_F_CTR) >> 1;
     this.timeBase = performance.timeOrigin - arena.f64[H_EPOCH_F64 >> 1];
     this.rng = seedMix(this.i32[H_SEED], tid);
+    this.tracing = (this.i32[H_FLAGS_] & F_TRACE) !== 0;
+    this.jitter = this.i32[H_JITTER];
     this.readBugs();
   }
 
@@ -124,7 +130,7 @@ export class Task {
     i32[e + TR_A] = a;
     i32[e + TR_B] = b;
     i32[e + TR_C] = c;
-    i32[e + TR_SEQ] = Atomics.add(i32, H_EVENT_SEQ, 1);
+    i32[e + TR_SEQ] = head; // per-thread order; rings merge by time
     i32[this.base + T_TR_HEAD] = head + 1;
   }
 

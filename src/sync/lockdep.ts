@@ -2,8 +2,9 @@ import type { Task } from '../shm/task.js';
 import {
   T_HELD, T_HELD_DEPTH, HELD_MAX, HELD_W, HE_LOCK, HE_INFO, HE_T_F64, LS_F64S, LS_ACQ,
   LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX, LS_FAILED,
-  T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE,
+  T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES, H_DEBUG_LOCKS_OFF,
 } from '../shm/layout.js';
+import { LC_MMAP_LOCK, LC_VMA_LOCK } from './lockclass.js';
 import { Viol } from '../shm/kinds.js';
 
 /**
@@ -127,4 +128,89 @@ export function waitEnd(t: Task, cls: number, since: number, failed: boolean): v
 /** Count a failed trylock. */
 export function lockFailed(t: Task, cls: number): void {
   t.f64[t.lsBase + cls * LS_F64S + LS_FAILED] += 1;
+}
+
+// ---------------------------------------------------------------------------
+// The validator (kernel/locking/lockdep.c, reduced): checked at every blocking
+// acquisition, before the thread may sleep, so it reports a deadlock that
+// *could* happen, not one that did.
+// ---------------------------------------------------------------------------
+
+const dfsStack = new Int32Array(MAX_LOCK_CLASSES);
+
+/** Is class `to` reachable from class `from` in the dependency matrix? */
+function reachable(i32: Int32Array, ld: number, from: number, to: number): boolean {
+  let seen = 1 << from;
+  let sp = 0;
+  dfsStack[sp++] = from;
+  while (sp > 0) {
+    const u = dfsStack[--sp];
+    if (u === to) return true;
+    const row = ld + u * MAX_LOCK_CLASSES;
+    for (let v = 0; v < MAX_LOCK_CLASSES; v++) {
+      if (i32[row + v] !== 0 && (seen & (1 << v)) === 0) {
+        seen |= 1 << v;
+        dfsStack[sp++] = v;
+      }
+    }
+  }
+  return false;
+}
+
+/** Lockdep reports once per run, then turns itself off (debug_locks_off()). */
+function lockdepReport(t: Task, kind: number, a: number, b: number, c: number): void {
+  if (Atomics.compareExchange(t.i32, H_DEBUG_LOCKS_OFF, 0, 1) === 0) t.violation(kind, a, a, b, c, 0);
+}
+
+/**
+ * lock_acquire() validation for a blocking acquisition of `lock` (class
+ * `cls`, `mode`): recursive locking of a held lock (a recursive down_read
+ * of a writer-preferring rwsem deadlocks once a writer queues), blocking on
+ * mmap_lock with a VMA read lock held, and a new class dependency that
+ * closes a cycle. Same-class nesting (two PTE locks, parent and child
+ * mmap_lock in fork) is annotated as nested and not recorded.
+ */
+export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number): void {
+  const i32 = t.i32;
+  const b = t.base;
+  const d = i32[b + T_HELD_DEPTH];
+  if (d === 0) return;
+  const top = d < HELD_MAX ? d : HELD_MAX;
+  const ld = i32[H_LOCKDEP_BASE];
+  for (let k = 0; k < top; k++) {
+    const e = b + T_HELD + k * HELD_W;
+    const hl = i32[e + HE_LOCK];
+    const hcls = i32[e + HE_INFO] & 0xff;
+    if (hl === lock) {
+      lockdepReport(t, Viol.RecursiveLocking, lock, cls, mode);
+      continue;
+    }
+    if (hcls === LC_VMA_LOCK && cls === LC_MMAP_LOCK) lockdepReport(t, Viol.MmapLockUnderVmaLock, lock, hl, 0);
+    if (hcls === cls) continue;
+    const idx = ld + hcls * MAX_LOCK_CLASSES + cls;
+    if (i32[idx] === 0) {
+      Atomics.store(i32, idx, 1);
+      if (reachable(i32, ld, cls, hcls)) lockdepReport(t, Viol.CircularDependency, hcls, cls, 0);
+    }
+  }
+}
+
+/**
+ * might_fault() / might_lock_read(&mm->mmap_lock): a user access that may
+ * fault must not happen with mmap_lock or a VMA lock held (the fault would
+ * take mmap_lock recursively, B7). Returns true if it was reported.
+ */
+export function mightFault(t: Task): boolean {
+  const i32 = t.i32;
+  const b = t.base;
+  const top = Math.min(i32[b + T_HELD_DEPTH], HELD_MAX);
+  for (let k = 0; k < top; k++) {
+    const e = b + T_HELD + k * HELD_W;
+    const hcls = i32[e + HE_INFO] & 0xff;
+    if (hcls === LC_MMAP_LOCK || hcls === LC_VMA_LOCK) {
+      lockdepReport(t, Viol.MightFaultLocked, i32[e + HE_LOCK], hcls, 0);
+      return true;
+    }
+  }
+  return false;
 }

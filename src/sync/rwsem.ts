@@ -8,7 +8,7 @@ import {
 } from '../shm/bugbits.js';
 import { Viol } from '../shm/kinds.js';
 import { rawSpinLock, rawSpinUnlock } from './spinlock.js';
-import { lockAcquired, lockReleased, lockDowngraded, waitBegin, waitEnd, lockFailed } from './lockdep.js';
+import { lockAcquired, lockReleased, lockDowngraded, waitBegin, waitEnd, lockFailed, lockdepAcquire } from './lockdep.js';
 import { MODE_READ, MODE_WRITE, WAIT_LOCK } from './lockclass.js';
 import { EINTR, UNINTERRUPTIBLE, fatalSignalPending, prepareToWait, schedule, wakeUpProcess } from './sched.js';
 
@@ -217,6 +217,7 @@ function readFailedMask(bugs: number): number {
 
 function downReadCommon(t: Task, sem: number, deadline: number): number {
   const i32 = t.i32;
+  lockdepAcquire(t, sem, i32[sem + RW_CLASS], MODE_READ);
   const old = Atomics.add(i32, sem + RW_COUNT, RWSEM_READER_BIAS);
   if ((old & readFailedMask(t.bugs0)) === 0) {
     Atomics.store(i32, sem + RW_OWNER, (t.tid + 1) | RWSEM_READER_OWNED);
@@ -431,6 +432,7 @@ function rwsemDownWriteSlowpath(t: Task, sem: number, deadline: number): number 
 
 function downWriteCommon(t: Task, sem: number, deadline: number): number {
   const i32 = t.i32;
+  lockdepAcquire(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
   if ((t.bugs0 & BUG_RWSEM_WRITE_IGNORES_READERS) !== 0) {
     // Bug: the fast path only checks the writer bit, not the readers.
     const old = Atomics.or(i32, sem + RW_COUNT, RWSEM_WRITER_LOCKED);

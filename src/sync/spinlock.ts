@@ -3,7 +3,7 @@ import { RUN_ABORTED } from '../shm/task.js';
 import { H_ABORT } from '../shm/layout.js';
 import { BUG_SPIN_RACY_ACQUIRE } from '../shm/bugbits.js';
 import { Viol } from '../shm/kinds.js';
-import { lockAcquired, lockReleased, waitBegin, waitEnd, lockFailed } from './lockdep.js';
+import { lockAcquired, lockReleased, waitBegin, waitEnd, lockFailed, lockdepAcquire } from './lockdep.js';
 import { MODE_WRITE, WAIT_LOCK } from './lockclass.js';
 
 /**
@@ -60,6 +60,7 @@ function spinLockSlow(t: Task, lock: number, me: number): void {
 export function spinLock(t: Task, lock: number, cls: number): void {
   const i32 = t.i32;
   const me = t.tid + 1;
+  lockdepAcquire(t, lock, cls, MODE_WRITE);
   if ((t.bugs0 & BUG_SPIN_RACY_ACQUIRE) !== 0) {
     // Bug: test-then-set instead of an atomic exchange.
     for (;;) {
