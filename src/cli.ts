@@ -37,6 +37,9 @@ interface RunOpts {
   mmPages?: string;
   vmas?: string;
   folios?: string;
+  checkInterval: string;
+  jitter: string;
+  trace: boolean;
 }
 
 function validateRun(scenarioName: string, o: RunOpts) {
@@ -66,7 +69,12 @@ function validateRun(scenarioName: string, o: RunOpts) {
   }
   if (o.vmas !== undefined) model.vmas = parseIntIn(o.vmas, '--vmas', 16, 1 << 20);
   if (o.folios !== undefined) model.folios = parseIntIn(o.folios, '--folios', 64, 1 << 22);
+  const checkIntervalMs = o.checkInterval === '0' ? 0 : parseDuration(o.checkInterval, '--check-interval');
+  const jitter = parseIntIn(o.jitter, '--jitter', 0, 1_000_000);
   return {
+    checkIntervalMs,
+    jitter,
+    trace: o.trace,
     model,
     scenario: scenarioName,
     threads,
@@ -114,10 +122,14 @@ export function buildProgram(): Command {
     .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
     .option('--vmas <n>', 'VMA slab size (default 512)')
     .option('--folios <n>', 'folio slab size (default 8192)')
+    .option('--check-interval <time>', 'mm scenarios: stop the world and run the address-space invariants this often (0: only at the end)', '2s')
+    .option('--jitter <n>', 'widen race windows: at each named delay point, one time in eight, spin up to n iterations (0: off)', '0')
+    .option('--no-trace', 'no flight recorder (per-thread event rings)')
     .action(async (scenarioName: string, o: RunOpts) => {
       const cfg = validateRun(scenarioName, o);
       const rerun = ['mmtorture', 'run', scenarioName, '--threads', String(cfg.threads), '--duration', o.duration, '--seed', String(cfg.seed >>> 0),
         ...(findScenario(scenarioName)?.usesModel ? ['--era', o.era, '--per-vma-lock', o.perVmaLock] : []),
+        ...(cfg.jitter ? ['--jitter', String(cfg.jitter)] : []),
         ...cfg.bugs.flatMap((b) => ['--bug', b]), ...cfg.params.flatMap((p) => ['--param', String(p)])].map(shellQuote).join(' ');
       process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
       const res = await runScenario({ ...cfg, progress: o.progress, rerun });

@@ -64,6 +64,12 @@ export function mmFinalCheck(arena: Arena): string[] {
   return checkNoLeaks(c).map((p) => `${p.kind}: ${p.detail}`);
 }
 
+/** Address-space invariants over a world stopped at the pause barrier. */
+export function mmQuiescentCheck(arena: Arena): string[] {
+  const c = new MmCtx(new Task(arena, 0), arena.scenBase);
+  return checkAddressSpaces(c).map((p) => `${p.kind}: ${p.detail}`);
+}
+
 /** Fault-path statistics lines (vmstat-like). */
 export function mmStatLines(arena: Arena): { lines: string[]; data: Record<string, number> } {
   const all = Array.from({ length: arena.nthreads }, (_, i) => i);

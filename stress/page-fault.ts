@@ -6,7 +6,7 @@ import { doMmap, doMadviseDontneed } from '../src/mm/mmap.js';
 import { userAccess } from '../src/mm/access.js';
 import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import { running } from './common.js';
-import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines } from './mm-common.js';
+import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck } from './mm-common.js';
 
 /*
  * page-fault (will-it-scale page_fault3, threads mode): every thread owns a
@@ -66,4 +66,5 @@ export const pageFault: Scenario = {
     return { lines: s.lines, failures: 0, warnings: 0, data: s.data };
   },
   finalCheck: mmFinalCheck,
+  quiescentCheck: mmQuiescentCheck,
 };

@@ -40,6 +40,8 @@ export interface Scenario {
    * the problems found, each reported as a violation.
    */
   finalCheck?(arena: Arena): string[];
+  /** Checks over a world stopped at the pause barrier (every --check-interval). */
+  quiescentCheck?(arena: Arena): string[];
 }
 
 /** Options a scenario is set up with. */

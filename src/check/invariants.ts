@@ -3,10 +3,12 @@ import { slabInUse, slabObjects, OBJ_LIVE } from '../mm/slab.js';
 import { mtSnapshot } from '../mm/tree.js';
 import { pteFolio } from '../mm/pgtable.js';
 import { anonVmaRoot } from '../mm/folio.js';
+import { vmaIsAttached } from '../mm/lock.js';
+import { rwsemWriteOwner } from '../sync/rwsem.js';
 import {
   MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_PFN_SHIFT, F_MAPCOUNT,
   F_REF, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA,
-  VMA_MM, OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES,
+  VMA_MM, OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES, MM_MMAP_LOCK, MM_LOCK_SEQ, VMA_LOCK_SEQ,
 } from '../mm/layout.js';
 
 /**
@@ -15,7 +17,7 @@ import {
  * stopped machine. Each problem names the invariant and the objects.
  */
 export interface Problem {
-  kind: 'pte-outside-vma' | 'pte-table-owner' | 'mapcount' | 'refcount' | 'anon-vma-foreign' | 'swapcount' | 'map-count' | 'leak';
+  kind: 'pte-outside-vma' | 'pte-table-owner' | 'mapcount' | 'refcount' | 'anon-vma-foreign' | 'swapcount' | 'map-count' | 'leak' | 'vma-write-locked' | 'vma-detached-in-tree';
   detail: string;
   obj: number;
 }
@@ -31,6 +33,16 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
     if (Atomics.load(i32, mm + MM_USERS) === 0) continue;
     const n = mtSnapshot(c, mm, s);
     if (i32[mm + MM_MAP_COUNT] !== n) out.push({ kind: 'map-count', detail: `mm ${k}: map_count ${i32[mm + MM_MAP_COUNT]} but ${n} VMAs in the tree`, obj: mm });
+    // With no mmap writer, every VMA's write mark must have ended (vma_end_write_all),
+    // and every VMA in the tree must be attached.
+    if (rwsemWriteOwner(i32, mm + MM_MMAP_LOCK) < 0) {
+      const seq = Atomics.load(i32, mm + MM_LOCK_SEQ);
+      for (let j = 0; j < n; j++) {
+        const v = s[j * 3 + 2] - 1;
+        if (Atomics.load(i32, v + VMA_LOCK_SEQ) === seq) out.push({ kind: 'vma-write-locked', detail: `mm ${k}: VMA @${v} [${s[j * 3]}, ${s[j * 3 + 1]}) still write-locked (vm_lock_seq ${seq}) with no mmap writer`, obj: v });
+        if (!vmaIsAttached(c, v)) out.push({ kind: 'vma-detached-in-tree', detail: `mm ${k}: VMA @${v} is in the tree but detached`, obj: v });
+      }
+    }
     const vmaAt = (addr: number): number => {
       for (let j = 0; j < n; j++) if (addr >= s[j * 3] && addr < s[j * 3 + 1]) return s[j * 3 + 2] - 1;
       return -1;

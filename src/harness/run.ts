@@ -5,7 +5,9 @@ import { Piscina } from 'piscina';
 import pino from 'pino';
 import { Arena } from '../shm/arena.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../mm/model.js';
-import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, T_KILL } from '../shm/layout.js';
+import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ } from '../shm/layout.js';
+import { decodeTrace } from '../trace/decode.js';
+import { raceReport } from './report.js';
 import { bugWords } from '../bugs/catalogue.js';
 import { buildWaitGraph, formatWaitGraph, type WaitGraph } from '../check/waitgraph.js';
 import { findScenario, type Scenario } from '../../stress/index.js';
@@ -41,6 +43,12 @@ export interface RunConfig {
   rerun?: string;
   /** mm model configuration (era, per-VMA locking, sizes) for mm scenarios. */
   model?: Partial<ModelConfig>;
+  /** Quiescent checks at a stop-the-world barrier this often (0 = only at the end). */
+  checkIntervalMs?: number;
+  /** Race-window widening: maximum spin at a delay point (0 = off). */
+  jitter?: number;
+  /** Flight recorder on (default true). */
+  trace?: boolean;
 }
 
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR';
@@ -63,6 +71,10 @@ export interface RunResult {
   firstViolationMs: number | null;
   hang: null | { blockedMs: number; graph: WaitGraph; report: string[] };
   errors: string[];
+  /** Quiescent checks run during the run (and skipped because an actor could not park). */
+  checks: { done: number; skipped: number };
+  /** The race report of the first violation (kernel-splat text). */
+  report: string[];
 }
 
 export interface RunIO {
@@ -109,7 +121,8 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     scenarioWords: scenario.words(cfg.threads, sopts),
     bugs0, bugs1,
     seed: cfg.seed,
-    flags: cfg.keepGoing ? F_KEEP_GOING : 0,
+    flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE),
+    jitter: cfg.jitter ?? 0,
     params: cfg.params,
   });
   scenario.setup(arena, sopts);
@@ -171,6 +184,10 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   let lastProgressAt = t0;
   let lastLine = t0;
   let lastStat = t0;
+  let lastCheck = t0;
+  let checks = 0;
+  let checksSkipped = 0;
+  const quiescentViolations: DecodedViolation[] = [];
   let lastOpsChangeAt = t0;
   let watchOps = -1;
   let hang: RunResult['hang'] = null;
@@ -219,6 +236,35 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
       }
       logger?.info({ phase: 'stats', elapsedMs: Math.round(elapsed), ops, opsPerSec: Math.round(rate), violations: violationCount(arena) }, 'stats');
     }
+    if (scenario.quiescentCheck && cfg.checkIntervalMs && now - lastCheck >= cfg.checkIntervalMs) {
+      // Stop the world at the pause barrier, check, resume.
+      Atomics.store(i32, H_PAUSE, 1);
+      const until = performance.now() + 500;
+      let parked = false;
+      while (performance.now() < until) {
+        let running = 0;
+        for (let tid = 0; tid < cfg.threads; tid++) if (i32[arena.pt(tid) + T_STATE] !== 3) running++;
+        if (Atomics.load(i32, H_PAUSED) >= running) {
+          parked = true;
+          break;
+        }
+        await sleep(1);
+      }
+      if (parked) {
+        checks++;
+        Atomics.add(i32, H_CHECK_SEQ, 1);
+        const tq = arena.now();
+        for (const p of scenario.quiescentCheck(arena)) {
+          quiescentViolations.push({ kind: 'quiescent-invariant', title: `BUG: quiescent check: ${p}`, tid: -1, op: 0, obj: 0, args: {}, timeMs: tq });
+        }
+      } else {
+        checksSkipped++;
+      }
+      Atomics.store(i32, H_PAUSE, 0);
+      Atomics.notify(i32, H_PAUSE);
+      lastCheck = performance.now();
+      if (quiescentViolations.length && !cfg.keepGoing) break;
+    }
     if (now - lastStat >= cfg.statIntervalMs) {
       lastStat = now;
       printStats(false);
@@ -255,6 +301,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   const ops = totalOps(arena);
   const stats = scenario.stats(arena, durationMs, true);
   const violations = decodeViolations(arena);
+  violations.push(...quiescentViolations);
   // Quiescent checks at the end, only over a cleanly stopped world.
   if (scenario.finalCheck && !crashed && !hang && errors.length === 0) {
     const t1 = arena.now();
@@ -286,18 +333,22 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     status, exitCode, scenario: cfg.scenario, config: loggedConfig, durationMs, ops,
     opsPerSec: ops / (durationMs / 1000), perThreadOps: perThreadOps(arena), roles, stats,
     lockStat: lockStat(arena), violationCount: nViol, violations, firstViolationMs, hang, errors,
+    checks: { done: checks, skipped: checksSkipped },
+    report: violations.length ? raceReport(arena, violations[0], cfg.trace === false ? [] : decodeTrace(arena), roles, cfg.rerun) : [],
   };
 
   // Reports.
-  for (const v of violations) logger?.error({ phase: 'violation', violation: v }, v.title);
+  violations.forEach((v, i) => logger?.error({ phase: 'violation', violation: v, ...(i === 0 ? { report: result.report } : {}) }, v.title));
   if (hang) logger?.error({ phase: 'hang', blockedMs: hang.blockedMs, cycle: hang.graph.cycle, threads: hang.graph.threads }, 'watchdog: no progress');
   for (const e of errors) logger?.error({ phase: 'error', error: e }, 'harness error');
   if (!quiet) {
     printStats(true);
     for (const l of formatLockStat(result.lockStat)) io.out(l);
-    for (const v of violations.slice(0, 20)) {
-      io.err('\n' + formatViolation(v).join('\n') + '\n');
-    }
+    const events = cfg.trace === false ? [] : decodeTrace(arena);
+    violations.slice(0, 5).forEach((v, i) => {
+      io.err('\n' + (i === 0 ? raceReport(arena, v, events, roles, cfg.rerun) : formatViolation(v)).join('\n') + '\n');
+    });
+    if (violations.length > 5) io.err(`(${violations.length - 5} more violations: see --json / --log)\n`);
     if (nViol > violations.length) io.err(`(${nViol - violations.length} more violations not recorded: capacity ${arena.violCap})\n`);
     if (hang) io.err('\n' + [`watchdog: no thread made progress for ${formatDuration(hang.blockedMs)}`, ...hang.report].join('\n') + '\n');
     for (const e of errors) io.err(e + '\n');
