@@ -6,6 +6,7 @@ import { rcuTorture } from './rcu-torture.js';
 import { refcountTorture } from './refcount-torture.js';
 import { deadlockSelftest } from './deadlock-selftest.js';
 import { pageFault } from './page-fault.js';
+import { RACE_SCENARIOS } from './mm-races.js';
 
 export type { Scenario } from './types.js';
 
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   rcuTorture,
   refcountTorture,
   pageFault,
+  ...RACE_SCENARIOS,
   deadlockSelftest,
 ];
 

@@ -359,14 +359,18 @@ export function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
     }
   }
   rcuReadLock(t);
-  for (;;) {
+  for (let misses = 0; ; ) {
     const vma = mtWalk(c, mm, addr);
     if (vma === 0) break;
     delayPoint(c, W_WALK_TO_LOCK);
     const r = vmaStartRead(c, mm, vma);
     if (r === VMA_READ_EAGAIN) {
       t.count(MC_VMA_LOCK_MISS);
-      continue;
+      // A detached VMA stays in a stale tree view only until a writer's
+      // grace period; a bounded retry turns a corrupted refcount into a
+      // fallback instead of a livelock (the quiescent check reports it).
+      if (++misses < 1000) continue;
+      break;
     }
     if (r !== VMA_READ_OK) break;
     rcuReadUnlock(t);

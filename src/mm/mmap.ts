@@ -74,6 +74,12 @@ export function vmAreaFree(c: MmCtx, vma: number): void {
 export function vmAreaDup(c: MmCtx, src: number, mm: number): number {
   const vma = vmAreaAlloc(c, mm);
   if (vma === 0) return 0;
+  vmaCopyFields(c, vma, src);
+  return vma;
+}
+
+/** Copy the range, offset, flags, file and uffd registration of `src` into `vma`. */
+function vmaCopyFields(c: MmCtx, vma: number, src: number): void {
   const i32 = c.i32;
   i32[vma + VMA_START] = i32[src + VMA_START];
   i32[vma + VMA_END] = i32[src + VMA_END];
@@ -81,7 +87,24 @@ export function vmAreaDup(c: MmCtx, src: number, mm: number): number {
   i32[vma + VMA_FLAGS] = i32[src + VMA_FLAGS];
   i32[vma + VMA_FILE] = i32[src + VMA_FILE];
   i32[vma + VMA_UFFD] = i32[src + VMA_UFFD];
-  return vma;
+}
+
+/**
+ * Preallocate `count` VMAs for splits (vma_iter_prealloc + vm_area_alloc
+ * before anything is changed, so a failure leaves nothing half done).
+ * Returns false on -ENOMEM (with nothing allocated).
+ */
+function preallocVmas(c: MmCtx, mm: number, count: number, out: number[]): boolean {
+  for (let k = 0; k < count; k++) {
+    const v = vmAreaAlloc(c, mm);
+    if (v === 0) {
+      for (const x of out) vmAreaFree(c, x);
+      out.length = 0;
+      return false;
+    }
+    out.push(v);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -206,11 +229,10 @@ function canMerge(c: MmCtx, prev: number, next: number): boolean {
  * vma_prepare() write-locks the VMA first; the new one is attached before it
  * becomes visible. Returns the new count, or -1 on -ENOMEM.
  */
-function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, addr: number): number {
+function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, addr: number, lower: number): number {
   const i32 = c.i32;
   const vma = s[k * 3 + 2] - 1;
-  const lower = vmAreaDup(c, vma, mm);
-  if (lower === 0) return -1;
+  vmaCopyFields(c, lower, vma);
   vmaStartWrite(c, mm, vma);
   const start = i32[vma + VMA_START];
   i32[lower + VMA_END] = addr;
@@ -374,27 +396,23 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
     c.t.count(MC_ENOMEM);
     return ENOMEM;
   }
-  // Split the first VMA if the range starts inside it.
-  if (s[k * 3] < start) {
-    const nn = splitVma(c, mm, s, n, k, start);
-    if (nn < 0) {
-      mtFreePrealloc(c, node);
-      return ENOMEM;
-    }
-    n = nn;
-    k++;
-  }
-  // Split the last VMA if the range ends inside it.
+  // Preallocate what the edge splits need, then split (vms_gather_munmap_vmas).
   let last = k;
   while (last + 1 < n && s[(last + 1) * 3] < end) last++;
-  if (s[last * 3 + 1] > end) {
-    const nn = splitVma(c, mm, s, n, last, end);
-    if (nn < 0) {
-      mtFreePrealloc(c, node);
-      return ENOMEM;
-    }
-    n = nn; // the lower half [vm_start, end) is now at `last`
+  const spare: number[] = [];
+  const needFirst = s[k * 3] < start;
+  const needLast = s[last * 3 + 1] > end;
+  if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) {
+    mtFreePrealloc(c, node);
+    c.t.count(MC_ENOMEM);
+    return ENOMEM;
   }
+  if (needFirst) {
+    n = splitVma(c, mm, s, n, k, start, spare.pop()!);
+    k++;
+    last++;
+  }
+  if (needLast) n = splitVma(c, mm, s, n, last, end, spare.pop()!); // [vm_start, end) is now at `last`
   const victims: number[] = [];
   const noWriteLock = (c.t.bugs1 & BUG1_DETACH_WITHOUT_WRITE_LOCK) !== 0;
   while (k < n && s[k * 3] < end) {
@@ -435,26 +453,22 @@ export function doMprotect(c: MmCtx, mm: number, start: number, len: number, new
     if (n + 2 > c.maxVmas) return ENOMEM;
     const node = mtPrealloc(c);
     if (node === 0) return ENOMEM;
-    if (s[k * 3] < start) {
-      const nn = splitVma(c, mm, s, n, k, start);
-      if (nn < 0) {
-        mtFreePrealloc(c, node);
-        return ENOMEM;
-      }
-      n = nn;
-      k++;
-    }
-    const first = k;
     let last = k;
     while (last + 1 < n && s[(last + 1) * 3] < end) last++;
-    if (s[last * 3 + 1] > end) {
-      const nn = splitVma(c, mm, s, n, last, end);
-      if (nn < 0) {
-        mtFreePrealloc(c, node);
-        return ENOMEM;
-      }
-      n = nn;
+    const spare: number[] = [];
+    const needFirst = s[k * 3] < start;
+    const needLast = s[last * 3 + 1] > end;
+    if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) {
+      mtFreePrealloc(c, node);
+      return ENOMEM;
     }
+    if (needFirst) {
+      n = splitVma(c, mm, s, n, k, start, spare.pop()!);
+      k++;
+      last++;
+    }
+    const first = k;
+    if (needLast) n = splitVma(c, mm, s, n, last, end, spare.pop()!);
     for (let j = first; j <= last; j++) {
       const vma = s[j * 3 + 2] - 1;
       const old = i32[vma + VMA_FLAGS];

@@ -150,6 +150,18 @@ export function rcuProcessCallbacks(t: Task, fn: RcuCallbackFn): number {
   return n;
 }
 
+/**
+ * Run this thread's ready callbacks and, when more than `backlog` are still
+ * waiting, drive a grace period (the RCU kthread's job, done by the caller).
+ */
+export function rcuReclaim(t: Task, fn: RcuCallbackFn, backlog = 64): void {
+  rcuProcessCallbacks(t, fn);
+  if (rcuPending(t) > backlog) {
+    synchronizeRcu(t);
+    rcuProcessCallbacks(t, fn);
+  }
+}
+
 /** rcu_barrier() for this thread's callbacks: wait for a GP and invoke all of them. */
 export function rcuBarrier(t: Task, fn: RcuCallbackFn): void {
   while (rcuPending(t) > 0) {
