@@ -4,7 +4,9 @@ import { MmCtx, modelInit, modelWords, modelSetupZeroPage } from '../src/mm/mode
 import { mmAlloc, exitMmap, mmFree } from '../src/mm/mmap.js';
 import { synchronizeRcu, rcuProcessCallbacks } from '../src/sync/rcu.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
-import { MM_USERS, MC_NAMES } from '../src/mm/layout.js';
+import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VMA_REFCNT, VMA_LOCK } from '../src/mm/layout.js';
+import { mtSnapshot } from '../src/mm/tree.js';
+import { ERA_E3 } from '../src/mm/model.js';
 import type { ScenarioOptions } from './types.js';
 import { sumCtr } from './common.js';
 
@@ -41,7 +43,7 @@ export function mmCtx(t: Task): MmCtx {
  * RCU callbacks, check the address spaces, tear every mm down and check that
  * nothing leaked.
  */
-export function mmFinalCheck(arena: Arena): string[] {
+export function mmFinalCheck(arena: Arena, clean: boolean): string[] {
   const tasks = Array.from({ length: arena.nthreads }, (_, i) => new Task(arena, i));
   const ctxs = tasks.map((t) => new MmCtx(t, arena.scenBase));
   const drain = () => {
@@ -52,8 +54,9 @@ export function mmFinalCheck(arena: Arena): string[] {
   };
   drain();
   const c = ctxs[0];
-  const out = checkAddressSpaces(c).map((p) => `${p.kind}: ${p.detail}`);
-  if (out.length) return out;
+  const out = [...checkLocksFree(c), ...checkAddressSpaces(c).map((p) => `${p.kind}: ${p.detail}`)];
+  // Teardown takes locks: only over a consistent, clean world (never block the harness).
+  if (out.length || !clean) return out;
   for (let k = 0; k < c.maxMms; k++) {
     const mm = c.mm(k);
     if (Atomics.load(c.i32, mm + MM_USERS) === 0) continue;
@@ -62,6 +65,29 @@ export function mmFinalCheck(arena: Arena): string[] {
   }
   drain();
   return checkNoLeaks(c).map((p) => `${p.kind}: ${p.detail}`);
+}
+
+/**
+ * With every actor stopped, no lock may be held: every mmap_lock and every
+ * attached VMA's lock must be free (a leaked read lock is a lost unlock).
+ */
+export function checkLocksFree(c: MmCtx): string[] {
+  const i32 = c.i32;
+  const out: string[] = [];
+  const s = new Int32Array(c.maxVmas * 3 + 3);
+  for (let k = 0; k < c.maxMms; k++) {
+    const mm = c.mm(k);
+    if (Atomics.load(i32, mm + MM_USERS) === 0) continue;
+    const cnt = Atomics.load(i32, mm + MM_MMAP_LOCK);
+    if (cnt !== 0) out.push(`lock-held: mm ${k}: mmap_lock count 0x${(cnt >>> 0).toString(16)} with every thread stopped`);
+    const n = mtSnapshot(c, mm, s);
+    for (let j = 0; j < n; j++) {
+      const v = s[j * 3 + 2] - 1;
+      const held = c.era === ERA_E3 ? Atomics.load(i32, v + VMA_REFCNT) !== 1 : Atomics.load(i32, v + VMA_LOCK) !== 0;
+      if (held) out.push(`lock-held: mm ${k}: VMA @${v} [${s[j * 3]}, ${s[j * 3 + 1]}) lock word ${c.era === ERA_E3 ? Atomics.load(i32, v + VMA_REFCNT) : Atomics.load(i32, v + VMA_LOCK)} with every thread stopped`);
+    }
+  }
+  return out;
 }
 
 /** Address-space invariants over a world stopped at the pause barrier. */
@@ -79,7 +105,7 @@ export function mmStatLines(arena: Arena): { lines: string[]; data: Record<strin
   return {
     lines: [
       pick(['faults', 'vma_lock_success', 'vma_lock_abort', 'vma_lock_retry', 'vma_lock_miss', 'mmap_lock_faults', 'mmap_lock_retry']),
-      pick(['anon_faults', 'wp_reuse', 'wp_copy', 'swapin', 'uffd_wait', 'anon_vma_prepare', 'io_throttle', 'enomem', 'sigsegv']),
+      pick(['anon_faults', 'wp_reuse', 'wp_copy', 'swapin', 'uffd_wait', 'anon_vma_prepare', 'io_throttle', 'enomem', 'sigsegv', 'vma_lock_foreign_mm']),
     ],
     data,
   };

@@ -119,15 +119,16 @@ function faulter(t: Task, roles: readonly string[]): void {
     const owned = Math.floor((SLOT_PAGES - 1 - me) / nf) + 1; // pages me, me + nf, ...
     if (owned <= 0) return;
     const p = me + nf * t.randInt(owned);
+    // Fault into slots that are being changed too (that is where the races
+    // are); only reads whose write could not be discarded are judged.
     const e1 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
-    if ((e1 & 1) !== 0) continue;
     const addr = Atomics.load(i32, slotWord(x, k, S_BASE)) + p;
     const stamp = ((t.tid + 1) << 20) | (++seq & 0xfffff);
     if (userAccess(c, mm, addr, true, stamp) !== stamp) continue; // SEGV (mprotect/munmap) or stopping
     const got = userAccess(c, mm, addr, false, 0);
     const e2 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
     t.count(C_CHECKS);
-    if (got >= 0 && got !== stamp && e1 === e2) t.violation(Viol.ContentMismatch, mm, addr, stamp, got, c.mmSlot(mm));
+    if (got >= 0 && got !== stamp && e1 === e2 && (e1 & 1) === 0) t.violation(Viol.ContentMismatch, mm, addr, stamp, got, c.mmSlot(mm));
   }
 }
 
@@ -145,6 +146,9 @@ function munmapper(t: Task): void {
     const r = t.rand() & 3;
     if (r === 0) {
       doMunmap(c, mm, base, SLOT_PAGES);
+      // Leave the hole open for a moment: the freed VMAs may be reused by
+      // another mm before this one maps the range again.
+      spinDelay(i32, x.own, 20000);
       mapSlot(c, mm, base, shared, k);
     } else if (r === 1) {
       const off = 1 + t.randInt(SLOT_PAGES - 4);
@@ -175,12 +179,23 @@ function mremapper(t: Task): void {
     const ew = slotWord(x, k, S_EPOCH);
     Atomics.add(i32, ew, 1);
     const base = Atomics.load(i32, slotWord(x, k, S_BASE));
+    if ((t.rand() & 1) === 0) {
+      // Zap instead: the next touches are faults that look at the VMA again.
+      doMadviseDontneed(c, mm, base, SLOT_PAGES);
+      Atomics.add(i32, ew, 1);
+      continue;
+    }
     const home = k * SLOT_STRIDE;
     const to = base === home ? ALT_BASE + k * SLOT_STRIDE : home;
     const dontunmap = (t.rand() & 1) === 0;
     if (doMremap(c, mm, base, to, SLOT_PAGES, dontunmap) === 0) {
       Atomics.store(i32, slotWord(x, k, S_BASE), to);
-      if (dontunmap) doMunmap(c, mm, base, SLOT_PAGES);
+      if (dontunmap) {
+        // The emptied source stays mapped for a moment: faulters that still
+        // use the old address first-touch it (the B5a setting).
+        spinDelay(i32, x.own, 100000);
+        doMunmap(c, mm, base, SLOT_PAGES);
+      }
     } else {
       // The slot may be split by a concurrent actor: put it back in one piece.
       doMunmap(c, mm, base, SLOT_PAGES);

@@ -39,7 +39,7 @@ export interface Scenario {
    * Quiescent checks after every actor has stopped (main thread): returns
    * the problems found, each reported as a violation.
    */
-  finalCheck?(arena: Arena): string[];
+  finalCheck?(arena: Arena, clean: boolean): string[];
   /** Checks over a world stopped at the pause barrier (every --check-interval). */
   quiescentCheck?(arena: Arena): string[];
 }

@@ -22,6 +22,10 @@ export interface BugEntry {
   readonly threads: number;
   /** The violation kinds (src/shm/kinds.ts names) expected to fire. */
   readonly symptom: readonly string[];
+  /** The per-VMA lock era the detecting run uses (mm bugs; default e1). */
+  readonly era?: 1 | 2 | 3;
+  /** Race-window widening for the detecting run (--jitter). */
+  readonly jitter?: number;
 }
 
 export const BUGS: readonly BugEntry[] = [
@@ -96,6 +100,137 @@ export const BUGS: readonly BugEntry[] = [
     reverts: 'the atomicity of the lock acquisition',
     scenario: 'spinlock-torture', threads: 2,
     symptom: ['spin-overlap', 'spin-bad-unlock'],
+  },
+  // -------------------------------------------------------------------------
+  // The historic mm bugs (KERNEL.md §6) and the §3.4 protocol steps.
+  // -------------------------------------------------------------------------
+  {
+    id: 'B1', word: 1, bit: B.BUG1_B1_MAYBE_UNLOCK_MMAP,
+    title: 'B1: maybe_unlock_mmap_for_io() calls mmap_read_unlock() while the fault holds only the VMA lock',
+    source: 'seed 000 (LKML, Aug 2023, "Per-VMA lock support for swap and userfaults" v7): kernel BUG at include/linux/mmap_lock.h:66; fixed by "mm: allow fault_dirty_shared_page() to be called under the VMA lock" (6.6)',
+    reverts: 'release_fault_lock(vmf) in maybe_unlock_mmap_for_io()',
+    scenario: 'fault-vs-munmap', threads: 3,
+    symptom: ['bad-unlock-balance', 'mmap-assert-locked', 'rwsem-count-corrupt'],
+  },
+  {
+    id: 'b1-caller-end-read', word: 1, bit: B.BUG1_B1_CALLER_END_READ,
+    title: 'B1 variant: the arch fault handler ends the VMA read after the callee released it on RETRY/COMPLETED',
+    source: 'KERNEL.md §3.5, the 6.6 lock-ownership contract ("mm: drop per-VMA lock when returning VM_FAULT_RETRY or VM_FAULT_COMPLETED")',
+    reverts: 'the RETRY/COMPLETED test before vma_end_read() in do_user_addr_fault()',
+    scenario: 'swap-retry', threads: 2,
+    symptom: ['bad-unlock-balance', 'rwsem-count-corrupt', 'refcount-underflow'],
+  },
+  {
+    id: 'b5c-use-after-retry', word: 1, bit: B.BUG1_B5C_USE_AFTER_RETRY,
+    title: 'B5c / B1 variant: the VMA is used (hugetlb_vma_unlock_read) after vmf_anon_prepare() dropped its lock on RETRY',
+    source: 'syzbot UAF in hugetlb_fault (Sep 2024); fixes 2a058ab3286d (__vmf_anon_prepare) and 98b74bb4d7e9',
+    reverts: 'treating the VMA as dangling once the fault lock is released',
+    scenario: 'anon-vma-prepare', threads: 3,
+    symptom: ['vma-assert-locked'],
+  },
+  {
+    id: 'B2', word: 1, bit: B.BUG1_B2_ATTACH_ON_STORE,
+    title: 'B2: the tree store used for range changes also attaches (vma_mark_attached on an attached VMA)',
+    source: 'seed 001 (Nov 2024, v3 "move per-vma lock into vm_area_struct"): VM_BUG_ON_VMA(!vma->detached) in commit_merge <- vma_expand <- relocate_vma_down; fixed by splitting vma_iter_store_new/_overwrite',
+    reverts: 'the separate store path for already attached VMAs',
+    scenario: 'fault-vs-mprotect', threads: 2,
+    symptom: ['vma-attach-attached'],
+  },
+  {
+    id: 'B3', word: 1, bit: B.BUG1_B3_NO_MM_CHECK,
+    title: 'B3 case #1: E3 vma_start_read() without the vm_mm identity check (SLAB_TYPESAFE_BY_RCU reuse by another mm)',
+    source: 'seed 001/002 (Suren, Nov 2024 - Feb 2025, "reimplement per-vma lock as a refcount" v10): vma_start_read(mm, vma) compares vma->vm_mm',
+    reverts: 'the vm_mm != mm check after the refcount increment',
+    scenario: 'vma-reuse', threads: 3, era: 3, jitter: 100000,
+    symptom: ['vma-wrong-mm', 'fault-outside-vma', 'vma-reused-while-locked'],
+  },
+  {
+    id: 'b3-no-range-check', word: 1, bit: B.BUG1_B3_NO_RANGE_CHECK,
+    title: 'B3: lock_vma_under_rcu() without the range re-check after locking (the VMA shrank, moved or was reused in the same mm)',
+    source: 'KERNEL.md §3.2 step 4 / §3.3 step 4; Suren\'s case #1 (same mm, new range)',
+    reverts: 'the vm_start <= addr < vm_end check on the locked VMA',
+    scenario: 'fault-vs-munmap', threads: 3, jitter: 2000,
+    symptom: ['fault-outside-vma', 'quiescent-invariant'],
+  },
+  {
+    id: 'b3-detach-no-wait', word: 1, bit: B.BUG1_B3_DETACH_NO_WAIT,
+    title: 'B3 case #3: E3 vma_mark_detached() does not wait for transient readers, so a VMA is freed and reattached under a stale reader',
+    source: 'seed 001 (case #3) and the final refcount design: attach requires count 0 and detach waits for readers',
+    reverts: 'the wait for VMA_LOCK_OFFSET in vma_mark_detached()',
+    scenario: 'vma-reuse', threads: 3, era: 3, jitter: 2000,
+    symptom: ['vma-reused-while-locked', 'quiescent-invariant', 'refcount-underflow', 'vma-attach-attached', 'vma-free-attached'],
+  },
+  {
+    id: 'B5', word: 1, bit: B.BUG1_B5_PREPARE_UNDER_VMA_LOCK,
+    title: 'B5: anon_vma prepared under the VMA lock alone (neighbouring VMAs are not stabilised by it)',
+    source: 'seed 003 (Peter Xu / Liam Howlett, Apr 2024); "Delay the check for a NULL anon_vma" (6.10) asserts mmap_lock in __anon_vma_prepare',
+    reverts: 'mmap_read_trylock() (else RETRY) in vmf_anon_prepare()',
+    scenario: 'anon-vma-prepare', threads: 2,
+    symptom: ['mmap-assert-locked'],
+  },
+  {
+    id: 'b5a-anon-check-before-lock', word: 1, bit: B.BUG1_B5A_ANON_CHECK_BEFORE_LOCK,
+    title: 'B5a: 6.4 lock_vma_under_rcu() checks anon_vma before vma_start_read(); a concurrent MREMAP_DONTUNMAP clears it',
+    source: '657b5146955e (Jann Horn, 6.5-rc, Cc stable, Fixes 5e31275cc997)',
+    reverts: 'checking anon_vma only after the VMA is locked',
+    scenario: 'fault-vs-mremap', threads: 3, jitter: 100000,
+    symptom: ['mmap-assert-locked'],
+  },
+  {
+    id: 'B6', word: 1, bit: B.BUG1_B6_FORK_SHARES_PINNED,
+    title: 'B6: fork shares a possibly pinned exclusive anon page instead of copying it for the child',
+    source: 'seed 004 lineage; "mm: COW fixes part 2: reliable GUP pins of anonymous pages" (Mar 2022, v5.19, David Hildenbrand); 6c287605fd56',
+    reverts: 'copy_present_page() for folio_try_dup_anon_rmap_pte() failures',
+    scenario: 'gup-vs-fork', threads: 2,
+    symptom: ['pin-incoherent'],
+  },
+  {
+    id: 'b6-gup-fast-no-seq', word: 1, bit: B.BUG1_B6_GUP_FAST_NO_SEQ,
+    title: 'B6: GUP-fast without the write_protect_seq sample/verify races fork\'s write-protect',
+    source: '57efa1fe5957 "mm/gup: prevent gup_fast from racing with COW during fork" (Jason Gunthorpe, v5.11)',
+    reverts: 'raw_read_seqcount / read_seqcount_retry on mm->write_protect_seq in GUP-fast',
+    scenario: 'gup-vs-fork', threads: 2, jitter: 3000,
+    symptom: ['pin-incoherent'],
+  },
+  {
+    id: 'b6-cow-reuse-shared', word: 1, bit: B.BUG1_B6_COW_REUSE_SHARED,
+    title: 'B6: do_wp_page() reuses an anon page that is not exclusive (still mapped by the fork child)',
+    source: 'KERNEL.md §5: "Fresh pages are exclusive; the write fault reuses exclusive pages without looking at refcounts" (5.19)',
+    reverts: 'the PageAnonExclusive / wp_can_reuse_anon_folio() test',
+    scenario: 'fault-vs-fork', threads: 2,
+    symptom: ['fork-cow-leak'],
+  },
+  {
+    id: 'B7', word: 1, bit: B.BUG1_B7_COPY_FAULTS_ENABLED,
+    title: 'B7: copy_from_user() in mfill_atomic_pte() with page faults enabled under the lock (recursive mmap_lock read)',
+    source: 'seed 004 (Ira Weiny, Oct 2022, "mm/shmem: Ensure proper fallback if page faults"); Fixes 7a7256d5f512',
+    reverts: 'pagefault_disable() around the copy and the drop-locks-copy-retry fallback',
+    scenario: 'uffd-copy', threads: 3,
+    symptom: ['might-fault-locked', 'mmap-lock-under-vma-lock', 'recursive-locking'],
+  },
+  {
+    id: 'no-start-write', word: 1, bit: B.BUG1_NO_START_WRITE,
+    title: '§3.4: mprotect changes vm_flags without vma_start_write()',
+    source: 'KERNEL.md §3.4: vm_flags_* helpers write-lock the VMA (since 6.3)',
+    reverts: 'vma_start_write() in vm_flags_reset()',
+    scenario: 'fault-vs-mprotect', threads: 3,
+    symptom: ['vma-reused-while-locked'],
+  },
+  {
+    id: 'end-write-all-no-advance', word: 1, bit: B.BUG1_END_WRITE_ALL_NO_ADVANCE,
+    title: '§3.4: vma_end_write_all() does not advance mm_lock_seq (write marks outlive mmap_write_unlock)',
+    source: 'KERNEL.md §3.1: all marks end at once when mmap_write_unlock advances mm_lock_seq',
+    reverts: 'the increment of mm_lock_seq in vma_end_write_all()',
+    scenario: 'fault-vs-munmap', threads: 2,
+    symptom: ['quiescent-invariant'],
+  },
+  {
+    id: 'detach-without-write-lock', word: 1, bit: B.BUG1_DETACH_WITHOUT_WRITE_LOCK,
+    title: '§3.4: munmap detaches VMAs without write-locking them first',
+    source: 'KERNEL.md §3.4 (vms_gather_munmap_vmas: vma_start_write, then vma_mark_detached)',
+    reverts: 'vma_start_write() before vma_mark_detached() in munmap',
+    scenario: 'fault-vs-munmap', threads: 2,
+    symptom: ['vma-detach-unlocked'],
   },
 ];
 

@@ -305,7 +305,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   // Quiescent checks at the end, only over a cleanly stopped world.
   if (scenario.finalCheck && !crashed && !hang && errors.length === 0) {
     const t1 = arena.now();
-    for (const p of scenario.finalCheck(arena)) {
+    for (const p of scenario.finalCheck(arena, violations.length === 0 && violationCount(arena) === 0)) {
       violations.push({ kind: 'quiescent-invariant', title: `BUG: quiescent check: ${p}`, tid: -1, op: 0, obj: 0, args: {}, timeMs: t1 });
     }
   }

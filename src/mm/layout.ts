@@ -222,6 +222,7 @@ export const MC_GUP_FAST = 48;
 export const MC_GUP_FAST_FALLBACK = 49;
 export const MC_GUP_SLOW = 50;
 export const MC_FORK_COPY_PINNED = 51;
+export const MC_VMA_FOREIGN = 52; // E3: vma_start_read found the VMA recycled into another mm
 export const MC_NAMES: Record<number, string> = {
   [MC_FAULTS]: 'faults', [MC_VMA_LOCK_SUCCESS]: 'vma_lock_success', [MC_VMA_LOCK_ABORT]: 'vma_lock_abort',
   [MC_VMA_LOCK_RETRY]: 'vma_lock_retry', [MC_VMA_LOCK_MISS]: 'vma_lock_miss', [MC_MMAP_FAULTS]: 'mmap_lock_faults',
@@ -229,4 +230,5 @@ export const MC_NAMES: Record<number, string> = {
   [MC_WP_COPY]: 'wp_copy', [MC_SWAPIN]: 'swapin', [MC_UFFD_WAIT]: 'uffd_wait', [MC_ENOMEM]: 'enomem',
   [MC_ANON_VMA_PREPARE]: 'anon_vma_prepare', [MC_IO_THROTTLE]: 'io_throttle', [MC_GUP_FAST]: 'gup_fast',
   [MC_GUP_FAST_FALLBACK]: 'gup_fast_fallback', [MC_GUP_SLOW]: 'gup_slow', [MC_FORK_COPY_PINNED]: 'fork_copy_pinned',
+  [MC_VMA_FOREIGN]: 'vma_lock_foreign_mm',
 };

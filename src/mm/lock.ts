@@ -13,7 +13,7 @@ import { ERA_E1, ERA_E3 } from './model.js';
 import {
   MM_MMAP_LOCK, MM_LOCK_SEQ, MM_COUNT, MM_WRITER_WAIT, VMA_LOCK, VMA_REFCNT, VMA_DETACHED, VMA_LOCK_SEQ, VMA_MM,
   VMA_START, VMA_END, VMA_WRITE_STARTED, VMA_ATTACH_COUNT, VMA_LOCK_OFFSET, VMA_REF_LIMIT, MC_VMA_LOCK_ABORT,
-  MC_VMA_LOCK_MISS,
+  MC_VMA_LOCK_MISS, MC_VMA_FOREIGN,
 } from './layout.js';
 import { mtWalk } from './tree.js';
 import { lockIsHeld } from '../sync/lockdep.js';
@@ -160,6 +160,7 @@ export function vmaStartRead(c: MmCtx, mm: number, vma: number): number {
   lockAcquired(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
   // The object may have been recycled into another mm (SLAB_TYPESAFE_BY_RCU).
   const vmm = Atomics.load(i32, vma + VMA_MM) - 1;
+  if (vmm !== mm) c.t.count(MC_VMA_FOREIGN);
   if (vmm !== mm && (c.t.bugs1 & BUG1_B3_NO_MM_CHECK) === 0) {
     if (vmm >= 0) mmgrab(c, vmm);
     vmaRefcountPut(c, vma, vmm);
