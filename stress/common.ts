@@ -1,7 +1,6 @@
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
-import { H_PAUSE, H_PAUSED, H_STOP, T_STATE, T_CTR, T_F_CTR } from '../src/shm/layout.js';
-import { checkAbort } from '../src/sync/sched.js';
+import { H_PAUSE, H_STOP, T_CTR, T_F_CTR } from '../src/shm/layout.js';
 
 export const STATE_RUNNING = 1;
 export const STATE_PARKED = 2;
@@ -15,28 +14,10 @@ export const STATE_DONE = 3;
 export function running(t: Task): boolean {
   const i32 = t.i32;
   if (Atomics.load(i32, H_STOP) !== 0) return false;
-  if (Atomics.load(i32, H_PAUSE) !== 0) parkWhilePaused(t);
+  if (Atomics.load(i32, H_PAUSE) !== 0) t.parkIfPaused();
   t.readBugs();
   t.progress();
   return true;
-}
-
-function parkWhilePaused(t: Task): void {
-  const i32 = t.i32;
-  i32[t.base + T_STATE] = STATE_PARKED;
-  Atomics.add(i32, H_PAUSED, 1);
-  Atomics.notify(i32, H_PAUSED);
-  try {
-    for (;;) {
-      const v = Atomics.load(i32, H_PAUSE);
-      if (v === 0 || Atomics.load(i32, H_STOP) !== 0) break;
-      Atomics.wait(i32, H_PAUSE, v, 20);
-      checkAbort(t);
-    }
-  } finally {
-    Atomics.sub(i32, H_PAUSED, 1);
-    i32[t.base + T_STATE] = STATE_RUNNING;
-  }
 }
 
 /** Busy delay of about `n` loop iterations (a critical-section body). */

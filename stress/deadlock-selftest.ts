@@ -2,7 +2,7 @@ import type { Scenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { initRwsem, downWrite, upWrite } from '../src/sync/rwsem.js';
-import { LC_TORTURE_RWSEM, LC_TORTURE_RWSEM_B } from '../src/sync/lockclass.js';
+import { LC_TORTURE_RWSEM } from '../src/sync/lockclass.js';
 import { running, spinDelay, sumCtr } from './common.js';
 
 /*
@@ -23,7 +23,9 @@ export const deadlockSelftest: Scenario = {
   words: () => 48,
   setup(arena: Arena) {
     initRwsem(arena.i32, arena.scenBase + A, LC_TORTURE_RWSEM);
-    initRwsem(arena.i32, arena.scenBase + B, LC_TORTURE_RWSEM_B);
+    // Both locks in one class: lockdep treats same-class nesting as annotated,
+    // so only the watchdog can see this deadlock.
+    initRwsem(arena.i32, arena.scenBase + B, LC_TORTURE_RWSEM);
   },
   roles: (threads) => Array.from({ length: threads }, (_, i) => (i % 2 === 0 ? 'ab' : 'ba')),
   run(t: Task, role: string) {

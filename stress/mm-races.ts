@@ -193,7 +193,7 @@ function mremapper(t: Task): void {
       if (dontunmap) {
         // The emptied source stays mapped for a moment: faulters that still
         // use the old address first-touch it (the B5a setting).
-        spinDelay(i32, x.own, 100000);
+        spinDelay(i32, x.own, 300000);
         doMunmap(c, mm, base, SLOT_PAGES);
       }
     } else {

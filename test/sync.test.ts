@@ -313,3 +313,41 @@ describe('completion', () => {
     expect(waitForCompletionKillable(t0, base, 20)).toBe(0);
   });
 });
+
+describe('lockdep validator', () => {
+  it('reports a circular class dependency before any deadlock happens', () => {
+    const { arena, tasks: [t0], base } = makeArena();
+    const a = base;
+    const b = base + 16;
+    initRwsem(arena.i32, a, LC_TORTURE_RWSEM);
+    downWrite(t0, a);
+    spinLock(t0, b, LC_TORTURE_SPIN); // torture_rwsem -> torture_spinlock
+    spinUnlock(t0, b, LC_TORTURE_SPIN);
+    upWrite(t0, a);
+    expect(violationCount(arena)).toBe(0);
+    spinLock(t0, b, LC_TORTURE_SPIN);
+    downWrite(t0, a); // torture_spinlock -> torture_rwsem closes the cycle
+    upWrite(t0, a);
+    spinUnlock(t0, b, LC_TORTURE_SPIN);
+    expect(decodeViolations(arena).map((v) => v.kind)).toEqual(['circular-dependency']);
+  });
+
+  it('reports blocking on mmap_lock while holding a VMA read lock, and might_fault under a lock', async () => {
+    const { LC_MMAP_LOCK, LC_VMA_LOCK } = await import('../src/sync/lockclass.js');
+    const { mightFault } = await import('../src/sync/lockdep.js');
+    const { arena, tasks: [t0], base } = makeArena();
+    const vmaLock = base;
+    const mmapLock = base + 16;
+    initRwsem(arena.i32, vmaLock, LC_VMA_LOCK);
+    initRwsem(arena.i32, mmapLock, LC_MMAP_LOCK);
+    expect(mightFault(t0)).toBe(false);
+    expect(downReadTrylock(t0, vmaLock)).toBe(true);
+    expect(downReadTrylock(t0, mmapLock)).toBe(true); // a trylock is allowed
+    upRead(t0, mmapLock);
+    expect(violationCount(arena)).toBe(0);
+    downRead(t0, mmapLock); // a blocking acquisition is not
+    expect(decodeViolations(arena).map((v) => v.kind)).toEqual(['mmap-lock-under-vma-lock']);
+    upRead(t0, mmapLock);
+    upRead(t0, vmaLock);
+  });
+});

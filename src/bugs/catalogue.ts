@@ -157,7 +157,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'B3 case #3: E3 vma_mark_detached() does not wait for transient readers, so a VMA is freed and reattached under a stale reader',
     source: 'seed 001 (case #3) and the final refcount design: attach requires count 0 and detach waits for readers',
     reverts: 'the wait for VMA_LOCK_OFFSET in vma_mark_detached()',
-    scenario: 'vma-reuse', threads: 3, era: 3, jitter: 2000,
+    scenario: 'vma-reuse', threads: 3, era: 3, jitter: 100000,
     symptom: ['vma-reused-while-locked', 'quiescent-invariant', 'refcount-underflow', 'vma-attach-attached', 'vma-free-attached'],
   },
   {
@@ -173,7 +173,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'B5a: 6.4 lock_vma_under_rcu() checks anon_vma before vma_start_read(); a concurrent MREMAP_DONTUNMAP clears it',
     source: '657b5146955e (Jann Horn, 6.5-rc, Cc stable, Fixes 5e31275cc997)',
     reverts: 'checking anon_vma only after the VMA is locked',
-    scenario: 'fault-vs-mremap', threads: 3, jitter: 100000,
+    scenario: 'fault-vs-mremap', threads: 3, jitter: 300000,
     symptom: ['mmap-assert-locked'],
   },
   {

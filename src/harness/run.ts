@@ -282,7 +282,10 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     Atomics.store(i32, H_ABORT, 1);
     for (let tid = 0; tid < cfg.threads; tid++) Atomics.store(i32, arena.pt(tid) + T_KILL, 1);
   }
-  const joinBudget = Math.max(2000, cfg.watchdogMs);
+  // After a violation the actors only finish their current operation; one
+  // still blocked seconds later is blocked by the bug's consequence.
+  const stoppedByViolation = violationCount(arena) > 0 || quiescentViolations.length > 0;
+  const joinBudget = stoppedByViolation ? 3000 : Math.max(2000, cfg.watchdogMs);
   const joined = await Promise.race([allDone.then(() => true), deadline(joinBudget)]);
   let lateJoin = false;
   if (!joined) {
@@ -318,12 +321,14 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   if (crashed || errors.length) {
     status = 'ERROR';
     exitCode = EXIT_HARNESS;
+  } else if (nViol > 0 || stats.failures > 0) {
+    // A hang after a violation is the violation's consequence (a leaked lock):
+    // the run found a bug; the hang report is printed with it.
+    status = 'FAILURE';
+    exitCode = EXIT_VIOLATION;
   } else if (hang) {
     status = 'HANG';
     exitCode = EXIT_HARNESS;
-  } else if (nViol > 0 || stats.failures > 0) {
-    status = 'FAILURE';
-    exitCode = EXIT_VIOLATION;
   } else {
     status = 'SUCCESS';
     exitCode = EXIT_CLEAN;

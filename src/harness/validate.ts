@@ -98,16 +98,17 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[]): RunConfig {
+function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: 1 | 2 | 3 = 1, jitter = 0): RunConfig {
   return {
     scenario, threads, durationMs, seed: seed | 0, bugs,
     watchdogMs: 10_000, statIntervalMs: Math.max(durationMs, 60_000), keepGoing: false,
-    quiet: true, progress: false,
+    quiet: true, progress: false, model: { era }, jitter, checkIntervalMs: 1000,
   };
 }
 
 function rerunLine(b: BugEntry, threads: number, timeoutMs: number, seed: number): string {
-  return `mmtorture run ${b.scenario} --threads ${threads} --duration ${formatDuration(timeoutMs)} --seed ${seed >>> 0} --bug ${b.id}`;
+  const mm = findScenario(b.scenario)?.usesModel ? ` --era e${b.era ?? 1}${b.jitter ? ` --jitter ${b.jitter}` : ''}` : '';
+  return `mmtorture run ${b.scenario} --threads ${threads} --duration ${formatDuration(timeoutMs)} --seed ${seed >>> 0} --bug ${b.id}${mm}`;
 }
 
 function table(head: string[], rows: string[][], rightAlign: boolean[]): string[] {
@@ -166,7 +167,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
       const runSeed = (seed + i) >>> 0;
       let r: RunResult;
       try {
-        r = await runScenario(runConfig(b.scenario, threads, opts.timeoutMs, runSeed, [b.id]), silentIO);
+        r = await runScenario(runConfig(b.scenario, threads, opts.timeoutMs, runSeed, [b.id], b.era ?? 1, b.jitter ?? 0), silentIO);
       } catch (e) {
         perRun.push({ seed: runSeed, status: 'ERROR', detected: false, timeMs: null, oracle: null, violations: 0, durationMs: 0 });
         io.err(`validate: ${b.id} seed ${runSeed}: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -200,18 +201,26 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   }
 
   const cleanRows: ValidateCleanRow[] = [];
+  const cleanRuns: [string, string, 1 | 2 | 3][] = [];
   for (const name of cleanNames) {
-    const threads = Math.max(2, extraThreads);
+    if (findScenario(name)?.usesModel) {
+      cleanRuns.push([name, `${name} (E1)`, 1], [name, `${name} (E3)`, 3]);
+    } else {
+      cleanRuns.push([name, name, 1]);
+    }
+  }
+  for (const [name, label, era] of cleanRuns) {
+    const threads = Math.max(findScenario(name)?.usesModel ? 3 : 2, extraThreads);
     let row: ValidateCleanRow;
     try {
-      const r = await runScenario(runConfig(name, threads, opts.cleanMs, seed, []), silentIO);
-      row = { scenario: name, threads, durationMs: r.durationMs, ops: r.ops, violations: r.violationCount, status: r.status };
+      const r = await runScenario(runConfig(name, threads, opts.cleanMs, seed, [], era), silentIO);
+      row = { scenario: label, threads, durationMs: r.durationMs, ops: r.ops, violations: r.violationCount, status: r.status };
     } catch (e) {
       io.err(`validate: clean ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
-      row = { scenario: name, threads, durationMs: 0, ops: 0, violations: 0, status: 'ERROR' };
+      row = { scenario: label, threads, durationMs: 0, ops: 0, violations: 0, status: 'ERROR' };
     }
     cleanRows.push(row);
-    io.err(`clean ${name}: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}\n`);
+    io.err(`clean ${label}: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}\n`);
   }
 
   const bugsOk = bugRows.filter((r) => r.detected === r.runs).length;

@@ -571,6 +571,8 @@ export function handleUserfault(c: MmCtx, vmf: Vmf, reason: number): number {
     waitEventSlice(c.t, wq, snap, c.t.now() + 50);
   }
   Atomics.sub(i32, mm + MM_UFFD_PENDING, 1);
+  // No lock is held here: a stop-the-world check may park this faulter.
+  c.t.parkIfPaused();
   return VM_FAULT_RETRY;
 }
 

@@ -22,7 +22,7 @@ import {
   BUG1_END_WRITE_ALL_NO_ADVANCE,
 } from '../shm/bugbits.js';
 import {
-  delayPoint, vmaIdentityRecord, vmaIdentityCheck, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_ANON_CHECK, EV_VMA_LOCKED,
+  delayPoint, vmaIdentityRecord, vmaIdentityCheck, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_ANON_CHECK, W_INC_TO_CHECK, EV_VMA_LOCKED,
   EV_VMA_LOCK_FAIL, EV_START_WRITE, EV_DETACH, EV_ATTACH,
 } from './debug.js';
 import { VMA_ANON_VMA, VMA_FILE, OBJ_GEN } from './layout.js';
@@ -155,9 +155,11 @@ export function vmaStartRead(c: MmCtx, mm: number, vma: number): number {
     }
     return VMA_READ_OK;
   }
+  delayPoint(c, W_INC_TO_CHECK);
   const r = refcountIncNotZeroLimited(c.t, vma + VMA_REFCNT, VMA_REF_LIMIT);
   if (r < 0) return -1 - r === 0 ? VMA_READ_EAGAIN : VMA_READ_FAIL;
   lockAcquired(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
+  delayPoint(c, W_INC_TO_CHECK);
   // The object may have been recycled into another mm (SLAB_TYPESAFE_BY_RCU).
   const vmm = Atomics.load(i32, vma + VMA_MM) - 1;
   if (vmm !== mm) c.t.count(MC_VMA_FOREIGN);

@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_FLAGS as H_FLAGS_, F_TRACE, H_JITTER,
+  H_FLAGS as H_FLAGS_, F_TRACE, H_JITTER, H_PAUSE, H_PAUSED, T_STATE,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -84,6 +84,31 @@ export class Task {
   /** Uniform integer in [0, n). */
   randInt(n: number): number {
     return this.rand() % n;
+  }
+
+  /**
+   * The pause barrier (stutter, stop-the-world checks): park while H_PAUSE is
+   * set. Only called where the thread holds no lock and no operation is half
+   * done (between operations, or inside a fault that released its locks).
+   */
+  parkIfPaused(): void {
+    const i32 = this.i32;
+    if (Atomics.load(i32, H_PAUSE) === 0) return;
+    const prev = i32[this.base + T_STATE];
+    i32[this.base + T_STATE] = 2;
+    Atomics.add(i32, H_PAUSED, 1);
+    Atomics.notify(i32, H_PAUSED);
+    try {
+      for (;;) {
+        const v = Atomics.load(i32, H_PAUSE);
+        if (v === 0 || Atomics.load(i32, H_STOP) !== 0) break;
+        Atomics.wait(i32, H_PAUSE, v, 20);
+        if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
+      }
+    } finally {
+      Atomics.sub(i32, H_PAUSED, 1);
+      i32[this.base + T_STATE] = prev;
+    }
   }
 
   stopRequested(): boolean {
