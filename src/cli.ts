@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
-import { SCENARIOS, findScenario, scenarioNames } from '../stress/index.js';
+import { SCENARIOS, WORKLOADS, findScenario, scenarioNames, workloadName } from '../stress/index.js';
+import { defaultThreadList } from './harness/bench.js';
 import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
 import { runScenario } from './harness/run.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
@@ -134,6 +135,45 @@ export function buildProgram(): Command {
       process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
       const res = await runScenario({ ...cfg, progress: o.progress, rerun });
       process.exitCode = res.exitCode;
+    });
+
+  program
+    .command('bench')
+    .description('contention benchmark: ops/s against threads per mode (per-VMA lock vs mmap_lock), fallback rates, lock_stat with wait percentiles; table, JSON and HTML')
+    .addHelpText('after', '\nWorkloads:\n' + WORKLOADS.map((w) => `  ${workloadName(w).padEnd(22)} ${w.description.replace(/^bench: /, '')}`).join('\n'))
+    .option('-w, --workload <names>', `comma-separated workloads (default: all: ${WORKLOADS.map(workloadName).join(', ')})`, collect, [])
+    .option('-t, --threads <list>', 'thread counts, e.g. 1,2,4 (default: 1 up to os.availableParallelism(), doubling)')
+    .option('--mode <list>', 'per-vma, mmap-lock or both', 'per-vma,mmap-lock')
+    .option('--era <list>', 'eras for the mm workloads, e.g. e1,e3', 'e1')
+    .option('--writer-rate <n>', 'writer thread operations per second (fault-vs-mmap-writer, fault-vs-fork, seqcount-read; 0 = unpaced)', '1000')
+    .option('-d, --duration <time>', 'run time of each point', '2s')
+    .option('--repeat <n>', 'runs per point; the median and the spread are reported', '3')
+    .option('--seed <n>', 'seed (default: random)')
+    .option('--no-check', 'measure without the oracles (lockdep, quiescent checks); the report says so')
+    .option('--json <file>', 'write every point as JSON')
+    .option('--html <file>', 'write a self-contained HTML page with SVG charts')
+    .action(async (o: { workload: string[]; threads?: string; mode: string; era: string; writerRate: string; duration: string; repeat: string; seed?: string; check: boolean; json?: string; html?: string }) => {
+      const names = WORKLOADS.map(workloadName);
+      const workloads = o.workload.length ? o.workload : names;
+      for (const w of workloads) if (!names.includes(w)) throw new UsageError(`unknown workload '${w}' (valid: ${names.join(', ')})`);
+      const threads = o.threads === undefined ? defaultThreadList() : o.threads.split(',').map((x) => parseIntIn(x, '--threads', 1, MAX_THREADS));
+      const modes = o.mode.split(',').map((m) => m.trim());
+      for (const m of modes) if (m !== 'per-vma' && m !== 'mmap-lock') throw new UsageError(`invalid --mode '${m}' (valid: per-vma, mmap-lock)`);
+      const eraMap: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
+      const eras = o.era.split(',').map((e) => {
+        const v = eraMap[e.trim().toLowerCase()];
+        if (!v) throw new UsageError(`invalid --era '${e}' (valid: e1, e2, e3)`);
+        return v;
+      });
+      const { runBench } = await import('./harness/bench.js');
+      const rep = await runBench({
+        workloads, threads, modes: modes as ('per-vma' | 'mmap-lock')[], eras,
+        durationMs: parseDuration(o.duration, '--duration'), repeat: parseIntIn(o.repeat, '--repeat', 1, 100),
+        writerRate: parseIntIn(o.writerRate, '--writer-rate', 0, 10_000_000),
+        seed: o.seed === undefined ? (Date.now() >>> 0) : parseIntIn(o.seed, '--seed', 0, 0xffffffff),
+        check: o.check, json: o.json, html: o.html,
+      }, { out: (l) => process.stdout.write(l + '\n'), err: (t) => process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) });
+      process.exitCode = rep.points.some((p) => p.violations > 0 || p.status === 'ERROR' || p.status === 'HANG') ? 1 : 0;
     });
 
   program

@@ -7,6 +7,7 @@ import { refcountTorture } from './refcount-torture.js';
 import { deadlockSelftest } from './deadlock-selftest.js';
 import { pageFault } from './page-fault.js';
 import { RACE_SCENARIOS } from './mm-races.js';
+import { BENCH_WORKLOADS } from './bench-workloads.js';
 
 export type { Scenario } from './types.js';
 
@@ -22,7 +23,22 @@ export const SCENARIOS: readonly Scenario[] = [
   deadlockSelftest,
 ];
 
-const byName = new Map(SCENARIOS.map((s) => [s.name, s]));
+/**
+ * The contention benchmark's workloads (`mmtorture bench`), page-fault first.
+ * Their scenario names carry a `bench:` prefix (bench:fault-vs-fork is not
+ * the race scenario fault-vs-fork); workloadName() gives the user-facing name.
+ */
+export const WORKLOADS: readonly Scenario[] = [pageFault, ...BENCH_WORKLOADS];
+
+export function workloadName(s: Scenario): string {
+  return s.name.replace(/^bench:/, '');
+}
+
+export function findWorkload(name: string): Scenario | undefined {
+  return WORKLOADS.find((w) => workloadName(w) === name);
+}
+
+const byName = new Map([...SCENARIOS, ...BENCH_WORKLOADS].map((s) => [s.name, s]));
 
 export function findScenario(name: string): Scenario | undefined {
   return byName.get(name);

@@ -179,15 +179,20 @@ function mremapper(t: Task): void {
     const ew = slotWord(x, k, S_EPOCH);
     Atomics.add(i32, ew, 1);
     const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    if ((t.rand() & 1) === 0) {
-      // Zap instead: the next touches are faults that look at the VMA again.
+    const r = t.rand() & 3;
+    if (r <= 1) {
+      // Zap: the next touches are faults that look at the VMA again...
       doMadviseDontneed(c, mm, base, SLOT_PAGES);
-      Atomics.add(i32, ew, 1);
-      continue;
+      if (r === 0) {
+        Atomics.add(i32, ew, 1);
+        continue;
+      }
+      // ...and move it away while they do (the B5a interleaving).
+      spinDelay(i32, x.own, 500);
     }
     const home = k * SLOT_STRIDE;
     const to = base === home ? ALT_BASE + k * SLOT_STRIDE : home;
-    const dontunmap = (t.rand() & 1) === 0;
+    const dontunmap = r === 1 || r === 3;
     if (doMremap(c, mm, base, to, SLOT_PAGES, dontunmap) === 0) {
       Atomics.store(i32, slotWord(x, k, S_BASE), to);
       if (dontunmap) {

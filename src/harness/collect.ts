@@ -2,8 +2,9 @@ import type { Arena } from '../shm/arena.js';
 import {
   T_PROGRESS, LS_F64S, LS_ACQ, LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX,
   LS_FAILED, MAX_LOCK_CLASSES, T_F_LOCKSTAT, H_VIOL_COUNT, V_WORDS, V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D,
-  V_TIME_F64,
+  V_TIME_F64, T_WAIT_HIST, WH_BUCKETS,
 } from '../shm/layout.js';
+import { waitBucketUpperUs } from '../sync/lockdep.js';
 import { LOCK_CLASS_NAMES } from '../sync/lockclass.js';
 import { kindInfo } from '../shm/kinds.js';
 
@@ -30,6 +31,32 @@ export interface LockStatRow {
   holdAvgUs: number;
   holdMaxUs: number;
   holdSamples: number;
+  /** Wait-time percentiles from the log2 histograms (bucket upper bounds, us). */
+  waitP50Us: number;
+  waitP99Us: number;
+}
+
+/** Percentile p (0..1) of a log2 wait histogram, as the bucket's upper bound in us. */
+export function histPercentile(hist: number[], p: number): number {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const want = Math.ceil(total * p);
+  let acc = 0;
+  for (let b = 0; b < hist.length; b++) {
+    acc += hist[b];
+    if (acc >= want) return waitBucketUpperUs(b);
+  }
+  return waitBucketUpperUs(hist.length - 1);
+}
+
+/** Merged wait histogram of class c over all threads. */
+export function waitHistogram(arena: Arena, c: number): number[] {
+  const h = new Array<number>(WH_BUCKETS).fill(0);
+  for (let t = 0; t < arena.nthreads; t++) {
+    const base = arena.pt(t) + T_WAIT_HIST + c * WH_BUCKETS;
+    for (let b = 0; b < WH_BUCKETS; b++) h[b] += arena.i32[base + b];
+  }
+  return h;
 }
 
 export function lockStat(arena: Arena): LockStatRow[] {
@@ -60,6 +87,8 @@ export function lockStat(arena: Arena): LockStatRow[] {
       holdAvgUs: hn ? (hs / hn) * 1000 : 0,
       holdMaxUs: hm * 1000,
       holdSamples: hn,
+      waitP50Us: histPercentile(waitHistogram(arena, c), 0.5),
+      waitP99Us: histPercentile(waitHistogram(arena, c), 0.99),
     });
   }
   return rows;
@@ -67,10 +96,11 @@ export function lockStat(arena: Arena): LockStatRow[] {
 
 export function formatLockStat(rows: LockStatRow[]): string[] {
   if (rows.length === 0) return [];
-  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-max(us)', 'hold-avg(us)', 'hold-max(us)'];
+  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-p50', 'wait-p99', 'wait-max(us)', 'hold-avg(us)', 'hold-max(us)'];
   const body = rows.map((r) => [
     r.class, String(r.acquisitions), String(r.contentions), String(r.failed),
-    r.waitAvgUs.toFixed(1), r.waitMaxUs.toFixed(1), r.holdAvgUs.toFixed(2), r.holdMaxUs.toFixed(1),
+    r.waitAvgUs.toFixed(1), r.contentions ? `<${r.waitP50Us}` : '-', r.contentions ? `<${r.waitP99Us}` : '-', r.waitMaxUs.toFixed(1),
+    r.holdAvgUs.toFixed(2), r.holdMaxUs.toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

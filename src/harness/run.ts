@@ -5,7 +5,7 @@ import { Piscina } from 'piscina';
 import pino from 'pino';
 import { Arena } from '../shm/arena.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../mm/model.js';
-import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ } from '../shm/layout.js';
+import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ } from '../shm/layout.js';
 import { decodeTrace } from '../trace/decode.js';
 import { raceReport } from './report.js';
 import { bugWords } from '../bugs/catalogue.js';
@@ -49,6 +49,8 @@ export interface RunConfig {
   jitter?: number;
   /** Flight recorder on (default true). */
   trace?: boolean;
+  /** Oracles on (default true): lockdep, quiescent and final checks. */
+  checks?: boolean;
 }
 
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR';
@@ -121,7 +123,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     scenarioWords: scenario.words(cfg.threads, sopts),
     bugs0, bugs1,
     seed: cfg.seed,
-    flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE),
+    flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE) | (cfg.checks === false ? F_NO_CHECK : 0),
     jitter: cfg.jitter ?? 0,
     params: cfg.params,
   });
@@ -236,7 +238,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
       }
       logger?.info({ phase: 'stats', elapsedMs: Math.round(elapsed), ops, opsPerSec: Math.round(rate), violations: violationCount(arena) }, 'stats');
     }
-    if (scenario.quiescentCheck && cfg.checkIntervalMs && now - lastCheck >= cfg.checkIntervalMs) {
+    if (scenario.quiescentCheck && cfg.checks !== false && cfg.checkIntervalMs && now - lastCheck >= cfg.checkIntervalMs) {
       // Stop the world at the pause barrier, check, resume.
       Atomics.store(i32, H_PAUSE, 1);
       const until = performance.now() + 500;
@@ -306,7 +308,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   const violations = decodeViolations(arena);
   violations.push(...quiescentViolations);
   // Quiescent checks at the end, only over a cleanly stopped world.
-  if (scenario.finalCheck && !crashed && !hang && errors.length === 0) {
+  if (scenario.finalCheck && cfg.checks !== false && !crashed && !hang && errors.length === 0) {
     const t1 = arena.now();
     for (const p of scenario.finalCheck(arena, violations.length === 0 && violationCount(arena) === 0)) {
       violations.push({ kind: 'quiescent-invariant', title: `BUG: quiescent check: ${p}`, tid: -1, op: 0, obj: 0, args: {}, timeMs: t1 });

@@ -144,8 +144,15 @@ export const LS_FAILED = 7; // trylock failures / killable aborts
 export const LS_F64S = 8;
 export const MAX_LOCK_CLASSES = 24;
 export const T_F_LOCKSTAT_END = T_F_LOCKSTAT + MAX_LOCK_CLASSES * LS_F64S * 2;
+/**
+ * Wait-time histograms per lock class (HDR-style, log2 buckets): bucket 0
+ * counts waits under 0.25 us, bucket b >= 1 waits in [2^(b-1), 2^b) / 4 us.
+ */
+export const WH_BUCKETS = 24;
+export const T_WAIT_HIST = T_F_LOCKSTAT_END;
+export const T_WAIT_HIST_END = T_WAIT_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
 /** Flight recorder ring: head then TR_CAP events of TR_WORDS. */
-export const T_TR_HEAD = T_F_LOCKSTAT_END;
+export const T_TR_HEAD = T_WAIT_HIST_END;
 export const T_TR_RING = T_TR_HEAD + 8;
 export const TR_CAP = 256; // power of two
 export const TR_WORDS = 8; // f64 time (2 words), op, obj, a, b, c, seq

@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_FLAGS as H_FLAGS_, F_TRACE, H_JITTER, H_PAUSE, H_PAUSED, T_STATE,
+  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -44,6 +44,8 @@ export class Task {
   readonly tracing: boolean;
   /** Race-window widening: maximum spin of a delay point (0 = off). */
   readonly jitter: number;
+  /** Oracles on (lockdep validation); off with --no-check. */
+  readonly checks: boolean;
 
   constructor(arena: Arena, tid: number) {
     this.arena = arena;
@@ -57,6 +59,7 @@ export class Task {
     this.rng = seedMix(this.i32[H_SEED], tid);
     this.tracing = (this.i32[H_FLAGS_] & F_TRACE) !== 0;
     this.jitter = this.i32[H_JITTER];
+    this.checks = (this.i32[H_FLAGS_] & F_NO_CHECK) === 0;
     this.readBugs();
   }
 

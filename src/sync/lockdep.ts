@@ -2,7 +2,7 @@ import type { Task } from '../shm/task.js';
 import {
   T_HELD, T_HELD_DEPTH, HELD_MAX, HELD_W, HE_LOCK, HE_INFO, HE_T_F64, LS_F64S, LS_ACQ,
   LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX, LS_FAILED,
-  T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES, H_DEBUG_LOCKS_OFF,
+  T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES, H_DEBUG_LOCKS_OFF, T_WAIT_HIST, WH_BUCKETS,
 } from '../shm/layout.js';
 import { LC_MMAP_LOCK, LC_VMA_LOCK } from './lockclass.js';
 import { Viol } from '../shm/kinds.js';
@@ -123,6 +123,15 @@ export function waitEnd(t: Task, cls: number, since: number, failed: boolean): v
   f[s + LS_WAIT_SUM] += waited;
   if (waited > f[s + LS_WAIT_MAX]) f[s + LS_WAIT_MAX] = waited;
   if (failed) f[s + LS_FAILED] += 1;
+  // HDR-style log2 histogram of the wait (contended path only).
+  const q = waited * 4000; // quarter microseconds
+  const b = q < 1 ? 0 : Math.min(WH_BUCKETS - 1, 1 + Math.floor(Math.log2(q)));
+  t.i32[t.base + T_WAIT_HIST + cls * WH_BUCKETS + b]++;
+}
+
+/** Upper bound (microseconds) of wait-histogram bucket b. */
+export function waitBucketUpperUs(b: number): number {
+  return b === 0 ? 0.25 : 2 ** b / 4;
 }
 
 /** Count a failed trylock. */
@@ -174,7 +183,7 @@ export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number)
   const i32 = t.i32;
   const b = t.base;
   const d = i32[b + T_HELD_DEPTH];
-  if (d === 0) return;
+  if (d === 0 || !t.checks) return;
   const top = d < HELD_MAX ? d : HELD_MAX;
   const ld = i32[H_LOCKDEP_BASE];
   for (let k = 0; k < top; k++) {
@@ -201,6 +210,7 @@ export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number)
  * take mmap_lock recursively, B7). Returns true if it was reported.
  */
 export function mightFault(t: Task): boolean {
+  if (!t.checks) return false;
   const i32 = t.i32;
   const b = t.base;
   const top = Math.min(i32[b + T_HELD_DEPTH], HELD_MAX);

@@ -1,0 +1,125 @@
+import type { BenchReport, BenchPoint } from './bench.js';
+
+/*
+ * A self-contained HTML page (inline SVG, no scripts, no external assets)
+ * for `mmtorture bench --html`: throughput against threads per mode, the
+ * per-VMA fallback rate, and lock wait percentiles, plus the full table.
+ */
+interface Series {
+  name: string;
+  points: [number, number][];
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function fmtNum(v: number): string {
+  if (v >= 1e9) return `${(v / 1e9).toFixed(1)}G`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  if (v > 0 && v < 1) return v.toFixed(2);
+  return String(Math.round(v));
+}
+
+/** An SVG line chart with axes, ticks, points and a legend. */
+export function lineChart(title: string, xLabel: string, yLabel: string, series: Series[], id: string): string {
+  const W = 560;
+  const H = 320;
+  const L = 70;
+  const R = 170;
+  const T = 36;
+  const B = 48;
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
+  const xMin = Math.min(...xs, 1);
+  const xMax = Math.max(...xs, xMin + 1);
+  const yMax = Math.max(...ys, 0) * 1.1 || 1;
+  const px = (x: number) => L + ((x - xMin) / (xMax - xMin)) * (W - L - R);
+  const py = (y: number) => H - B - (y / yMax) * (H - T - B);
+  const parts: string[] = [];
+  parts.push(`<svg id="${esc(id)}" class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`);
+  parts.push(`<text x="${W / 2 - R / 2}" y="20" text-anchor="middle" class="title">${esc(title)}</text>`);
+  parts.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" class="axis"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" class="axis"/>`);
+  for (let i = 0; i <= 4; i++) {
+    const y = (yMax * i) / 4;
+    parts.push(`<line x1="${L}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" class="grid"/><text x="${L - 6}" y="${py(y) + 4}" text-anchor="end" class="tick">${fmtNum(y)}</text>`);
+  }
+  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
+    parts.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle" class="tick">${x}</text>`);
+  }
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle" class="label">${esc(xLabel)}</text>`);
+  parts.push(`<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" class="label" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`);
+  series.forEach((s, i) => {
+    const c = COLORS[i % COLORS.length];
+    const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3.5" fill="${c}"><title>${esc(s.name)}: ${p[0]} threads, ${fmtNum(p[1])}</title></circle>`);
+    parts.push(`<rect x="${W - R + 12}" y="${T + i * 20}" width="12" height="12" fill="${c}"/><text x="${W - R + 30}" y="${T + i * 20 + 10}" class="legend">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function seriesName(p: BenchPoint): string {
+  return p.mode === 'n/a' ? p.workload : `${p.mode}${p.era ? ` E${p.era}` : ''}`;
+}
+
+function group(points: BenchPoint[], value: (p: BenchPoint) => number | null): Series[] {
+  const m = new Map<string, [number, number][]>();
+  for (const p of points) {
+    const v = value(p);
+    if (v === null || !Number.isFinite(v)) continue;
+    const k = seriesName(p);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push([p.threads, v]);
+  }
+  return [...m.entries()].map(([name, pts]) => ({ name, points: pts }));
+}
+
+function waitP(p: BenchPoint, cls: string, which: 'waitP50Us' | 'waitP99Us'): number | null {
+  const r = p.lockStat.find((x) => x.class === cls);
+  return r && r.contentions ? r[which] : null;
+}
+
+export function benchHtml(r: BenchReport): string {
+  const charts: string[] = [];
+  let n = 0;
+  for (const w of new Set(r.points.map((p) => p.workload))) {
+    const pts = r.points.filter((p) => p.workload === w);
+    const mm = pts.some((p) => p.vma);
+    const sec: string[] = [`<section><h2>${esc(w)}</h2><div class="row">`];
+    sec.push(lineChart(`${w}: throughput`, 'threads', mm ? 'faults/s' : 'ops/s', group(pts, (p) => p.opsPerSec), `c${n++}`));
+    if (mm) {
+      sec.push(lineChart(`${w}: fallback to mmap_lock`, 'threads', 'fallback rate', group(pts.filter((p) => p.mode === 'per-vma'), (p) => p.fallbackRate), `c${n++}`));
+      sec.push(lineChart(`${w}: mmap_lock wait p99 (us)`, 'threads', 'us (bucket bound)', group(pts, (p) => waitP(p, '&mm->mmap_lock', 'waitP99Us')), `c${n++}`));
+    } else {
+      const cls = w.startsWith('rwsem') ? 'torture_rwsem' : null;
+      if (cls) sec.push(lineChart(`${w}: rwsem wait p99 (us)`, 'threads', 'us (bucket bound)', group(pts, (p) => waitP(p, cls, 'waitP99Us')), `c${n++}`));
+    }
+    sec.push('</div></section>');
+    charts.push(sec.join(''));
+  }
+  const rows = r.points.map((p) => `<tr><td>${esc(p.workload)}</td><td>${p.mode}</td><td>${p.era ? `E${p.era}` : '-'}</td><td>${p.threads}</td><td>${fmtNum(p.opsPerSec)}</td><td>±${p.spreadPct.toFixed(0)}%</td><td>${fmtNum(p.perThread)}</td><td>${p.efficiency === null ? '-' : p.efficiency.toFixed(2)}</td><td>${p.fallbackRate === null ? '-' : (p.fallbackRate * 100).toFixed(1) + '%'}</td><td>${p.violations}</td></tr>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mmtorture bench ${esc(r.date.slice(0, 10))}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1800px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 6px}
+.meta{color:#555;margin-bottom:12px}.row{display:flex;flex-wrap:wrap;gap:12px}
+.chart{background:#fff;border:1px solid #ddd;border-radius:6px}
+.chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:11px;fill:#555}.chart .label{font-size:12px;fill:#333}
+.chart .legend{font-size:12px}.chart .axis{stroke:#333}.chart .grid{stroke:#eee}
+table{border-collapse:collapse;margin-top:16px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}
+td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
+</style></head><body>
+<h1>mmtorture bench</h1>
+<div class="meta">${esc(r.date)} — ${r.machine.cores} cores, ${esc(r.machine.cpu)}, Node ${esc(r.machine.node)}, ${esc(r.machine.platform)}; ${r.options.durationMs} ms per point, median of ${r.options.repeat}; oracles ${r.checked ? 'on' : 'off (--no-check)'}</div>
+${charts.join('\n')}
+<h2>All points</h2>
+<table id="points"><thead><tr><th>workload</th><th>mode</th><th>era</th><th>threads</th><th>ops/s</th><th>spread</th><th>ops/s/thread</th><th>efficiency</th><th>fallback</th><th>violations</th></tr></thead><tbody>${rows}</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,168 @@
+import os from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { findWorkload } from '../../stress/index.js';
+import { runScenario, type RunConfig, type RunIO } from './run.js';
+import type { LockStatRow } from './collect.js';
+import { si } from './parse.js';
+import { benchHtml } from './bench-html.js';
+
+/*
+ * mmtorture bench: a contention benchmark in the spirit of will-it-scale and
+ * lock_stat. Every point (workload x mode x era x threads) runs `repeat`
+ * times; the report gives the median and the spread, the scaling efficiency
+ * against one thread, the per-VMA lock outcome and fallback rate, and
+ * lock_stat per class with wait-time percentiles from the arena histograms.
+ */
+export interface BenchOptions {
+  workloads: string[];
+  threads: number[];
+  modes: ('per-vma' | 'mmap-lock')[];
+  eras: (1 | 2 | 3)[];
+  durationMs: number;
+  repeat: number;
+  writerRate: number;
+  seed: number;
+  check: boolean;
+  json?: string;
+  html?: string;
+}
+
+export interface BenchPoint {
+  workload: string;
+  mode: 'per-vma' | 'mmap-lock' | 'n/a';
+  era: number | null;
+  threads: number;
+  /** Operations per second: median over the repeats, and min/max. */
+  opsPerSec: number;
+  opsPerSecMin: number;
+  opsPerSecMax: number;
+  spreadPct: number;
+  perThread: number;
+  /** ops/s at N threads / (N x ops/s at 1 thread) for the same workload, mode and era. */
+  efficiency: number | null;
+  vma: { success: number; abort: number; retry: number; miss: number; mmapLockFaults: number; faults: number } | null;
+  /** Faults not completed under the VMA lock / all faults. */
+  fallbackRate: number | null;
+  lockStat: LockStatRow[];
+  violations: number;
+  status: string;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: { cpu: string; cores: number; node: string; platform: string };
+  options: BenchOptions;
+  checked: boolean;
+  points: BenchPoint[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function defaultThreadList(max = os.availableParallelism()): number[] {
+  const out: number[] = [];
+  for (let n = 1; n < max; n *= 2) out.push(n);
+  out.push(max);
+  return [...new Set(out)];
+}
+
+const silentIO: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
+
+export async function runBench(o: BenchOptions, io: RunIO): Promise<BenchReport> {
+  const points: BenchPoint[] = [];
+  const cpus = os.cpus();
+  let k = 0;
+  for (const w of o.workloads) {
+    const sc = findWorkload(w);
+    if (!sc) throw new Error(`unknown workload ${w}`);
+    const modes = sc.usesModel ? o.modes : (['n/a'] as const);
+    const eras = sc.usesModel ? o.eras : [null];
+    for (const mode of modes) {
+      for (const era of eras) {
+        let base1: number | null = null;
+        for (const threads of o.threads) {
+          const samples: number[] = [];
+          let last: Awaited<ReturnType<typeof runScenario>> | null = null;
+          let violations = 0;
+          for (let r = 0; r < o.repeat; r++) {
+            const cfg: RunConfig = {
+              scenario: sc.name, threads, durationMs: o.durationMs, seed: (o.seed + r + k++) | 0, bugs: [],
+              watchdogMs: 10_000, statIntervalMs: 3_600_000, keepGoing: false, quiet: true, progress: false,
+              params: [o.writerRate], trace: false, checks: o.check, checkIntervalMs: o.check ? 1000 : 0,
+              model: era === null ? undefined : { era, perVmaLock: mode !== 'mmap-lock' },
+            };
+            const res = await runScenario(cfg, silentIO);
+            const d = res.stats.data as Record<string, number>;
+            const ops = sc.usesModel ? d.faults : d.ops;
+            samples.push((ops ?? 0) / (res.durationMs / 1000));
+            violations += res.violationCount;
+            last = res;
+          }
+          const med = median(samples);
+          if (threads === o.threads[0] && o.threads[0] === 1) base1 = med;
+          const d = (last?.stats.data ?? {}) as Record<string, number>;
+          const vma = sc.usesModel
+            ? { success: d.vma_lock_success, abort: d.vma_lock_abort, retry: d.vma_lock_retry, miss: d.vma_lock_miss, mmapLockFaults: d.mmap_lock_faults, faults: d.faults }
+            : null;
+          const pt: BenchPoint = {
+            workload: w, mode, era, threads,
+            opsPerSec: med, opsPerSecMin: Math.min(...samples), opsPerSecMax: Math.max(...samples),
+            spreadPct: med > 0 ? ((Math.max(...samples) - Math.min(...samples)) / med) * 100 : 0,
+            perThread: med / threads,
+            efficiency: base1 ? med / (threads * base1) : null,
+            vma,
+            fallbackRate: vma && vma.faults > 0 ? 1 - vma.success / vma.faults : null,
+            lockStat: last?.lockStat ?? [],
+            violations,
+            status: last?.status ?? 'ERROR',
+          };
+          points.push(pt);
+          io.err(`bench ${w} ${mode}${era ? ` E${era}` : ''} ${threads}T: ${si(med)} ops/s (±${pt.spreadPct.toFixed(0)}%)${violations ? ` ${violations} VIOLATIONS` : ''}\n`);
+        }
+      }
+    }
+  }
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    options: o,
+    checked: o.check,
+    points,
+  };
+  for (const l of benchTable(report)) io.out(l);
+  if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
+  if (o.html) writeFileSync(o.html, benchHtml(report));
+  return report;
+}
+
+function lockP99(p: BenchPoint, cls: string): string {
+  const r = p.lockStat.find((x) => x.class === cls);
+  return r && r.contentions ? `<${r.waitP99Us}` : '-';
+}
+
+/** The results table (stdout). */
+export function benchTable(r: BenchReport): string[] {
+  const head = ['workload', 'mode', 'era', 'threads', 'ops/s', 'spread', 'ops/s/thread', 'efficiency', 'fallback', 'mmap_lock p99 us', 'vm_lock p99 us'];
+  const rows = r.points.map((p) => [
+    p.workload, p.mode, p.era ? `E${p.era}` : '-', String(p.threads), si(p.opsPerSec), `±${p.spreadPct.toFixed(0)}%`, si(p.perThread),
+    p.efficiency === null ? '-' : p.efficiency.toFixed(2), p.fallbackRate === null ? '-' : `${(p.fallbackRate * 100).toFixed(1)}%`,
+    lockP99(p, '&mm->mmap_lock'), lockP99(p, 'vm_lock'),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const fmt = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
+  const out = [`mmtorture bench — ${r.date.slice(0, 10)}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.node}; oracles ${r.checked ? 'on' : 'off (--no-check)'}; median of ${r.options.repeat}`, fmt(head), ...rows.map(fmt)];
+  // Headline: per-VMA vs mmap_lock with the largest thread count, per workload/era.
+  for (const wname of new Set(r.points.map((p) => p.workload))) {
+    for (const era of new Set(r.points.filter((p) => p.workload === wname).map((p) => p.era))) {
+      if (era === null) continue;
+      const maxT = Math.max(...r.points.filter((p) => p.workload === wname).map((p) => p.threads));
+      const a = r.points.find((p) => p.workload === wname && p.era === era && p.threads === maxT && p.mode === 'per-vma');
+      const b = r.points.find((p) => p.workload === wname && p.era === era && p.threads === maxT && p.mode === 'mmap-lock');
+      if (a && b && b.opsPerSec > 0) out.push(`${wname} E${era} ${maxT} threads: per-VMA / mmap_lock = ${(a.opsPerSec / b.opsPerSec).toFixed(2)}`);
+    }
+  }
+  return out;
+}

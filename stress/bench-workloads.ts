@@ -1,0 +1,264 @@
+import type { Scenario, ScenarioOptions } from './types.js';
+import type { Task } from '../src/shm/task.js';
+import type { Arena } from '../src/shm/arena.js';
+import { Viol } from '../src/shm/kinds.js';
+import { doMmap, doMunmap, doMadviseDontneed, exitMmap, mmFree } from '../src/mm/mmap.js';
+import { dupMmap } from '../src/mm/fork.js';
+import { userAccess } from '../src/mm/access.js';
+import { rcuReadLock, rcuReadUnlock, rcuReclaim } from '../src/sync/rcu.js';
+import { initRwsem, downRead, upRead, downWrite, upWrite } from '../src/sync/rwsem.js';
+import { seqcountInit, readSeqcountBegin, readSeqcountRetry, writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
+import { LC_TORTURE_RWSEM } from '../src/sync/lockclass.js';
+import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
+import { running, spinDelay, sumCtr } from './common.js';
+import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck } from './mm-common.js';
+import { pageFault } from './page-fault.js';
+
+/*
+ * The contention benchmark's workloads (mmtorture bench), in the spirit of
+ * will-it-scale: each counts its operations per thread. Fault workloads
+ * count page faults; primitive workloads count acquisitions / read sections.
+ * `--writer-rate` (scenario param 0, ops/s) paces the writer thread.
+ */
+const RW = VM_READ | VM_WRITE;
+/** Per-thread counter the primitive workloads count their operations in. */
+export const C_BENCH_OPS = 0;
+
+/** Sleep so that one op per `1 / rate` s is done (rate 0: as fast as possible). */
+function pace(t: Task, rate: number): void {
+  if (rate <= 0) return;
+  const ms = 1000 / rate;
+  const nap = t.arena.i32;
+  // Sleep on a word nobody notifies (the run's stop word changes only at the end).
+  Atomics.wait(nap, 32, 0, ms);
+}
+
+const OWN_MM = 0;
+const OWN_PAGES = 1;
+
+function faultRegion(t: Task, c: ReturnType<typeof mmCtx>, mm: number, start: number, pages: number, stride: number, seq: number): number {
+  for (let p = 0; p < pages; p++) {
+    const a = start + p * stride;
+    const stamp = ((t.tid + 1) << 20) | (++seq & 0xfffff);
+    if (userAccess(c, mm, a, true, stamp) !== stamp) break;
+  }
+  return seq;
+}
+
+/** page-fault-shared-vma: every thread faults its own pages of one shared VMA. */
+const pageFaultSharedVma: Scenario = {
+  name: 'bench:page-fault-shared-vma',
+  description: 'bench: all threads write-fault their own pages (interleaved) of one VMA and zap them page by page',
+  exposes: [],
+  usesModel: true,
+  words: (_n: number, opts: ScenarioOptions) => mmScenarioWords(opts, 16),
+  setup(arena: Arena, opts: ScenarioOptions) {
+    const { c, mms } = mmSetup(arena, opts, 1);
+    const pages = Math.min(512, Math.max(arena.nthreads, Math.floor(opts.model.mmPages / 2)));
+    if (doMmap(c, mms[0], 0, pages, { flags: RW }) !== 0) throw new Error('bench setup: mmap failed');
+    arena.i32[c.ownBase() + OWN_MM] = mms[0];
+    arena.i32[c.ownBase() + OWN_PAGES] = pages;
+  },
+  roles: (n) => Array.from({ length: n }, () => 'faulter'),
+  run(t: Task) {
+    const c = mmCtx(t);
+    const mm = c.i32[c.ownBase() + OWN_MM];
+    const pages = c.i32[c.ownBase() + OWN_PAGES];
+    const n = t.arena.nthreads;
+    const mine = Math.floor((pages - 1 - t.tid) / n) + 1;
+    let seq = 0;
+    while (running(t)) {
+      seq = faultRegion(t, c, mm, t.tid, mine, n, seq);
+      for (let p = 0; p < mine; p++) doMadviseDontneed(c, mm, t.tid + p * n, 1);
+    }
+  },
+  stats(arena: Arena) {
+    const s = mmStatLines(arena);
+    return { lines: s.lines, failures: 0, warnings: 0, data: s.data };
+  },
+  finalCheck: mmFinalCheck,
+  quiescentCheck: mmQuiescentCheck,
+};
+
+/** Fault workloads with one pacing writer thread (thread 0) doing `op`. */
+function withWriter(name: string, description: string, op: (t: Task, c: ReturnType<typeof mmCtx>, mm: number) => void): Scenario {
+  return {
+    name,
+    description,
+    exposes: [],
+    usesModel: true,
+    words: (n: number, opts: ScenarioOptions) => pageFault.words(n, opts),
+    setup(arena: Arena, opts: ScenarioOptions) {
+      pageFault.setup(arena, opts);
+    },
+    roles: (n) => Array.from({ length: n }, (_, i) => (i === 0 && n > 1 ? 'writer' : 'faulter')),
+    run(t: Task, role: string) {
+      if (role === 'faulter') {
+        pageFault.run(t, role);
+        return;
+      }
+      const c = mmCtx(t);
+      const mm = c.i32[c.ownBase() + OWN_MM];
+      const rate = t.arena.param(0);
+      while (running(t)) {
+        op(t, c, mm);
+        t.count(C_BENCH_OPS);
+        rcuReclaim(t, c.rcuFn);
+        pace(t, rate);
+      }
+    },
+    stats: pageFault.stats,
+    finalCheck: mmFinalCheck,
+    quiescentCheck: mmQuiescentCheck,
+  };
+}
+
+const SCRATCH = 900;
+
+const faultVsMmapWriter = withWriter(
+  'bench:fault-vs-mmap-writer',
+  'bench: faulting threads (page_fault) plus one thread doing mmap/munmap at --writer-rate',
+  (_t, c, mm) => {
+    doMmap(c, mm, SCRATCH, 8, { flags: RW });
+    doMunmap(c, mm, SCRATCH, 8);
+  },
+);
+
+const faultVsFork = withWriter(
+  'bench:fault-vs-fork',
+  'bench: faulting threads (page_fault) plus one thread forking (and exiting the child) at --writer-rate',
+  (_t, c, mm) => {
+    const child = dupMmap(c, mm);
+    if (child >= 0) {
+      exitMmap(c, child);
+      mmFree(c, child);
+    }
+  },
+);
+
+/** first-touch: map a fresh anonymous VMA, touch every page (anon_vma preparation), unmap. */
+const firstTouch: Scenario = {
+  name: 'bench:first-touch',
+  description: 'bench: each thread maps a fresh 16-page anonymous VMA, touches every page, unmaps it (anon_vma preparation and its fallbacks)',
+  exposes: [],
+  usesModel: true,
+  words: (_n: number, opts: ScenarioOptions) => mmScenarioWords(opts, 16),
+  setup(arena: Arena, opts: ScenarioOptions) {
+    const { c, mms } = mmSetup(arena, opts, 1);
+    arena.i32[c.ownBase() + OWN_MM] = mms[0];
+  },
+  roles: (n) => Array.from({ length: n }, () => 'toucher'),
+  run(t: Task) {
+    const c = mmCtx(t);
+    const mm = c.i32[c.ownBase() + OWN_MM];
+    const base = (t.tid * 32) % (c.mmPages - 32);
+    let seq = 0;
+    while (running(t)) {
+      if (doMmap(c, mm, base, 16, { flags: RW, merge: false }) !== 0) continue;
+      seq = faultRegion(t, c, mm, base, 16, 1, seq);
+      doMunmap(c, mm, base, 16);
+      rcuReclaim(t, c.rcuFn);
+    }
+  },
+  stats(arena: Arena) {
+    const s = mmStatLines(arena);
+    return { lines: s.lines, failures: 0, warnings: 0, data: s.data };
+  },
+  finalCheck: mmFinalCheck,
+  quiescentCheck: mmQuiescentCheck,
+};
+
+// ---------------------------------------------------------------------------
+// Primitives alone.
+// ---------------------------------------------------------------------------
+
+function primitive(name: string, description: string, setup: (arena: Arena) => void, body: (t: Task, base: number, writer: boolean) => void): Scenario {
+  return {
+    name,
+    description,
+    exposes: [],
+    words: () => 64,
+    setup,
+    roles: (n) => Array.from({ length: n }, () => 'worker'),
+    run(t: Task) {
+      const base = t.arena.scenBase;
+      while (running(t)) {
+        body(t, base, false);
+        t.count(C_BENCH_OPS);
+      }
+    },
+    stats(arena: Arena) {
+      const all = Array.from({ length: arena.nthreads }, (_, i) => i);
+      const ops = sumCtr(arena, all, C_BENCH_OPS);
+      return { lines: [`ops ${ops}`], failures: 0, warnings: 0, data: { ops } };
+    },
+  };
+}
+
+const rwsemRead = primitive('bench:rwsem-read', 'bench: every thread down_read/up_read on one rwsem (the reader-count cache line)',
+  (a) => initRwsem(a.i32, a.scenBase, LC_TORTURE_RWSEM),
+  (t, base) => {
+    downRead(t, base);
+    upRead(t, base);
+  });
+
+const rwsemMixed = primitive('bench:rwsem-mixed', 'bench: one rwsem, 1 in 10 acquisitions a write',
+  (a) => initRwsem(a.i32, a.scenBase, LC_TORTURE_RWSEM),
+  (t, base) => {
+    if (t.randInt(10) === 0) {
+      downWrite(t, base);
+      spinDelay(t.i32, base + 16, 20);
+      upWrite(t, base);
+    } else {
+      downRead(t, base);
+      spinDelay(t.i32, base + 16, 20);
+      upRead(t, base);
+    }
+  });
+
+const seqcountRead: Scenario = {
+  ...primitive('bench:seqcount-read', 'bench: readers of a 4-word seqcount record; thread 0 writes at --writer-rate',
+    (a) => seqcountInit(a.i32, a.scenBase),
+    () => undefined),
+  roles: (n) => Array.from({ length: n }, (_, i) => (i === 0 && n > 1 ? 'writer' : 'reader')),
+  run(t: Task, role: string) {
+    const i32 = t.i32;
+    const base = t.arena.scenBase;
+    const rate = t.arena.param(0);
+    if (role === 'writer') {
+      let v = 0;
+      while (running(t)) {
+        writeSeqcountBegin(i32, base);
+        v++;
+        for (let k = 0; k < 4; k++) Atomics.store(i32, base + 16 + k, v);
+        writeSeqcountEnd(i32, base);
+        pace(t, rate || 1000);
+      }
+      return;
+    }
+    while (running(t)) {
+      let s: number;
+      let w0: number;
+      let bad: boolean;
+      do {
+        s = readSeqcountBegin(t, base);
+        w0 = Atomics.load(i32, base + 16);
+        bad = false;
+        for (let k = 1; k < 4; k++) if (Atomics.load(i32, base + 16 + k) !== w0) bad = true;
+      } while (readSeqcountRetry(t, base, s));
+      if (bad) t.violation(Viol.SeqTorn, base, w0, 0, 0, s);
+      t.count(C_BENCH_OPS);
+    }
+  },
+};
+
+const rcuRead = primitive('bench:rcu-read', 'bench: rcu_read_lock, one pointer load, rcu_read_unlock',
+  () => undefined,
+  (t, base) => {
+    rcuReadLock(t);
+    Atomics.load(t.i32, base);
+    rcuReadUnlock(t);
+  });
+
+export const BENCH_WORKLOADS: Scenario[] = [pageFaultSharedVma, faultVsMmapWriter, faultVsFork, firstTouch, rwsemRead, rwsemMixed, seqcountRead, rcuRead];
+

@@ -1,0 +1,46 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runBench, benchTable, type BenchReport } from '../src/harness/bench.js';
+
+describe('mmtorture bench output (shape only: no timing is asserted)', () => {
+  it('prints the table, writes JSON and a self-contained HTML page with SVG charts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mmt-bench-'));
+    const json = path.join(dir, 'bench.json');
+    const html = path.join(dir, 'bench.html');
+    const out: string[] = [];
+    const rep = await runBench({
+      workloads: ['page-fault', 'rwsem-read'], threads: [1, 2], modes: ['per-vma', 'mmap-lock'], eras: [1],
+      durationMs: 300, repeat: 2, writerRate: 1000, seed: 9, check: true, json, html,
+    }, { out: (l) => out.push(l), err: () => undefined, isTTY: false });
+    // page-fault: 2 modes x 2 thread counts; rwsem-read: 2 thread counts.
+    expect(rep.points).toHaveLength(6);
+    expect(out.join('\n')).toMatch(/workload\s+mode\s+era\s+threads\s+ops\/s/);
+    expect(out.some((l) => /^page-fault E1 2 threads: per-VMA \/ mmap_lock = \d+\.\d\d$/.test(l))).toBe(true);
+    for (const p of rep.points) {
+      expect(p.opsPerSec).toBeGreaterThan(0);
+      expect(p.violations).toBe(0);
+      expect(p.opsPerSecMin).toBeLessThanOrEqual(p.opsPerSec);
+      expect(p.opsPerSecMax).toBeGreaterThanOrEqual(p.opsPerSec);
+      if (p.threads === 1) expect(p.efficiency).toBe(1);
+    }
+    const pv = rep.points.find((p) => p.workload === 'page-fault' && p.mode === 'per-vma')!;
+    const ml = rep.points.find((p) => p.workload === 'page-fault' && p.mode === 'mmap-lock')!;
+    expect(pv.fallbackRate!).toBeLessThan(0.5);
+    expect(ml.fallbackRate).toBe(1);
+    expect(ml.vma!.success).toBe(0);
+    expect(ml.lockStat.find((r) => r.class === '&mm->mmap_lock')!.acquisitions).toBeGreaterThan(0);
+    const j = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+    expect(j.points).toHaveLength(6);
+    expect(j.checked).toBe(true);
+    expect(j.machine.cores).toBeGreaterThan(0);
+    expect(benchTable(j)).toEqual(benchTable(rep));
+    const page = readFileSync(html, 'utf8');
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expect(page).not.toMatch(/<script|(src|href)="https?:/); // self-contained, no scripts or remote assets
+    expect((page.match(/<svg /g) ?? []).length).toBe(5); // page-fault: throughput, fallback, wait; rwsem-read: throughput, wait
+    expect((page.match(/<polyline /g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect((page.match(/<tr>/g) ?? []).length).toBe(7); // header + 6 points
+  }, 60_000);
+});
