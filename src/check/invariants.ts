@@ -1,5 +1,5 @@
 import type { MmCtx } from '../mm/model.js';
-import { slabInUse, slabObjects, OBJ_LIVE } from '../mm/slab.js';
+import { slabInUse, slabLive, slabObjects, OBJ_LIVE } from '../mm/slab.js';
 import { mtSnapshot } from '../mm/tree.js';
 import { pteFolio } from '../mm/pgtable.js';
 import { anonVmaRoot } from '../mm/folio.js';
@@ -113,7 +113,7 @@ export function checkNoLeaks(c: MmCtx): Problem[] {
   const out: Problem[] = [];
   let cached = 0;
   for (let k = 0; k < c.nfiles; k++) for (let p = 0; p < c.filePages; p++) if (i32[c.file(k) + FILE_PAGES + p] !== 0) cached++;
-  const folios = slabInUse(i32, c.folioSlab) - 1 - cached;
+  const folios = slabLive(i32, c.folioSlab) - 1 - cached;
   if (folios !== 0) out.push({ kind: 'leak', detail: `${folios} folios still allocated after teardown`, obj: 0 });
   for (const [name, slab] of [['vm_area_struct', c.vmaSlab], ['PTE table', c.ptSlab], ['anon_vma', c.avSlab], ['maple node', c.nodeSlab]] as const) {
     const n = slabInUse(i32, slab);

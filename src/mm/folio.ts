@@ -1,6 +1,6 @@
 import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
-import { kmemCacheAlloc, slabFreeNow, kmemCacheFree } from './slab.js';
+import { kmemCacheAllocCpu, kmemCacheFreeCpu, kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import { refcountDecAndTest, refcountIncNotZero } from '../sync/refcount.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
@@ -22,7 +22,7 @@ import {
 
 /** folio_alloc() for an anonymous or file page: refcount 1, uptodate once zeroed. 0 on -ENOMEM. */
 export function folioAlloc(c: MmCtx, mm: number): number {
-  const f = kmemCacheAlloc(c.t, c.folioSlab);
+  const f = kmemCacheAllocCpu(c.t, c.folioSlab);
   if (f === 0) return 0;
   c.i32[f + F_OWNER_MM] = mm + 1;
   Atomics.store(c.i32, f + F_REF, 1);
@@ -54,7 +54,7 @@ export function folioPut(c: MmCtx, f: number): void {
     const pc = Atomics.load(c.i32, f + F_PINCOUNT);
     if (mc !== 0 || pc !== 0) c.t.violation(Viol.BadPageState, f, f, mc, pc, 0);
     Atomics.store(c.i32, f + F_FLAGS, 0);
-    slabFreeNow(c.t, c.folioSlab, f);
+    kmemCacheFreeCpu(c.t, c.folioSlab, f);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   SL_LOCK, SL_TOP, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS,
   OBJ_GEN, OBJ_STATE,
 } from './layout.js';
+import { T_MAG, MAG_CAP } from '../shm/layout.js';
 
 /*
  * Fixed-size slab caches (mm/slub.c, reduced to what the model needs): a
@@ -58,12 +59,7 @@ export function kmemCacheAlloc(t: Task, slab: number): number {
   i32[slab + SL_TOP] = top - 1;
   i32[slab + SL_ALLOCS]++;
   rawSpinUnlock(t, slab + SL_LOCK);
-  const words = i32[slab + SL_OBJ_WORDS];
-  const gen = i32[obj + OBJ_GEN] + 1;
-  // Zero the object except its generation (kmem_cache_zalloc), then publish.
-  for (let k = 2; k < words; k++) Atomics.store(i32, obj + k, 0);
-  Atomics.store(i32, obj + OBJ_GEN, gen);
-  Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
+  zeroAndPublish(i32, slab, obj);
   return obj;
 }
 
@@ -90,6 +86,71 @@ export function kmemCacheFree(t: Task, slab: number, obj: number, fn: RcuCallbac
     Atomics.store(t.i32, obj + OBJ_STATE, OBJ_RCU_FREE);
     callRcu(t, CB_SLAB_FREE, slab, obj, fn);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Per-thread magazines (per-CPU caches) for the hottest slab: a fault
+// allocates and frees folios without touching the shared free stack.
+// ---------------------------------------------------------------------------
+
+/** kmem_cache_zalloc(): zero the object except its generation, bump the generation, publish. */
+function zeroAndPublish(i32: Int32Array, slab: number, obj: number): void {
+  const words = i32[slab + SL_OBJ_WORDS];
+  const gen = i32[obj + OBJ_GEN] + 1;
+  for (let k = 2; k < words; k++) Atomics.store(i32, obj + k, 0);
+  Atomics.store(i32, obj + OBJ_GEN, gen);
+  Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
+}
+
+/** kmem_cache_alloc() through this thread's magazine (refilled half-full from the slab). */
+export function kmemCacheAllocCpu(t: Task, slab: number): number {
+  const i32 = t.i32;
+  const m = t.base + T_MAG;
+  let n = i32[m];
+  if (n === 0) {
+    rawSpinLock(t, slab + SL_LOCK);
+    let top = i32[slab + SL_TOP];
+    const stack = i32[slab + SL_STACK];
+    while (n < MAG_CAP / 2 && top > 0) i32[m + 16 + n++] = i32[stack + --top];
+    i32[slab + SL_TOP] = top;
+    if (n === 0) i32[slab + SL_FAILS]++;
+    else i32[slab + SL_ALLOCS] += n;
+    rawSpinUnlock(t, slab + SL_LOCK);
+    if (n === 0) return 0;
+  }
+  const obj = i32[m + 16 + --n];
+  i32[m] = n;
+  zeroAndPublish(i32, slab, obj);
+  return obj;
+}
+
+/** kmem_cache_free() into this thread's magazine (half of a full one goes back to the slab). */
+export function kmemCacheFreeCpu(t: Task, slab: number, obj: number): void {
+  const i32 = t.i32;
+  const m = t.base + T_MAG;
+  Atomics.store(i32, obj + OBJ_STATE, OBJ_FREE);
+  let n = i32[m];
+  if (n === MAG_CAP) {
+    rawSpinLock(t, slab + SL_LOCK);
+    let top = i32[slab + SL_TOP];
+    const stack = i32[slab + SL_STACK];
+    while (n > MAG_CAP / 2) i32[stack + top++] = i32[m + 16 + --n];
+    i32[slab + SL_TOP] = top;
+    i32[slab + SL_FREES] += MAG_CAP / 2;
+    rawSpinUnlock(t, slab + SL_LOCK);
+  }
+  i32[m + 16 + n] = obj;
+  i32[m] = n + 1;
+}
+
+/** Live objects of a slab (by state: objects parked in magazines are free). */
+export function slabLive(i32: Int32Array, slab: number): number {
+  const base = i32[slab + SL_OBJS];
+  const words = i32[slab + SL_OBJ_WORDS];
+  const cap = i32[slab + SL_CAP];
+  let n = 0;
+  for (let k = 0; k < cap; k++) if (i32[base + k * words + OBJ_STATE] !== OBJ_FREE) n++;
+  return n;
 }
 
 /** Objects currently allocated (quiescent checks). */

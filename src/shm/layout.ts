@@ -151,8 +151,15 @@ export const T_F_LOCKSTAT_END = T_F_LOCKSTAT + MAX_LOCK_CLASSES * LS_F64S * 2;
 export const WH_BUCKETS = 24;
 export const T_WAIT_HIST = T_F_LOCKSTAT_END;
 export const T_WAIT_HIST_END = T_WAIT_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
+/**
+ * Per-thread object magazine (the per-CPU slab cache of mm/slub.c) for the
+ * folio slab: a count, then MAG_CAP object bases.
+ */
+export const T_MAG = T_WAIT_HIST_END;
+export const MAG_CAP = 32;
+export const T_MAG_END = T_MAG + 16 + MAG_CAP;
 /** Flight recorder ring: head then TR_CAP events of TR_WORDS. */
-export const T_TR_HEAD = T_WAIT_HIST_END;
+export const T_TR_HEAD = T_MAG_END;
 export const T_TR_RING = T_TR_HEAD + 8;
 export const TR_CAP = 256; // power of two
 export const TR_WORDS = 8; // f64 time (2 words), op, obj, a, b, c, seq
