@@ -2,7 +2,8 @@
  * Single-thread micro-benchmarks of the primitives (tinybench), reported as
  * ns per operation and as a ratio to one raw Atomics.add measured in the same
  * run. Each benchmark body runs INNER operations so that tinybench's per-call
- * overhead is amortised.
+ * overhead is amortised; the page-fault rows run 64 faults and one
+ * MADV_DONTNEED zap per sample (the zap's cost is included, 1/64 per fault).
  *
  *   npm run bench            # table on stdout, JSON to bench/results/micro.json
  *   node dist/bench/micro.js --json FILE --time 500
@@ -19,8 +20,24 @@ import { seqcountInit, readSeqcountBegin, readSeqcountRetry } from '../src/sync/
 import { rcuReadLock, rcuReadUnlock } from '../src/sync/rcu.js';
 import { refcountIncNotZero, refcountDecAndTest, refcountSet } from '../src/sync/refcount.js';
 import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN } from '../src/sync/lockclass.js';
+import { MmCtx, modelInit, modelWords, modelSetupZeroPage, DEFAULT_MODEL, type ModelConfig } from '../src/mm/model.js';
+import { mmAlloc, doMmap, doMadviseDontneed } from '../src/mm/mmap.js';
+import { doUserAddrFault } from '../src/mm/fault.js';
+import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
 
 const INNER = 1000;
+const FAULT_PAGES = 64;
+
+function faultSetup(perVmaLock: boolean): { c: MmCtx; mm: number } {
+  const cfg: ModelConfig = { ...DEFAULT_MODEL, era: 1, perVmaLock };
+  const arena = Arena.create({ threads: 1, scenarioWords: modelWords(cfg) });
+  modelInit(arena, arena.scenBase, cfg);
+  const c = new MmCtx(new Task(arena, 0), arena.scenBase);
+  modelSetupZeroPage(c);
+  const mm = mmAlloc(c);
+  doMmap(c, mm, 0, FAULT_PAGES, { flags: VM_READ | VM_WRITE });
+  return { c, mm };
+}
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
@@ -91,6 +108,14 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
         if (refcountIncNotZero(t, REF)) refcountDecAndTest(t, REF, 0);
       }
     });
+  // One anonymous write fault on each path (E1), 64 faults + one zap per sample.
+  for (const perVma of [true, false]) {
+    const m = faultSetup(perVma);
+    bench.add(`page fault, ${perVma ? 'per-VMA lock' : 'mmap_lock'} path (E1)`, () => {
+      for (let p = 0; p < FAULT_PAGES; p++) doUserAddrFault(m.c, m.mm, p, true);
+      doMadviseDontneed(m.c, m.mm, 0, FAULT_PAGES);
+    });
+  }
   await bench.run();
   if (sink < 0) console.log(sink);
   const rows: MicroRow[] = [];
@@ -98,7 +123,7 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
   for (const task of bench.tasks) {
     const r = task.result;
     if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
-    const ns = (r.latency.mean * 1e6) / INNER;
+    const ns = (r.latency.mean * 1e6) / (task.name.startsWith('page fault') ? FAULT_PAGES : INNER);
     if (rows.length === 0) baseline = ns;
     rows.push({ name: task.name, nsPerOp: ns, ratioToAtomicsAdd: ns / baseline, rme: r.latency.rme, samples: r.latency.samples?.length ?? 0 });
   }
