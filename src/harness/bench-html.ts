@@ -51,6 +51,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     parts.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle" class="tick">${x}</text>`);
   }
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle" class="label">${esc(xLabel)}</text>`);
+  if (ys.length === 0) parts.push(`<text x="${(L + W - R) / 2}" y="${(T + H - B) / 2}" text-anchor="middle" class="label">no contended waits recorded</text>`);
   parts.push(`<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" class="label" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`);
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];

@@ -252,6 +252,30 @@ function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, add
 }
 
 /**
+ * Split the VMAs at the edges of [start, end) (entry k is the first VMA the
+ * range touches): preallocate what the splits need first, so a failure
+ * leaves nothing half done. Returns the new count (or -1 on -ENOMEM) and
+ * leaves the first and last entries inside the range in c.edgeFirst/edgeLast.
+ */
+function splitEdges(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, start: number, end: number): number {
+  let last = k;
+  while (last + 1 < n && s[(last + 1) * 3] < end) last++;
+  const spare: number[] = [];
+  const needFirst = s[k * 3] < start;
+  const needLast = s[last * 3 + 1] > end;
+  if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) return -1;
+  if (needFirst) {
+    n = splitVma(c, mm, s, n, k, start, spare.pop()!);
+    k++;
+    last++;
+  }
+  if (needLast) n = splitVma(c, mm, s, n, last, end, spare.pop()!); // [vm_start, end) is now at `last`
+  c.edgeFirst = k;
+  c.edgeLast = last;
+  return n;
+}
+
+/**
  * Merge entry k+1 into entry k (vma_merge_existing_range / vma_expand):
  * both write-locked; the survivor is re-stored, not re-attached; the other
  * detached. Returns the removed VMA.
@@ -396,23 +420,14 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
     c.t.count(MC_ENOMEM);
     return ENOMEM;
   }
-  // Preallocate what the edge splits need, then split (vms_gather_munmap_vmas).
-  let last = k;
-  while (last + 1 < n && s[(last + 1) * 3] < end) last++;
-  const spare: number[] = [];
-  const needFirst = s[k * 3] < start;
-  const needLast = s[last * 3 + 1] > end;
-  if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) {
+  const sp = splitEdges(c, mm, s, n, k, start, end);
+  if (sp < 0) {
     mtFreePrealloc(c, node);
     c.t.count(MC_ENOMEM);
     return ENOMEM;
   }
-  if (needFirst) {
-    n = splitVma(c, mm, s, n, k, start, spare.pop()!);
-    k++;
-    last++;
-  }
-  if (needLast) n = splitVma(c, mm, s, n, last, end, spare.pop()!); // [vm_start, end) is now at `last`
+  n = sp;
+  k = c.edgeFirst;
   const victims: number[] = [];
   const noWriteLock = (c.t.bugs1 & BUG1_DETACH_WITHOUT_WRITE_LOCK) !== 0;
   while (k < n && s[k * 3] < end) {
@@ -448,27 +463,19 @@ export function doMprotect(c: MmCtx, mm: number, start: number, len: number, new
   try {
     const s = c.scratch;
     let n = mtSnapshot(c, mm, s);
-    let k = snapFind(s, n, start);
+    const k = snapFind(s, n, start);
     if (k >= n || s[k * 3] > start) return ENOMEM; // unmapped hole at the start
     if (n + 2 > c.maxVmas) return ENOMEM;
     const node = mtPrealloc(c);
     if (node === 0) return ENOMEM;
-    let last = k;
-    while (last + 1 < n && s[(last + 1) * 3] < end) last++;
-    const spare: number[] = [];
-    const needFirst = s[k * 3] < start;
-    const needLast = s[last * 3 + 1] > end;
-    if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) {
+    const sp = splitEdges(c, mm, s, n, k, start, end);
+    if (sp < 0) {
       mtFreePrealloc(c, node);
       return ENOMEM;
     }
-    if (needFirst) {
-      n = splitVma(c, mm, s, n, k, start, spare.pop()!);
-      k++;
-      last++;
-    }
-    const first = k;
-    if (needLast) n = splitVma(c, mm, s, n, last, end, spare.pop()!);
+    n = sp;
+    const first = c.edgeFirst;
+    const last = c.edgeLast;
     for (let j = first; j <= last; j++) {
       const vma = s[j * 3 + 2] - 1;
       const old = i32[vma + VMA_FLAGS];

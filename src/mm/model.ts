@@ -145,6 +145,9 @@ export class MmCtx {
   /** Scratch for operations (pre-allocated; no allocation per op). */
   readonly scratch: Int32Array;
   readonly scratch2: Int32Array;
+  /** splitEdges() results: first and last snapshot entries inside the range. */
+  edgeFirst = 0;
+  edgeLast = 0;
 
   constructor(t: Task, base: number) {
     const i32 = t.i32;
