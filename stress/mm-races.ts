@@ -129,6 +129,9 @@ function faulter(t: Task, roles: readonly string[]): void {
     const e2 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
     t.count(C_CHECKS);
     if (got >= 0 && got !== stamp && e1 === e2 && (e1 & 1) === 0) t.violation(Viol.ContentMismatch, mm, addr, stamp, got, c.mmSlot(mm));
+    // Now and then drop the page again, so faults keep hitting every slot
+    // (including the ones other actors are changing right now).
+    if ((t.rand() & 3) === 0) doMadviseDontneed(c, mm, addr, 1);
   }
 }
 
@@ -145,6 +148,9 @@ function munmapper(t: Task): void {
     const shared = i32[slotWord(x, k, S_SHARED)] !== 0;
     const r = t.rand() & 3;
     if (r === 0) {
+      // Zap first so faulters are inside faults on this VMA when it goes.
+      doMadviseDontneed(c, mm, base, SLOT_PAGES);
+      spinDelay(i32, x.own, 500);
       doMunmap(c, mm, base, SLOT_PAGES);
       // Leave the hole open for a moment: the freed VMAs may be reused by
       // another mm before this one maps the range again.
