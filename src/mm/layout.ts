@@ -54,6 +54,8 @@ export const SL_ALLOCS = 22;
 export const SL_FREES = 23;
 export const SL_FAILS = 24;
 export const SL_CLASS = 25; // slab id (for reports)
+/** Object word the allocator must not clear (+1; 0 = none): E3's vm_refcnt in the SLAB_TYPESAFE_BY_RCU VMA cache. */
+export const SL_PRESERVE = 26;
 export const SL_WORDS = 32;
 /** Every slab object starts with these two words. */
 export const OBJ_GEN = 0; // bumped at every allocation (identity for oracles)

@@ -52,8 +52,10 @@ export function vmAreaAlloc(c: MmCtx, mm: number): number {
   if (c.era !== ERA_E3) {
     initRwsem(i32, vma + VMA_LOCK, LC_VMA_LOCK);
     Atomics.store(i32, vma + VMA_DETACHED, 1);
-  } else {
-    Atomics.store(i32, vma + VMA_REFCNT, 0);
+  } else if (Atomics.load(i32, vma + VMA_REFCNT) !== 0) {
+    // vma_lock_init(vma, false): the allocator leaves vm_refcnt alone; a freed
+    // VMA must come back with no reference (vma_assert_detached()).
+    c.t.violation(Viol.VmaAttachAttached, vma, vma, Atomics.load(i32, vma + VMA_REFCNT), 0, 0);
   }
   i32[vma + VMA_ALLOC_TID] = c.t.tid;
   return vma;

@@ -6,7 +6,7 @@ import type { RcuCallbackFn } from '../sync/rcu.js';
 import {
   MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB,
   MH_MAX_VMAS, MH_ERA, MH_PER_VMA, MH_ZERO_FOLIO, MH_FILE_BASE, MH_NFILES, MH_FILE_PAGES, MH_MM_WORDS, MH_NODE_WORDS,
-  MH_WORDS, MH_END, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
+  MH_WORDS, MH_END, MODEL_MAGIC, VMA_REFCNT, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
   ND_ENTRY_WORDS, MM_MMAP_LOCK, MM_ID, MM_PGD, F_FLAGS, F_REF, PG_ZERO, PG_UPTODATE, FILE_PAGES,
 } from './layout.js';
 import { slabInit, slabWords, kmemCacheAlloc, slabFreeNow, CB_SLAB_FREE } from './slab.js';
@@ -90,7 +90,7 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
   at += c.maxMms * mw;
   h(MH_VMA_SLAB, at);
   // E3: SLAB_TYPESAFE_BY_RCU; E1/E2: freed through call_rcu.
-  slabInit(i32, at, c.vmas, VMA_WORDS, c.era === ERA_E3);
+  slabInit(i32, at, c.vmas, VMA_WORDS, c.era === ERA_E3, c.era === ERA_E3 ? VMA_REFCNT : -1);
   at += slabWords(c.vmas, VMA_WORDS);
   const nw = nodeWords(c.maxVmasPerMm);
   h(MH_NODE_WORDS, nw);

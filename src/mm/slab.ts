@@ -2,7 +2,7 @@ import type { Task } from '../shm/task.js';
 import { rawSpinLock, rawSpinUnlock } from '../sync/spinlock.js';
 import { callRcu, type RcuCallbackFn } from '../sync/rcu.js';
 import {
-  SL_LOCK, SL_TOP, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS,
+  SL_LOCK, SL_TOP, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS, SL_PRESERVE,
   OBJ_GEN, OBJ_STATE,
 } from './layout.js';
 import { T_MAG, MAG_CAP } from '../shm/layout.js';
@@ -27,7 +27,7 @@ export function slabWords(cap: number, objWords: number): number {
 }
 
 /** kmem_cache_create(): lay out a slab at `base` (main thread, before workers start). */
-export function slabInit(i32: Int32Array, base: number, cap: number, objWords: number, typesafeByRcu: boolean): void {
+export function slabInit(i32: Int32Array, base: number, cap: number, objWords: number, typesafeByRcu: boolean, preserveWord = -1): void {
   if (objWords % 16 !== 0) throw new Error('slab objects must be whole cache lines');
   const stack = base + SL_WORDS;
   const objs = stack + Math.ceil(cap / 16) * 16;
@@ -37,6 +37,7 @@ export function slabInit(i32: Int32Array, base: number, cap: number, objWords: n
   i32[base + SL_OBJS] = objs;
   i32[base + SL_STACK] = stack;
   i32[base + SL_TYPESAFE] = typesafeByRcu ? 1 : 0;
+  i32[base + SL_PRESERVE] = preserveWord + 1;
   for (let k = 0; k < cap; k++) {
     i32[stack + k] = objs + (cap - 1 - k) * objWords;
     i32[objs + k * objWords + OBJ_GEN] = 0;
@@ -97,7 +98,10 @@ export function kmemCacheFree(t: Task, slab: number, obj: number, fn: RcuCallbac
 function zeroAndPublish(i32: Int32Array, slab: number, obj: number): void {
   const words = i32[slab + SL_OBJ_WORDS];
   const gen = i32[obj + OBJ_GEN] + 1;
-  for (let k = 2; k < words; k++) Atomics.store(i32, obj + k, 0);
+  // A SLAB_TYPESAFE_BY_RCU object may still be referenced by a stale RCU
+  // reader: the word such readers touch (vm_refcnt) is never cleared here.
+  const keep = i32[slab + SL_PRESERVE] - 1;
+  for (let k = 2; k < words; k++) if (k !== keep) Atomics.store(i32, obj + k, 0);
   Atomics.store(i32, obj + OBJ_GEN, gen);
   Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
 }
