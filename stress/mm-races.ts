@@ -135,104 +135,130 @@ function faulter(t: Task, roles: readonly string[]): void {
   }
 }
 
-/** munmap (whole or part) and map again, or zap, a random slot. */
-function munmapper(t: Task): void {
-  const x = ctxOf(t);
+/** One munmapper step: munmap (whole or part) and map again, or zap, a random slot. */
+function munmapStep(t: Task, x: Ctx): void {
   const { c, mm } = x;
   const i32 = c.i32;
-  while (running(t)) {
-    const k = t.randInt(NSLOTS);
-    const ew = slotWord(x, k, S_EPOCH);
-    Atomics.add(i32, ew, 1);
-    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    const shared = i32[slotWord(x, k, S_SHARED)] !== 0;
-    const r = t.rand() & 3;
+  const k = t.randInt(NSLOTS);
+  const ew = slotWord(x, k, S_EPOCH);
+  Atomics.add(i32, ew, 1);
+  const base = Atomics.load(i32, slotWord(x, k, S_BASE));
+  const shared = i32[slotWord(x, k, S_SHARED)] !== 0;
+  const r = t.rand() & 3;
+  if (r === 0) {
+    // Zap first so faulters are inside faults on this VMA when it goes.
+    doMadviseDontneed(c, mm, base, SLOT_PAGES);
+    spinDelay(i32, x.own, 500);
+    doMunmap(c, mm, base, SLOT_PAGES);
+    // Leave the hole open for a moment: the freed VMAs may be reused by
+    // another mm before this one maps the range again.
+    spinDelay(i32, x.own, 20000);
+    mapSlot(c, mm, base, shared, k);
+  } else if (r === 1) {
+    const off = 1 + t.randInt(SLOT_PAGES - 4);
+    const len = 1 + t.randInt(3);
+    doMunmap(c, mm, base + off, len);
+    mapSlot(c, mm, base, shared, k, len, off);
+  } else if (r === 2) {
+    doMadviseDontneed(c, mm, base, SLOT_PAGES);
+  } else {
+    // Shrink from the end and grow back: the VMA's range changes under RCU walkers.
+    doMunmap(c, mm, base + SLOT_PAGES - 4, 4);
+    mapSlot(c, mm, base, shared, k, 4, SLOT_PAGES - 4);
+  }
+  Atomics.add(i32, ew, 1);
+}
+
+/** One mremapper step: move a slot to its alternate address and back (sometimes MREMAP_DONTUNMAP), or zap it. */
+function mremapStep(t: Task, x: Ctx): void {
+  const { c, mm } = x;
+  const i32 = c.i32;
+  const k = t.randInt(NSLOTS);
+  if (i32[slotWord(x, k, S_SHARED)] !== 0) return; // shared slots stay put
+  const ew = slotWord(x, k, S_EPOCH);
+  Atomics.add(i32, ew, 1);
+  const base = Atomics.load(i32, slotWord(x, k, S_BASE));
+  const r = t.rand() & 3;
+  if (r <= 1) {
+    // Zap: the next touches are faults that look at the VMA again...
+    doMadviseDontneed(c, mm, base, SLOT_PAGES);
     if (r === 0) {
-      // Zap first so faulters are inside faults on this VMA when it goes.
-      doMadviseDontneed(c, mm, base, SLOT_PAGES);
-      spinDelay(i32, x.own, 500);
-      doMunmap(c, mm, base, SLOT_PAGES);
-      // Leave the hole open for a moment: the freed VMAs may be reused by
-      // another mm before this one maps the range again.
-      spinDelay(i32, x.own, 20000);
-      mapSlot(c, mm, base, shared, k);
-    } else if (r === 1) {
-      const off = 1 + t.randInt(SLOT_PAGES - 4);
-      const len = 1 + t.randInt(3);
-      doMunmap(c, mm, base + off, len);
-      mapSlot(c, mm, base, shared, k, len, off);
-    } else if (r === 2) {
-      doMadviseDontneed(c, mm, base, SLOT_PAGES);
-    } else {
-      // Shrink from the end and grow back: the VMA's range changes under RCU walkers.
-      doMunmap(c, mm, base + SLOT_PAGES - 4, 4);
-      mapSlot(c, mm, base, shared, k, 4, SLOT_PAGES - 4);
+      Atomics.add(i32, ew, 1);
+      return;
     }
-    Atomics.add(i32, ew, 1);
-    t.count(C_WRITER_OPS);
-    rcuReclaim(t, c.rcuFn);
+    // ...and move it away while they do (the B5a interleaving).
+    spinDelay(i32, x.own, 500);
+  }
+  const home = k * SLOT_STRIDE;
+  const to = base === home ? ALT_BASE + k * SLOT_STRIDE : home;
+  const dontunmap = r === 1 || r === 3;
+  if (doMremap(c, mm, base, to, SLOT_PAGES, dontunmap) === 0) {
+    Atomics.store(i32, slotWord(x, k, S_BASE), to);
+    if (dontunmap) {
+      // The emptied source stays mapped for a moment: faulters that still
+      // use the old address first-touch it (the B5a setting).
+      spinDelay(i32, x.own, 300000);
+      doMunmap(c, mm, base, SLOT_PAGES);
+    }
+  } else {
+    // The slot may be split by a concurrent actor: put it back in one piece.
+    doMunmap(c, mm, base, SLOT_PAGES);
+    mapSlot(c, mm, base, false, k);
+  }
+  Atomics.add(i32, ew, 1);
+}
+
+/** One mprotector step: part of a slot read-only for a moment (split), then writable again (merge). */
+function mprotectStep(t: Task, x: Ctx): void {
+  const { c, mm } = x;
+  const i32 = c.i32;
+  const k = t.randInt(NSLOTS);
+  const base = Atomics.load(i32, slotWord(x, k, S_BASE));
+  const off = t.randInt(SLOT_PAGES - 2);
+  const len = 1 + t.randInt(SLOT_PAGES - off - 1);
+  doMprotect(c, mm, base + off, len, VM_READ);
+  spinDelay(i32, x.own, 200);
+  doMprotect(c, mm, base + off, len, RW);
+}
+
+/** One swapper step: swap a random slot page out, writeback holding the folio lock. */
+function swapStep(t: Task, x: Ctx): void {
+  const k = t.randInt(NSLOTS);
+  const base = Atomics.load(x.c.i32, slotWord(x, k, S_BASE));
+  if (swapOutPage(x.c, x.mm, base + t.randInt(SLOT_PAGES), 500 + t.randInt(3000))) t.count(C_SWAPOUTS);
+}
+
+/** One fork of the whole mm, a write in the child, and the child's exit. */
+function forkStep(_t: Task, x: Ctx): void {
+  const child = dupMmap(x.c, x.mm);
+  if (child >= 0) {
+    userAccess(x.c, child, FORK_BASE, true, 5);
+    exitMmap(x.c, child);
+    mmFree(x.c, child);
   }
 }
 
-/** Move a slot to its alternate address and back (sometimes MREMAP_DONTUNMAP). */
-function mremapper(t: Task): void {
-  const x = ctxOf(t);
-  const { c, mm } = x;
-  const i32 = c.i32;
-  while (running(t)) {
-    const k = t.randInt(NSLOTS);
-    if (i32[slotWord(x, k, S_SHARED)] !== 0) continue; // shared slots stay put
-    const ew = slotWord(x, k, S_EPOCH);
-    Atomics.add(i32, ew, 1);
-    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    const r = t.rand() & 3;
-    if (r <= 1) {
-      // Zap: the next touches are faults that look at the VMA again...
-      doMadviseDontneed(c, mm, base, SLOT_PAGES);
-      if (r === 0) {
-        Atomics.add(i32, ew, 1);
-        continue;
-      }
-      // ...and move it away while they do (the B5a interleaving).
-      spinDelay(i32, x.own, 500);
+/** An actor that repeats one writer step. */
+function writerActor(step: (t: Task, x: Ctx) => void): (t: Task) => void {
+  return (t) => {
+    const x = ctxOf(t);
+    while (running(t)) {
+      step(t, x);
+      t.count(C_WRITER_OPS);
+      rcuReclaim(t, x.c.rcuFn);
     }
-    const home = k * SLOT_STRIDE;
-    const to = base === home ? ALT_BASE + k * SLOT_STRIDE : home;
-    const dontunmap = r === 1 || r === 3;
-    if (doMremap(c, mm, base, to, SLOT_PAGES, dontunmap) === 0) {
-      Atomics.store(i32, slotWord(x, k, S_BASE), to);
-      if (dontunmap) {
-        // The emptied source stays mapped for a moment: faulters that still
-        // use the old address first-touch it (the B5a setting).
-        spinDelay(i32, x.own, 300000);
-        doMunmap(c, mm, base, SLOT_PAGES);
-      }
-    } else {
-      // The slot may be split by a concurrent actor: put it back in one piece.
-      doMunmap(c, mm, base, SLOT_PAGES);
-      mapSlot(c, mm, base, false, k);
-    }
-    Atomics.add(i32, ew, 1);
-    t.count(C_WRITER_OPS);
-    rcuReclaim(t, c.rcuFn);
-  }
+  };
 }
 
-/** Make part of a slot read-only for a moment (split), then writable again (merge). */
-function mprotector(t: Task): void {
+const CHAOS_STEPS = [munmapStep, mremapStep, mprotectStep, forkStep, swapStep];
+
+/** The mixed scenario's chaos actor: one writer step of a random kind per iteration. */
+function chaos(t: Task): void {
   const x = ctxOf(t);
-  const { c, mm } = x;
-  const i32 = c.i32;
   while (running(t)) {
-    const k = t.randInt(NSLOTS);
-    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    const off = t.randInt(SLOT_PAGES - 2);
-    const len = 1 + t.randInt(SLOT_PAGES - off - 1);
-    doMprotect(c, mm, base + off, len, VM_READ);
-    spinDelay(i32, x.own, 200);
-    doMprotect(c, mm, base + off, len, RW);
+    CHAOS_STEPS[t.randInt(CHAOS_STEPS.length)](t, x);
     t.count(C_WRITER_OPS);
-    rcuReclaim(t, c.rcuFn);
+    rcuReclaim(t, x.c.rcuFn);
   }
 }
 
@@ -302,19 +328,6 @@ function pinner(t: Task, roles: readonly string[]): void {
     const got = userAccess(c, mm, addr, false, 0);
     if (got >= 0 && got !== s3) t.violation(Viol.PinIncoherent, mm, addr, s3, got, 0);
     unpinUserPage(c, mm, f1 - 1);
-  }
-}
-
-/** Swap random slot pages out, with writeback holding the folio lock. */
-function swapper(t: Task): void {
-  const x = ctxOf(t);
-  const { c, mm } = x;
-  const i32 = c.i32;
-  while (running(t)) {
-    const k = t.randInt(NSLOTS);
-    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    if (swapOutPage(c, mm, base + t.randInt(SLOT_PAGES), 500 + t.randInt(3000))) t.count(C_SWAPOUTS);
-    t.count(C_WRITER_OPS);
   }
 }
 
@@ -425,67 +438,11 @@ function churner(t: Task): void {
   }
 }
 
-/** One of the writers' operations at random (the mixed scenario). */
-function chaos(t: Task, roles: readonly string[]): void {
-  // Each iteration is one operation of a randomly chosen writer; the actors'
-  // own loops are reused one step at a time through a stop-free wrapper.
-  const x = ctxOf(t);
-  const { c, mm } = x;
-  const i32 = c.i32;
-  while (running(t)) {
-    const k = t.randInt(NSLOTS);
-    const ew = slotWord(x, k, S_EPOCH);
-    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    const shared = i32[slotWord(x, k, S_SHARED)] !== 0;
-    switch (t.randInt(6)) {
-      case 0:
-        Atomics.add(i32, ew, 1);
-        doMunmap(c, mm, base + 2, 3);
-        mapSlot(c, mm, base, shared, k, 3, 2);
-        Atomics.add(i32, ew, 1);
-        break;
-      case 1:
-        if (!shared) {
-          Atomics.add(i32, ew, 1);
-          const to = base === k * SLOT_STRIDE ? ALT_BASE + k * SLOT_STRIDE : k * SLOT_STRIDE;
-          if (doMremap(c, mm, base, to, SLOT_PAGES) === 0) Atomics.store(i32, slotWord(x, k, S_BASE), to);
-          Atomics.add(i32, ew, 1);
-        }
-        break;
-      case 2:
-        doMprotect(c, mm, base + 4, 4, VM_READ);
-        doMprotect(c, mm, base + 4, 4, RW);
-        break;
-      case 3: {
-        const child = dupMmap(c, mm);
-        if (child >= 0) {
-          userAccess(c, child, FORK_BASE, true, 5);
-          exitMmap(c, child);
-          mmFree(c, child);
-        }
-        break;
-      }
-      case 4:
-        swapOutPage(c, mm, base + t.randInt(SLOT_PAGES), 500);
-        break;
-      default:
-        if (!shared) {
-          Atomics.add(i32, ew, 1);
-          doMadviseDontneed(c, mm, base, SLOT_PAGES);
-          Atomics.add(i32, ew, 1);
-        }
-    }
-    t.count(C_WRITER_OPS);
-    rcuReclaim(t, c.rcuFn);
-  }
-  void roles;
-}
-
 const ACTORS: Record<string, (t: Task, roles: readonly string[]) => void> = {
-  faulter, munmapper: (t) => munmapper(t), mremapper: (t) => mremapper(t), mprotector: (t) => mprotector(t),
-  forker: (t) => forker(t), pinner, swapper: (t) => swapper(t), 'uffd-faulter': uffdFaulter,
+  faulter, munmapper: writerActor(munmapStep), mremapper: writerActor(mremapStep), mprotector: writerActor(mprotectStep),
+  forker: (t) => forker(t), pinner, swapper: writerActor(swapStep), 'uffd-faulter': uffdFaulter,
   'uffd-manager': (t) => uffdManager(t), 'mmap-writer': (t) => mmapWriter(t), 'first-toucher': firstToucher,
-  churner: (t) => churner(t), chaos,
+  churner: (t) => churner(t), chaos: (t) => chaos(t),
 };
 
 // ---------------------------------------------------------------------------

@@ -1,19 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli } from './helpers/cli.js';
 import { SCENARIOS } from '../stress/index.js';
 import { BUGS } from '../src/bugs/catalogue.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist/src/cli.js');
-
-function run(args: string[], timeout = 60_000) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = runCli;
 
 describe('bad input: one line naming the bad value and the valid ones, exit 2', () => {
   const cases: [string, string[], RegExp][] = [
