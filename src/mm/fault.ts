@@ -70,12 +70,18 @@ export class Vmf {
 }
 
 const vmfs = new WeakMap<MmCtx, Vmf>();
+// A worker has one MmCtx: remember it so a fault does no map lookup.
+let lastCtx: MmCtx | null = null;
+let lastVmf: Vmf = new Vmf();
 export function vmfOf(c: MmCtx): Vmf {
+  if (c === lastCtx) return lastVmf;
   let v = vmfs.get(c);
   if (!v) {
     v = new Vmf();
     vmfs.set(c, v);
   }
+  lastCtx = c;
+  lastVmf = v;
   return v;
 }
 
