@@ -3,7 +3,6 @@ import type { Arena } from '../src/shm/arena.js';
 import { H_PAUSE, H_STOP, T_CTR, T_F_CTR } from '../src/shm/layout.js';
 
 export const STATE_RUNNING = 1;
-export const STATE_PARKED = 2;
 export const STATE_DONE = 3;
 
 /**

@@ -17,9 +17,9 @@ import { swapOutPage } from '../src/mm/swap.js';
 import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
 import {
-  VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_START, VMA_END, VMA_ANON_VMA,
-  PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, F_REF, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
-  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, PTRS_PER_PTE, VMA_REFCNT,
+  VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA,
+  PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
+  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT,
 } from '../src/mm/layout.js';
 import { T_CTR } from '../src/shm/layout.js';
 
@@ -370,10 +370,6 @@ for (const era of ERAS) {
       userAccess(c, child, 9, true, 1);
       expect(c.i32[mm + MM_MT]).not.toBe(0);
       teardown(c, [mm, child]);
-      void PTRS_PER_PTE;
-      void VMA_START;
-      void VMA_END;
-      void F_REF;
     });
   });
 }

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { runCli, expectUsageError } from './helpers/cli.js';
 import { runValidate } from '../src/harness/validate.js';
 
 const run = runCli;
@@ -53,12 +53,7 @@ describe('mmtorture validate: bad input is one line, exit 2', () => {
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {
-      const r = run(args);
-      expect(r.code).toBe(2);
-      const lines = r.err.trim().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^mmtorture: /);
-      expect(lines[0]).toMatch(re);
+      const r = expectUsageError(args, re);
       expect(r.out).toBe('');
     });
   }

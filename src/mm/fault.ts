@@ -5,7 +5,7 @@ import { prepareToWaitEvent, waitEventSlice, wakeUpAll } from '../sync/completio
 import { T_KILL } from '../shm/layout.js';
 import {
   lockVmaUnderRcu, vmaEndRead, mmapReadLockKillable, mmapReadTrylock, mmapReadUnlock, mmapWriteLockKillable,
-  mmapWriteUnlock, mmapWriteDowngrade, mmapAssertLocked,
+  mmapWriteUnlock, mmapWriteDowngrade,
 } from './lock.js';
 import { findVma } from './tree.js';
 import { pteAlloc, pteTable, ptep, pteLock, pteUnlock, pteFolio, mkPte } from './pgtable.js';
@@ -585,11 +585,6 @@ export function handleUserfault(c: MmCtx, vmf: Vmf, reason: number): number {
 /** Wake every faulter waiting on the mm's userfaultfd (UFFDIO_WAKE / end of UFFDIO_COPY). */
 export function userfaultfdWake(c: MmCtx, mm: number): void {
   wakeUpAll(c.i32, mm + MM_UFFD_WQ);
-}
-
-/** Assert the caller holds the fault lock it claims (assert_fault_locked). */
-export function assertFaultLocked(c: MmCtx, vmf: Vmf): void {
-  if ((vmf.flags & FAULT_FLAG_VMA_LOCK) === 0) mmapAssertLocked(c, vmf.mm);
 }
 
 /** Read the PTE for addr without locks (0 if no table). */

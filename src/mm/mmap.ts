@@ -8,7 +8,7 @@ import {
   vmaMarkAttached, vmaMarkDetached, vmaIsAttached, mmapAssertWriteLocked,
 } from './lock.js';
 import { mtSnapshot, snapFind, snapInsert, snapRemove, mtPrealloc, mtPublish, mtFreePrealloc, findVma } from './tree.js';
-import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable } from './pgtable.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, freePteTable } from './pgtable.js';
 import { folioPut, folioRemoveRmap, folioTestFlag, folioClearFlag, getAnonVma, unlinkAnonVmas, anonVmaPrepare } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
@@ -33,6 +33,11 @@ function vmaIterStoreOverwrite(c: MmCtx, mm: number, vma: number): void {
 }
 
 export const EINVAL = -22;
+
+/** The range checks every address-space syscall starts with (-EINVAL). */
+function badRange(c: MmCtx, start: number, len: number): boolean {
+  return len <= 0 || start < 0 || start + len > c.mmPages;
+}
 export const ENOMEM = -12;
 export const EEXIST = -17;
 export const EINTR_ = -4;
@@ -347,7 +352,7 @@ export interface MmapArgs {
 export function doMmap(c: MmCtx, mm: number, addr: number, len: number, a: MmapArgs): number {
   const i32 = c.i32;
   const end = addr + len;
-  if (len <= 0 || addr < 0 || end > c.mmPages) return EINVAL;
+  if (badRange(c, addr, len)) return EINVAL;
   if (mmapWriteLockKillable(c, mm) !== 0) return EINTR_;
   try {
     const s = c.scratch;
@@ -395,7 +400,7 @@ export function doMmap(c: MmCtx, mm: number, addr: number, len: number, a: MmapA
  */
 export function doMunmap(c: MmCtx, mm: number, start: number, len: number): number {
   const end = start + len;
-  if (len <= 0 || start < 0 || end > c.mmPages) return EINVAL;
+  if (badRange(c, start, len)) return EINVAL;
   if (mmapWriteLockKillable(c, mm) !== 0) return EINTR_;
   const r = munmapLocked(c, mm, start, end, true);
   if (r === 1) {
@@ -460,7 +465,7 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
 export function doMprotect(c: MmCtx, mm: number, start: number, len: number, newFlags: number): number {
   const i32 = c.i32;
   const end = start + len;
-  if (len <= 0 || start < 0 || end > c.mmPages) return EINVAL;
+  if (badRange(c, start, len)) return EINVAL;
   if (mmapWriteLockKillable(c, mm) !== 0) return EINTR_;
   try {
     const s = c.scratch;
@@ -531,7 +536,7 @@ export function changeProtection(c: MmCtx, mm: number, start: number, end: numbe
  */
 export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number, newLen: number, dontunmap = false): number {
   const i32 = c.i32;
-  if (newLen <= 0 || newAddr < 0 || newAddr + newLen > c.mmPages) return EINVAL;
+  if (badRange(c, newAddr, newLen)) return EINVAL;
   if (mmapWriteLockKillable(c, mm) !== 0) return EINTR_;
   try {
     const s = c.scratch;
@@ -600,7 +605,7 @@ function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: num
     if (ot === 0) continue;
     const op = ptep(ot, from + x);
     if (Atomics.load(i32, op) === 0) continue;
-    const nt = pteAllocForMove(c, mm, to + x);
+    const nt = pteAlloc(c, mm, to + x);
     if (nt === 0) return false;
     // Lock order: the source table, then the destination (nested) if different.
     pteLock(c, ot);
@@ -614,14 +619,13 @@ function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: num
   return true;
 }
 
-import { pteAlloc as pteAllocForMove } from './pgtable.js';
 
 /**
  * madvise(MADV_DONTNEED) under mmap_lock for read: zap the PTEs of the range
  * (the VMAs stay). Returns 0 or -errno.
  */
 export function doMadviseDontneed(c: MmCtx, mm: number, start: number, len: number): number {
-  if (len <= 0 || start < 0 || start + len > c.mmPages) return EINVAL;
+  if (badRange(c, start, len)) return EINVAL;
   mmapReadLock(c, mm);
   const vma = findVma(c, mm, start);
   const ok = vma !== 0 && c.i32[vma + VMA_START] < start + len;

@@ -88,24 +88,20 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
     initRwsem(i32, mm + MM_MMAP_LOCK, LC_MMAP_LOCK);
   }
   at += c.maxMms * mw;
-  h(MH_VMA_SLAB, at);
-  // E3: SLAB_TYPESAFE_BY_RCU; E1/E2: freed through call_rcu.
-  slabInit(i32, at, c.vmas, VMA_WORDS, c.era === ERA_E3, c.era === ERA_E3 ? VMA_REFCNT : -1);
-  at += slabWords(c.vmas, VMA_WORDS);
+  /** Lay a slab out at `at`, record its base in header word `hw`, advance. */
+  const slab = (hw: number, cap: number, words: number, typesafe: boolean, preserve = -1) => {
+    h(hw, at);
+    slabInit(i32, at, cap, words, typesafe, preserve);
+    at += slabWords(cap, words);
+  };
+  // E3: SLAB_TYPESAFE_BY_RCU (vm_refcnt survives reuse); E1/E2: freed through call_rcu.
+  slab(MH_VMA_SLAB, c.vmas, VMA_WORDS, c.era === ERA_E3, c.era === ERA_E3 ? VMA_REFCNT : -1);
   const nw = nodeWords(c.maxVmasPerMm);
   h(MH_NODE_WORDS, nw);
-  h(MH_NODE_SLAB, at);
-  slabInit(i32, at, c.nodes, nw, false);
-  at += slabWords(c.nodes, nw);
-  h(MH_PT_SLAB, at);
-  slabInit(i32, at, c.pageTables, PT_WORDS, false);
-  at += slabWords(c.pageTables, PT_WORDS);
-  h(MH_FOLIO_SLAB, at);
-  slabInit(i32, at, c.folios, FOLIO_WORDS, false);
-  at += slabWords(c.folios, FOLIO_WORDS);
-  h(MH_AV_SLAB, at);
-  slabInit(i32, at, c.anonVmas, AV_WORDS, false);
-  at += slabWords(c.anonVmas, AV_WORDS);
+  slab(MH_NODE_SLAB, c.nodes, nw, false);
+  slab(MH_PT_SLAB, c.pageTables, PT_WORDS, false);
+  slab(MH_FOLIO_SLAB, c.folios, FOLIO_WORDS, false);
+  slab(MH_AV_SLAB, c.anonVmas, AV_WORDS, false);
   h(MH_FILE_BASE, at);
   h(MH_NFILES, c.files);
   h(MH_FILE_PAGES, c.filePages);

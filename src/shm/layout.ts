@@ -62,14 +62,11 @@ export const H_PAUSED = 128; // how many actors are parked at the pause barrier
 export const H_RCU_GP_SEQ = 144; // last started grace period (odd values)
 export const H_RCU_GP_DONE = 145; // last completed grace period
 export const H_RCU_GP_LOCK = 160; // spinlock serialising synchronizeRcu
-export const H_EVENT_SEQ = 176; // global flight-recorder sequence (reserved)
 export const HEADER_WORDS = 192;
 
 // Run flag bits (H_FLAGS).
 export const F_KEEP_GOING = 1 << 0;
 export const F_NO_CHECK = 1 << 1;
-export const F_LOCKDEP = 1 << 2;
-export const F_LOCKSTAT_HOLD = 1 << 3;
 export const F_TRACE = 1 << 4;
 
 // ---------------------------------------------------------------------------

@@ -207,7 +207,7 @@ function rwsemWake(t: Task, sem: number): void {
 // Read side.
 // ---------------------------------------------------------------------------
 
-/** __down_read_common() fast path; returns the count after adding the bias, or 0 on success. */
+/** RWSEM_READ_FAILED_MASK, with the bug switches that weaken it. */
 function readFailedMask(bugs: number): number {
   let mask = RWSEM_READ_FAILED_MASK;
   if ((bugs & BUG_RWSEM_READER_IGNORES_WRITER) !== 0) mask &= ~RWSEM_WRITER_LOCKED;
@@ -215,6 +215,7 @@ function readFailedMask(bugs: number): number {
   return mask;
 }
 
+/** __down_read_common(): fast path, else rwsem_down_read_slowpath(); 0 or -EINTR. */
 function downReadCommon(t: Task, sem: number, deadline: number): number {
   const i32 = t.i32;
   lockdepAcquire(t, sem, i32[sem + RW_CLASS], MODE_READ);
