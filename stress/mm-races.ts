@@ -53,6 +53,7 @@ const RW = VM_READ | VM_WRITE;
 // Own words (after the model).
 const OW_MM = 0;
 const OW_NFAULT = 1; // faulters (for page ownership)
+const OW_HOT = 2; // the slot the munmapper works on now, plus one (0: none)
 const OW_SLOTS = 16; // per slot: base, epoch, kind, 1 spare
 const SW = 4;
 const S_BASE = 0;
@@ -115,7 +116,10 @@ function faulter(t: Task, roles: readonly string[]): void {
   const me = faulterIndex(roles, t.tid) % nf;
   let seq = 0;
   while (running(t)) {
-    const k = t.randInt(NSLOTS);
+    // Every other fault goes where the munmapper is working: the races
+    // between a fault and the detach of its VMA need a reader right there.
+    const hot = Atomics.load(i32, x.own + OW_HOT);
+    const k = hot !== 0 && (t.rand() & 1) === 0 ? hot - 1 : t.randInt(NSLOTS);
     const owned = Math.floor((SLOT_PAGES - 1 - me) / nf) + 1; // pages me, me + nf, ...
     if (owned <= 0) return;
     const p = me + nf * t.randInt(owned);
@@ -141,6 +145,7 @@ function munmapStep(t: Task, x: Ctx): void {
   const i32 = c.i32;
   const k = t.randInt(NSLOTS);
   const ew = slotWord(x, k, S_EPOCH);
+  Atomics.store(i32, x.own + OW_HOT, k + 1);
   Atomics.add(i32, ew, 1);
   const base = Atomics.load(i32, slotWord(x, k, S_BASE));
   const shared = i32[slotWord(x, k, S_SHARED)] !== 0;
@@ -374,6 +379,9 @@ function mmapWriter(t: Task): void {
     doMmap(c, mm, a, 1 + t.randInt(4), { flags: RW });
     spinDelay(c.i32, x.own, 50);
     doMunmap(c, mm, SCRATCH_BASE, 16);
+    // Now and then re-register the userfaultfd range: a write section that
+    // write-locks the VMA UFFDIO_COPY holds read-locked.
+    if ((t.rand() & 7) === 0) uffdRegister(c, mm, UFFD_BASE, SLOT_PAGES, VM_UFFD_MISSING);
     t.count(C_WRITER_OPS);
     rcuReclaim(t, c.rcuFn);
   }
