@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
-import { SCENARIOS, WORKLOADS, findScenario, scenarioNames, workloadName } from '../stress/index.js';
+import { writeFileSync } from 'node:fs';
+import { SCENARIOS as BUILTIN, WORKLOADS, scenarioNames, workloadName } from '../stress/index.js';
+import { loadScenario, importScenarios } from './harness/module.js';
+import { colors, colorEnabled } from './harness/color.js';
+import { loadConfig, applyConfig, effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
 import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
-import { runScenario } from './harness/run.js';
+import { runScenario, signalExitCode } from './harness/run.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn } from './harness/parse.js';
 import type { ModelConfig } from './mm/model.js';
+
+/** What `soak` rotates by default: every scenario but the harness self-tests. */
+function soakDefault(): string[] {
+  return BUILTIN.filter((s) => !s.selftest).map((s) => s.name);
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const MAX_THREADS = 1024;
@@ -41,12 +50,32 @@ interface RunOpts {
   checkInterval: string;
   jitter: string;
   trace: boolean;
+  check: boolean;
+  stutter: string;
+  stutterHold?: string;
+  shuffle: string;
+  module?: string;
+  config?: string;
 }
 
-function validateRun(scenarioName: string, o: RunOpts) {
-  if (!findScenario(scenarioName)) {
-    throw new UsageError(`unknown scenario '${scenarioName}' (valid: ${scenarioNames().join(', ')})`);
-  }
+const ERAS: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
+
+function parseEra(e: string): 1 | 2 | 3 {
+  const v = ERAS[e.trim().toLowerCase()];
+  if (!v) throw new UsageError(`invalid --era '${e}' (valid: e1, e2, e3)`);
+  return v;
+}
+
+/** A duration flag where 0 means off. */
+function parseOptDuration(text: string, what: string): number {
+  return text.trim() === '0' ? 0 : parseDuration(text, what);
+}
+
+/** Validate the options `run` and `soak` share; every bad value is a one-line usage error. */
+async function validateCommon(o: RunOpts) {
+  if (o.module) await loadScenario('\0', o.module).catch((e: unknown) => {
+    if (e instanceof UsageError && e.message.startsWith('cannot load')) throw e;
+  });
   for (const b of o.bug) {
     if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
   }
@@ -58,11 +87,7 @@ function validateRun(scenarioName: string, o: RunOpts) {
     return parseInt(p, 10);
   });
   if (params.length > 12) throw new UsageError(`too many --param values (${params.length}, at most 12)`);
-  const eras: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
-  const era = eras[o.era.toLowerCase()];
-  if (!era) throw new UsageError(`invalid --era '${o.era}' (valid: e1, e2, e3)`);
-  if (o.perVmaLock !== 'on' && o.perVmaLock !== 'off') throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off)`);
-  const model: Partial<ModelConfig> = { era, perVmaLock: o.perVmaLock === 'on' };
+  const model: Partial<ModelConfig> = {};
   if (o.mmPages !== undefined) {
     const v = parseIntIn(o.mmPages, '--mm-pages', 64, 1 << 20);
     if ((v & (v - 1)) !== 0) throw new UsageError(`invalid --mm-pages '${o.mmPages}' (expected a power of two 64..1048576)`);
@@ -70,14 +95,13 @@ function validateRun(scenarioName: string, o: RunOpts) {
   }
   if (o.vmas !== undefined) model.vmas = parseIntIn(o.vmas, '--vmas', 16, 1 << 20);
   if (o.folios !== undefined) model.folios = parseIntIn(o.folios, '--folios', 64, 1 << 22);
-  const checkIntervalMs = o.checkInterval === '0' ? 0 : parseDuration(o.checkInterval, '--check-interval');
-  const jitter = parseIntIn(o.jitter, '--jitter', 0, 1_000_000);
+  const stutterMs = parseOptDuration(o.stutter, '--stutter');
   return {
-    checkIntervalMs,
-    jitter,
+    checkIntervalMs: parseOptDuration(o.checkInterval, '--check-interval'),
+    jitter: parseIntIn(o.jitter, '--jitter', 0, 1_000_000),
     trace: o.trace,
+    checks: o.check,
     model,
-    scenario: scenarioName,
     threads,
     durationMs: parseDuration(o.duration, '--duration'),
     seed: seed | 0,
@@ -86,10 +110,98 @@ function validateRun(scenarioName: string, o: RunOpts) {
     statIntervalMs: parseDuration(o.statInterval, '--stat-interval'),
     keepGoing: Boolean(o.keepGoing),
     params,
+    stutterMs,
+    stutterHoldMs: o.stutterHold === undefined ? undefined : parseDuration(o.stutterHold, '--stutter-hold'),
+    shuffleMs: parseOptDuration(o.shuffle, '--shuffle'),
+    module: o.module,
     json: o.json,
     log: o.log,
     logLevel: o.logLevel,
   };
+}
+
+async function validateRun(scenarioName: string, o: RunOpts) {
+  await loadScenario(scenarioName, o.module);
+  const common = await validateCommon(o);
+  if (o.perVmaLock !== 'on' && o.perVmaLock !== 'off') throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off)`);
+  return { ...common, scenario: scenarioName, model: { ...common.model, era: parseEra(o.era), perVmaLock: o.perVmaLock === 'on' } };
+}
+
+/** The options `run` and `soak` share. */
+function addRunOptions(cmd: Command, d: { duration: string; statInterval: string; stutter: string; shuffle: string }): Command {
+  return cmd
+    .option('--config <file>', 'read options from a JSON file (keys: the flags in camelCase; flags on the command line win)')
+    .option('-t, --threads <n>', 'worker threads (default: os.availableParallelism())')
+    .option('-d, --duration <time>', 'how long to run (ms, s, m, h)', d.duration)
+    .option('--seed <n>', 'seed for every per-thread PRNG (default: random, printed)')
+    .option('-b, --bug <id>', 'switch on a catalogued bug (repeatable, or comma-separated)', collect, [])
+    .option('--json <file>', 'write the summary as JSON')
+    .option('--log <file>', 'write pino JSON lines (phases, progress, stats, violations with their reports, summary); read it back with `mmtorture report`')
+    .addOption(new Option('--log-level <level>', 'pino log level').default('info'))
+    .option('--watchdog <time>', 'no progress for this long is a hang: report waiters, exit 3', '10s')
+    .option('--stat-interval <time>', 'print the statistics lines this often', d.statInterval)
+    .option('--keep-going', 'record every violation instead of stopping at the first')
+    .option('--param <n>', 'scenario parameter (repeatable; e.g. rwsem-torture: acq_writer_lim ms)', collect, [])
+    .option('--no-progress', 'no per-second progress line on stderr')
+    .option('--per-vma-lock <on|off>', 'off: every fault takes mmap_lock (the contention baseline)', 'on')
+    .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
+    .option('--vmas <n>', 'VMA slab size (default 512)')
+    .option('--folios <n>', 'folio slab size (default 8192)')
+    .option('--check-interval <time>', 'mm scenarios: stop the world and run the address-space invariants this often (0: only at the end)', '2s')
+    .option('--jitter <n>', 'widen race windows: at each named delay point, one time in eight, spin up to n iterations (0: off)', '0')
+    .option('--stutter <time>', 'rcutorture stutter: run this long, then hold every thread at the pause barrier (0: off)', d.stutter)
+    .option('--stutter-hold <time>', 'how long a stutter holds the threads (default: a fifth of --stutter, at least 50ms)')
+    .option('--shuffle <time>', 'this often, stop every actor between operations and restart it on another worker thread (0: off)', d.shuffle)
+    .option('--module <file>', 'an ES module exporting scenarios defined with the library API (defineScenario)')
+    .option('--no-trace', 'no flight recorder (per-thread event rings)')
+    .option('--no-check', 'no oracles beyond the scenario\'s own: lockdep off, no quiescent checks (lets a bug deadlock for real)');
+}
+
+/**
+ * Wire SIGINT/SIGTERM to an AbortController: the first signal stops the run
+ * at the next tick (final checks, summary, logs); a second one exits at once.
+ */
+function onSignals(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const handler = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) {
+      process.stderr.write(`mmtorture: second ${sig}: exiting now\n`);
+      process.exit(signalExitCode(sig));
+    }
+    process.stderr.write(`\nmmtorture: ${sig}: stopping (again to exit at once)\n`);
+    ac.abort(sig);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+const stdIO = () => ({
+  out: (l: string) => process.stdout.write(l + '\n'),
+  err: (t: string) => process.stderr.write(t),
+  isTTY: Boolean(process.stderr.isTTY),
+  color: colorEnabled(Boolean(process.stdout.isTTY && process.stderr.isTTY)),
+});
+
+/** Read --config before the action: validated keys fill the flags the command line left unset. */
+function configHook(positional: Record<string, Record<string, unknown>>) {
+  return (_parent: Command, cmd: Command) => {
+    const file = cmd.getOptionValue('config') as string | undefined;
+    if (!file) return;
+    const data = loadConfig(file, cmd, positional);
+    applyConfig(cmd, data);
+    (cmd as Command & { configPositional?: Record<string, unknown> }).configPositional = data;
+  };
+}
+
+function configPositional(cmd: Command): Record<string, unknown> {
+  return (cmd as Command & { configPositional?: Record<string, unknown> }).configPositional ?? {};
 }
 
 export function buildProgram(): Command {
@@ -102,39 +214,76 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
 
-  program
+  const run = addRunOptions(program
     .command('run')
-    .description('run one scenario; exit 0 clean, 1 violation, 2 usage error, 3 harness failure or hang')
-    .argument('<scenario>', `scenario name (${scenarioNames().join(', ')})`)
-    .option('-t, --threads <n>', 'worker threads (default: os.availableParallelism())')
-    .option('-d, --duration <time>', 'how long to run (ms, s, m, h)', '10s')
-    .option('--seed <n>', 'seed for every per-thread PRNG (default: random, printed)')
-    .option('-b, --bug <id>', 'switch on a catalogued bug (repeatable, or comma-separated)', collect, [])
-    .option('--json <file>', 'write the run summary as JSON')
-    .option('--log <file>', 'write pino JSON lines (phases, stats per second, violations, summary)')
-    .addOption(new Option('--log-level <level>', 'pino log level').default('info'))
-    .option('--watchdog <time>', 'no progress for this long is a hang: report waiters, exit 3', '10s')
-    .option('--stat-interval <time>', 'print the scenario statistics lines this often', '5s')
-    .option('--keep-going', 'record every violation instead of stopping at the first')
-    .option('--param <n>', 'scenario parameter (repeatable; e.g. rwsem-torture: acq_writer_lim ms)', collect, [])
-    .option('--no-progress', 'no per-second progress line on stderr')
-    .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU)', 'e1')
-    .option('--per-vma-lock <on|off>', 'off: every fault takes mmap_lock (the contention baseline)', 'on')
-    .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
-    .option('--vmas <n>', 'VMA slab size (default 512)')
-    .option('--folios <n>', 'folio slab size (default 8192)')
-    .option('--check-interval <time>', 'mm scenarios: stop the world and run the address-space invariants this often (0: only at the end)', '2s')
-    .option('--jitter <n>', 'widen race windows: at each named delay point, one time in eight, spin up to n iterations (0: off)', '0')
-    .option('--no-trace', 'no flight recorder (per-thread event rings)')
-    .action(async (scenarioName: string, o: RunOpts) => {
-      const cfg = validateRun(scenarioName, o);
+    .description('run one scenario; exit 0 clean, 1 violation, 2 usage error, 3 harness failure or hang, 130/143 interrupted')
+    .argument('[scenario]', `scenario name (${scenarioNames().join(', ')})`), { duration: '10s', statInterval: '5s', stutter: '0', shuffle: '0' })
+    .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU)', 'e1');
+  run.hook('preAction', configHook({ scenario: { type: 'string', description: 'scenario name' } }))
+    .action(async (arg: string | undefined, o: RunOpts, cmd: Command) => {
+      const scenarioName = arg ?? (configPositional(cmd).scenario as string | undefined);
+      if (!scenarioName) throw new UsageError(`missing scenario (valid: ${scenarioNames().join(', ')})`);
+      const cfg = await validateRun(scenarioName, o);
+      const usesModel = (await loadScenario(scenarioName, o.module)).usesModel;
       const rerun = ['mmtorture', 'run', scenarioName, '--threads', String(cfg.threads), '--duration', o.duration, '--seed', String(cfg.seed >>> 0),
-        ...(findScenario(scenarioName)?.usesModel ? ['--era', o.era, '--per-vma-lock', o.perVmaLock] : []),
+        ...(usesModel ? ['--era', o.era, '--per-vma-lock', o.perVmaLock] : []),
         ...(cfg.jitter ? ['--jitter', String(cfg.jitter)] : []),
+        ...(cfg.stutterMs ? ['--stutter', o.stutter] : []), ...(cfg.shuffleMs ? ['--shuffle', o.shuffle] : []),
+        ...(cfg.checks ? [] : ['--no-check']), ...(o.module ? ['--module', o.module] : []),
         ...cfg.bugs.flatMap((b) => ['--bug', b]), ...cfg.params.flatMap((p) => ['--param', String(p)])].map(shellQuote).join(' ');
+      const effective = { scenario: scenarioName, ...effectiveOptions(cmd), threads: cfg.threads, seed: cfg.seed >>> 0 };
       process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
-      const res = await runScenario({ ...cfg, progress: o.progress, rerun });
-      process.exitCode = res.exitCode;
+      process.stdout.write(`config: ${JSON.stringify(effective)}\n`);
+      const sig = onSignals();
+      try {
+        const res = await runScenario({ ...cfg, progress: o.progress, rerun }, stdIO(), { signal: sig.signal });
+        process.exitCode = res.exitCode;
+      } finally {
+        sig.dispose();
+      }
+    });
+
+  const soak = addRunOptions(program
+    .command('soak')
+    .description('soak: rotate scenarios (mm ones through eras and lock modes) for --duration with stutter, shuffle and quiescent checks; a stats line per scenario per interval; exit 0 SUCCESS, 1 FAILURE, 3 harness failure or hang, 130/143 interrupted')
+    .argument('[scenarios...]', `scenarios to rotate (default: every scenario but the self-tests: ${soakDefault().join(', ')})`), { duration: '1h', statInterval: '1m', stutter: '5s', shuffle: '20s' })
+    .option('--segment <time>', 'length of one scenario\'s turn in the rotation', '1m')
+    .option('--era <list>', 'eras the mm scenarios rotate through, e.g. e1,e3', 'e1,e2,e3');
+  soak.hook('preAction', configHook({ scenarios: { description: 'scenarios to rotate', anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] } }))
+    .action(async (args: string[], o: RunOpts & { segment: string }, cmd: Command) => {
+      const fromConfig = configPositional(cmd).scenarios as string[] | string | undefined;
+      const names = args.length ? args : fromConfig ? (Array.isArray(fromConfig) ? fromConfig : fromConfig.split(',')).map((x) => x.trim()) : soakDefault();
+      for (const n of names) await loadScenario(n, o.module);
+      const common = await validateCommon(o);
+      const modes: Record<string, boolean[]> = { on: [true], off: [false], both: [true, false] };
+      const perVmaLock = modes[o.perVmaLock];
+      if (!perVmaLock) throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off, both)`);
+      const eras = [...new Set(o.era.split(',').map(parseEra))];
+      const segmentMs = parseDuration(o.segment, '--segment');
+      const effective = { scenarios: names, ...effectiveOptions(cmd), threads: common.threads, seed: common.seed >>> 0 };
+      process.stdout.write(`config: ${JSON.stringify(effective)}\n`);
+      const { runSoak } = await import('./harness/soak.js');
+      const sig = onSignals();
+      try {
+        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective }, stdIO(), sig.signal);
+        process.exitCode = rep.exitCode;
+      } finally {
+        sig.dispose();
+      }
+    });
+
+  program
+    .command('report')
+    .description('read a --log file (run or soak) back: a human summary on stdout, optionally an HTML page with stats-over-time charts and every violation with its interleaved event tail')
+    .argument('<log>', 'a pino JSON-lines file written with --log')
+    .option('--html <file>', 'write a self-contained HTML page')
+    .option('--json', 'print the parsed report as JSON instead of text')
+    .action(async (file: string, o: { html?: string; json?: boolean }) => {
+      const { readRunLog, formatLogReport, logReportHtml } = await import('./harness/logreport.js');
+      const rep = readRunLog(file);
+      if (o.json) process.stdout.write(JSON.stringify(rep, null, 2) + '\n');
+      else for (const l of formatLogReport(rep, colors(colorEnabled(Boolean(process.stdout.isTTY))))) process.stdout.write(l + '\n');
+      if (o.html) writeFileSync(o.html, logReportHtml(rep));
     });
 
   program
@@ -180,7 +329,12 @@ export function buildProgram(): Command {
     .command('list')
     .description('list scenarios and catalogued bugs with one-line descriptions')
     .option('--json', 'print as JSON')
-    .action((o: { json?: boolean }) => {
+    .option('--module <file>', 'also list the scenarios an ES module exports')
+    .action(async (o: { json?: boolean; module?: string }) => {
+      const extra = o.module ? await importScenarios(o.module).catch((e: unknown) => {
+        throw new UsageError(`cannot load --module '${o.module}': ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+      }) : [];
+      const SCENARIOS = [...extra, ...BUILTIN];
       if (o.json) {
         process.stdout.write(JSON.stringify({
           scenarios: SCENARIOS.map((s) => ({ name: s.name, description: s.description, exposes: s.exposes })),
@@ -240,6 +394,13 @@ function usageLine(program: Command, err: CommanderError, argv: string[]): strin
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (`mmtorture report x | head`) ends us quietly, like SIGPIPE would.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   try {
     if (argv.length === 0) {

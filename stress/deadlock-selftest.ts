@@ -20,6 +20,7 @@ export const deadlockSelftest: Scenario = {
   name: 'deadlock-selftest',
   description: 'harness self-test: ABBA on two rwsems; the watchdog must report the wait-for cycle and exit 3',
   exposes: [],
+  selftest: true,
   words: () => 48,
   setup(arena: Arena) {
     initRwsem(arena.i32, arena.scenBase + A, LC_TORTURE_RWSEM);

@@ -5,6 +5,7 @@ import { seqcountTorture } from './seqcount-torture.js';
 import { rcuTorture } from './rcu-torture.js';
 import { refcountTorture } from './refcount-torture.js';
 import { deadlockSelftest } from './deadlock-selftest.js';
+import { crashSelftest } from './crash-selftest.js';
 import { pageFault } from './page-fault.js';
 import { RACE_SCENARIOS } from './mm-races.js';
 import { BENCH_WORKLOADS } from './bench-workloads.js';
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pageFault,
   ...RACE_SCENARIOS,
   deadlockSelftest,
+  crashSelftest,
 ];
 
 /**

@@ -25,6 +25,8 @@ export interface Scenario {
   readonly exposes: readonly string[];
   /** Whether the scenario runs on the mm model (then --era, --per-vma-lock etc. apply). */
   readonly usesModel?: boolean;
+  /** A harness self-test that must fail (deadlock, crash): never run clean, never soaked. */
+  readonly selftest?: boolean;
   /** Words of shared state the scenario needs for `threads` threads. */
   words(threads: number, opts: ScenarioOptions): number;
   /** Initialise the shared state (main thread, before workers start). */

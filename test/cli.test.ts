@@ -17,9 +17,9 @@ describe('bad input: one line naming the bad value and the valid ones, exit 2', 
     ['non-numeric threads', ['run', 'rwsem-torture', '--threads', 'many'], /invalid --threads 'many'/],
     ['malformed duration', ['run', 'rwsem-torture', '--duration', '5x'], /invalid --duration '5x' \(expected a number with unit ms, s, m or h/],
     ['bad log level', ['run', 'rwsem-torture', '--log-level', 'loud'], /invalid --log-level 'loud' \(valid: fatal, error, warn, info/],
-    ['unknown option', ['run', 'rwsem-torture', '--frobnicate'], /unknown option '--frobnicate' \(valid: --threads, --duration/],
+    ['unknown option', ['run', 'rwsem-torture', '--frobnicate'], /unknown option '--frobnicate' \(valid: --config, --threads, --duration/],
     ['missing scenario', ['run'], /missing scenario \(valid: rwsem-torture/],
-    ['unknown command', ['frob'], /unknown command 'frob' \(valid: run, bench, list/],
+    ['unknown command', ['frob'], /unknown command 'frob' \(valid: run, soak, report, bench, list, validate\)/],
     ['bad era', ['run', 'page-fault', '--era', 'e9'], /invalid --era 'e9' \(valid: e1, e2, e3\)/],
     ['bad per-vma-lock', ['run', 'page-fault', '--per-vma-lock', 'maybe'], /invalid --per-vma-lock 'maybe' \(valid: on, off\)/],
     ['bad mm-pages', ['run', 'page-fault', '--mm-pages', '1000'], /invalid --mm-pages '1000' \(expected a power of two/],
@@ -42,7 +42,7 @@ describe('commands', () => {
   });
 
   it('--help works on every command', () => {
-    for (const args of [['--help'], ['run', '--help'], ['list', '--help']]) {
+    for (const args of [['--help'], ['run', '--help'], ['soak', '--help'], ['report', '--help'], ['list', '--help']]) {
       const r = run(args);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/Usage: mmtorture/);
@@ -53,7 +53,7 @@ describe('commands', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmt-'));
     const json = path.join(dir, 'sum.json');
     const log = path.join(dir, 'run.jsonl');
-    const r = run(['run', 'spinlock-torture', '--threads', '2', '--duration', '1s', '--seed', '7', '--json', json, '--log', log]);
+    const r = run(['run', 'spinlock-torture', '--threads', '2', '--duration', '1500ms', '--stat-interval', '500ms', '--seed', '7', '--json', json, '--log', log]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/SUCCESS/);
     expect(r.out).toMatch(/Writes: +Total: \d+/);
@@ -65,6 +65,7 @@ describe('commands', () => {
     const phases = records.map((x) => x.phase);
     expect(phases[0]).toBe('setup');
     expect(phases).toContain('run');
+    expect(phases).toContain('progress');
     expect(phases).toContain('stats');
     expect(phases[phases.length - 1]).toBe('summary');
     // A pipe gets plain progress lines.

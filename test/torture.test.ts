@@ -13,8 +13,8 @@ function cfg(over: Partial<RunConfig>): RunConfig {
 }
 
 // Scenarios that must run clean (the deadlock self-test is tested separately).
-const primitives = SCENARIOS.filter((s) => !s.usesModel && s.name !== 'deadlock-selftest');
-const mmScenarios = SCENARIOS.filter((s) => s.usesModel);
+const primitives = SCENARIOS.filter((s) => !s.usesModel && !s.selftest);
+const mmScenarios = SCENARIOS.filter((s) => s.usesModel && !s.selftest);
 
 describe('primitive torture scenarios run clean', () => {
   for (const s of primitives) {

@@ -1,7 +1,9 @@
+import { threadId } from 'node:worker_threads';
 import { Arena } from '../src/shm/arena.js';
 import { Task, RunAborted } from '../src/shm/task.js';
 import { H_ABORT, H_GO, H_READY, T_STATE } from '../src/shm/layout.js';
-import { findScenario } from '../stress/index.js';
+import { findScenario, type Scenario } from '../stress/index.js';
+import { importScenarios } from '../src/harness/module.js';
 import { STATE_DONE, STATE_RUNNING } from '../stress/common.js';
 
 /** What the harness hands each worker: the arena and which actor to be. */
@@ -10,6 +12,8 @@ export interface WorkerTask {
   tid: number;
   scenario: string;
   role: string;
+  /** The ES module that exports a scenario defined outside mmtorture. */
+  module?: string;
 }
 
 export interface WorkerResult {
@@ -17,32 +21,47 @@ export interface WorkerResult {
   /** 'ok': returned at stop; 'aborted': unwound by the abort word; 'error': the actor threw. */
   outcome: 'ok' | 'aborted' | 'error';
   error?: string;
+  /** The worker thread that ran the actor (a shuffle moves actors between them). */
+  threadId?: number;
+}
+
+async function resolve(task: WorkerTask): Promise<Scenario | undefined> {
+  if (task.module) {
+    const s = (await importScenarios(task.module)).find((x) => x.name === task.scenario);
+    if (s) return s;
+  }
+  return findScenario(task.scenario);
 }
 
 /**
  * A CPU: attach to the arena from the buffer alone, wait at the start
  * barrier, run one actor loop until the stop word, report how it ended.
  */
-export default function runActor(task: WorkerTask): WorkerResult {
+export default async function runActor(task: WorkerTask): Promise<WorkerResult> {
   const arena = Arena.attach(task.sab);
   const i32 = arena.i32;
-  const scenario = findScenario(task.scenario);
-  if (!scenario) return { tid: task.tid, outcome: 'error', error: `unknown scenario ${task.scenario}` };
+  let scenario: Scenario | undefined;
+  try {
+    scenario = await resolve(task);
+  } catch (e) {
+    return { tid: task.tid, outcome: 'error', error: `cannot load ${task.module}: ${e instanceof Error ? e.stack : String(e)}`, threadId };
+  }
+  if (!scenario) return { tid: task.tid, outcome: 'error', error: `unknown scenario ${task.scenario}`, threadId };
   const t = new Task(arena, task.tid);
   Atomics.add(i32, H_READY, 1);
   Atomics.notify(i32, H_READY);
   while (Atomics.load(i32, H_GO) === 0) {
     Atomics.wait(i32, H_GO, 0, 50);
-    if (Atomics.load(i32, H_ABORT) !== 0) return { tid: task.tid, outcome: 'aborted' };
+    if (Atomics.load(i32, H_ABORT) !== 0) return { tid: task.tid, outcome: 'aborted', threadId };
   }
   i32[t.base + T_STATE] = STATE_RUNNING;
   try {
     scenario.run(t, task.role);
-    return { tid: task.tid, outcome: 'ok' };
+    return { tid: task.tid, outcome: 'ok', threadId };
   } catch (e) {
-    if (e instanceof RunAborted) return { tid: task.tid, outcome: 'aborted' };
+    if (e instanceof RunAborted) return { tid: task.tid, outcome: 'aborted', threadId };
     const err = e as Error;
-    return { tid: task.tid, outcome: 'error', error: err && err.stack ? err.stack : String(e) };
+    return { tid: task.tid, outcome: 'error', error: err && err.stack ? err.stack : String(e), threadId };
   } finally {
     i32[t.base + T_STATE] = STATE_DONE;
   }

@@ -10,9 +10,21 @@ interface Series {
   points: [number, number][];
 }
 
+/** The stylesheet of the HTML pages (bench and report). */
+export const PAGE_CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1800px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 6px}
+.meta{color:#555;margin-bottom:12px}.row{display:flex;flex-wrap:wrap;gap:12px}
+.chart{background:#fff;border:1px solid #ddd;border-radius:6px}
+.chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:11px;fill:#555}.chart .label{font-size:12px;fill:#333}
+.chart .legend{font-size:12px}.chart .axis{stroke:#333}.chart .grid{stroke:#eee}
+table{border-collapse:collapse;margin-top:16px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}
+td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
+pre{background:#f8f8f8;border:1px solid #ddd;padding:8px;overflow-x:auto;font-size:12px}.bad{color:#b00}.good{color:#080}
+`;
+
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -47,8 +59,11 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     const y = (yMax * i) / 4;
     parts.push(`<line x1="${L}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" class="grid"/><text x="${L - 6}" y="${py(y) + 4}" text-anchor="end" class="tick">${fmtNum(y)}</text>`);
   }
-  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
-    parts.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle" class="tick">${x}</text>`);
+  // Every x value as a tick (thread counts), or six even ticks for a time axis.
+  const distinct = [...new Set(xs)].sort((a, b) => a - b);
+  const ticks = distinct.length <= 12 ? distinct : Array.from({ length: 6 }, (_, i) => xMin + ((xMax - xMin) * i) / 5);
+  for (const x of ticks) {
+    parts.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle" class="tick">${Number.isInteger(x) ? x : x.toFixed(1)}</text>`);
   }
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle" class="label">${esc(xLabel)}</text>`);
   if (ys.length === 0) parts.push(`<text x="${(L + W - R) / 2}" y="${(T + H - B) / 2}" text-anchor="middle" class="label">no contended waits recorded</text>`);
@@ -57,7 +72,8 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     const c = COLORS[i % COLORS.length];
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
     if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3.5" fill="${c}"><title>${esc(s.name)}: ${p[0]} threads, ${fmtNum(p[1])}</title></circle>`);
+    const r = pts.length > 60 ? 1.5 : 3.5;
+    for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="${r}" fill="${c}"><title>${esc(s.name)}: ${esc(xLabel)} ${Number.isInteger(p[0]) ? p[0] : p[0].toFixed(2)}, ${fmtNum(p[1])}</title></circle>`);
     parts.push(`<rect x="${W - R + 12}" y="${T + i * 20}" width="12" height="12" fill="${c}"/><text x="${W - R + 30}" y="${T + i * 20 + 10}" class="legend">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
@@ -106,16 +122,7 @@ export function benchHtml(r: BenchReport): string {
   const rows = r.points.map((p) => `<tr><td>${esc(p.workload)}</td><td>${p.mode}</td><td>${p.era ? `E${p.era}` : '-'}</td><td>${p.threads}</td><td>${fmtNum(p.opsPerSec)}</td><td>±${p.spreadPct.toFixed(0)}%</td><td>${fmtNum(p.perThread)}</td><td>${p.efficiency === null ? '-' : p.efficiency.toFixed(2)}</td><td>${p.fallbackRate === null ? '-' : (p.fallbackRate * 100).toFixed(1) + '%'}</td><td>${p.violations}</td></tr>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mmtorture bench ${esc(r.date.slice(0, 10))}</title>
-<style>
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1800px}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 6px}
-.meta{color:#555;margin-bottom:12px}.row{display:flex;flex-wrap:wrap;gap:12px}
-.chart{background:#fff;border:1px solid #ddd;border-radius:6px}
-.chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:11px;fill:#555}.chart .label{font-size:12px;fill:#333}
-.chart .legend{font-size:12px}.chart .axis{stroke:#333}.chart .grid{stroke:#eee}
-table{border-collapse:collapse;margin-top:16px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f5f5f5}
-td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
-</style></head><body>
+<style>${PAGE_CSS}</style></head><body>
 <h1>mmtorture bench</h1>
 <div class="meta">${esc(r.date)} — ${r.machine.cores} cores, ${esc(r.machine.cpu)}, Node ${esc(r.machine.node)}, ${esc(r.machine.platform)}; ${r.options.durationMs} ms per point, median of ${r.options.repeat}; oracles ${r.checked ? 'on' : 'off (--no-check)'}</div>
 ${charts.join('\n')}

@@ -2,15 +2,16 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Piscina } from 'piscina';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { Arena } from '../shm/arena.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../mm/model.js';
 import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ } from '../shm/layout.js';
-import { decodeTrace } from '../trace/decode.js';
+import { decodeTrace, formatEvent } from '../trace/decode.js';
+import { loadScenario } from './module.js';
+import { colors, colorEnabled } from './color.js';
 import { raceReport } from './report.js';
 import { bugWords } from '../bugs/catalogue.js';
 import { buildWaitGraph, formatWaitGraph, type WaitGraph } from '../check/waitgraph.js';
-import { findScenario, type Scenario } from '../../stress/index.js';
 import type { StatReport } from '../../stress/types.js';
 import type { WorkerResult, WorkerTask } from '../../workers/worker.js';
 import {
@@ -51,9 +52,56 @@ export interface RunConfig {
   trace?: boolean;
   /** Oracles on (default true): lockdep, quiescent and final checks. */
   checks?: boolean;
+  /** An ES module (path or URL) that exports the scenario, for scenarios defined outside mmtorture. */
+  module?: string;
+  /** rcutorture stutter: run this long, then hold every thread at the pause barrier (0 = off). */
+  stutterMs?: number;
+  /** How long a stutter holds the threads (default: a fifth of stutterMs, at least 50 ms). */
+  stutterHoldMs?: number;
+  /** Every this often, stop the actors at a quiescent point and restart them on other worker threads (0 = off). */
+  shuffleMs?: number;
 }
 
-export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR';
+/** Run-time hooks that are not configuration (not logged, not in the JSON summary). */
+export interface RunHooks {
+  /** Stop early, as if the duration had ended (SIGINT/SIGTERM); the reason names the signal. */
+  signal?: AbortSignal;
+  /** Log into this logger instead of opening cfg.log (the soak's one log). */
+  logger?: Logger;
+  /** Called every stat interval instead of printing the scenario's stat lines. */
+  onStats?: (s: StatSnapshot) => void;
+}
+
+export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR' | 'INTERRUPTED';
+
+/** Process memory, in MiB. */
+export interface MemorySample {
+  rssMiB: number;
+  heapUsedMiB: number;
+  externalMiB: number;
+}
+
+export function memorySample(): MemorySample {
+  const m = process.memoryUsage();
+  const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;
+  return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external + m.arrayBuffers) };
+}
+
+/** What a stat interval saw: for stat lines and the log. */
+export interface StatSnapshot {
+  scenario: string;
+  elapsedMs: number;
+  ops: number;
+  /** Operations per second over the last interval. */
+  opsPerSec: number;
+  violations: number;
+  stats: StatReport;
+  lockStat: LockStatRow[];
+  memory: MemorySample;
+  checks: number;
+  stutters: number;
+  shuffles: number;
+}
 
 export interface RunResult {
   status: RunStatus;
@@ -73,22 +121,33 @@ export interface RunResult {
   firstViolationMs: number | null;
   hang: null | { blockedMs: number; graph: WaitGraph; report: string[] };
   errors: string[];
+  /** A worker that threw or died: who, what, and its last flight-recorder events. */
+  crash: null | { tid: number; role: string; error: string; lastEvents: string[] };
   /** Quiescent checks run during the run (and skipped because an actor could not park). */
   checks: { done: number; skipped: number };
+  /** Stutter holds and shuffles done; actor moves: restarts that landed on another worker thread. */
+  stutters: number;
+  shuffles: { done: number; moved: number };
+  /** The signal that ended the run early, if any. */
+  interrupted: string | null;
   /** The race report of the first violation (kernel-splat text). */
   report: string[];
+  memory: MemorySample;
 }
 
 export interface RunIO {
   out: (line: string) => void;
   err: (text: string) => void;
   isTTY: boolean;
+  /** Colour the status and the report titles (see color.ts). */
+  color?: boolean;
 }
 
 const defaultIO: RunIO = {
   out: (l) => process.stdout.write(l + '\n'),
   err: (t) => process.stderr.write(t),
   isTTY: Boolean(process.stderr.isTTY),
+  color: colorEnabled(Boolean(process.stderr.isTTY)),
 };
 
 /** The compiled worker entry point (tests running from src/ use the build in dist/). */
@@ -102,18 +161,23 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** A timer that does not keep the process alive (for races against the join). */
 const deadline = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms).unref());
 
+/** Exit code of a run a signal ended early with nothing found: 128 + the signal number. */
+export function signalExitCode(sig: string): number {
+  return sig === 'SIGTERM' ? 143 : sig === 'SIGHUP' ? 129 : 130;
+}
+
 /**
  * The run lifecycle (DESIGN.md): build the arena, start one long-running
  * task per thread behind a barrier, sample progress, watch for hangs and
- * violations, stop, join (never hang), report.
+ * violations, stutter and shuffle, stop, join (never hang), report.
  */
-export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promise<RunResult> {
-  const scenario = findScenario(cfg.scenario) as Scenario;
-  if (!scenario) throw new Error(`unknown scenario ${cfg.scenario}`);
+export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: RunHooks = {}): Promise<RunResult> {
+  const scenario = await loadScenario(cfg.scenario, cfg.module);
   const [bugs0, bugs1] = bugWords(cfg.bugs);
-  const logger = cfg.log
+  const ownLogger = !hooks.logger && cfg.log
     ? pino({ level: cfg.logLevel ?? 'info', base: { scenario: cfg.scenario } }, pino.destination({ dest: cfg.log, sync: true, mkdir: true }))
     : null;
+  const logger = hooks.logger ?? ownLogger;
   const { progress, quiet, ...loggedConfig } = cfg;
   logger?.info({ phase: 'setup', config: loggedConfig }, 'setup');
 
@@ -140,62 +204,99 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   });
   const errors: string[] = [];
   let crashed = false;
-  const results: (WorkerResult | null)[] = new Array(cfg.threads).fill(null);
-  const tasks = roles.map((role, tid) => {
-    const task: WorkerTask = { sab: arena.sab, tid, scenario: cfg.scenario, role };
+  let crash: RunResult['crash'] = null;
+  const onCrash = (tid: number, error: string, how: string) => {
+    crashed = true;
+    errors.push(`worker ${tid} (${roles[tid]}) ${how}: ${error.split('\n')[0]}`);
+    crash ??= { tid, role: roles[tid], error, lastEvents: [] };
+    Atomics.store(i32, H_STOP, 1);
+    Atomics.store(i32, H_ABORT, 1);
+  };
+  // Which worker thread ran each actor last (a shuffle moves actors between them).
+  const threadOf: number[] = new Array(cfg.threads).fill(-1);
+  let moved = 0;
+  /** Start one long-running task per actor, handed to the pool in `order`. */
+  const launch = (order: readonly number[]): Promise<unknown> => Promise.all(order.map((tid) => {
+    const task: WorkerTask = { sab: arena.sab, tid, scenario: cfg.scenario, role: roles[tid], module: cfg.module };
     return pool.run(task).then(
       (r: WorkerResult) => {
-        results[tid] = r;
-        if (r.outcome === 'error') {
-          crashed = true;
-          errors.push(`worker ${tid} (${role}) crashed: ${r.error}`);
-          Atomics.store(i32, H_STOP, 1);
-          Atomics.store(i32, H_ABORT, 1);
-        }
+        if (threadOf[tid] >= 0 && r.threadId !== threadOf[tid]) moved++;
+        threadOf[tid] = r.threadId ?? -1;
+        if (r.outcome === 'error') onCrash(tid, r.error ?? 'unknown error', 'crashed');
       },
-      (e: unknown) => {
-        crashed = true;
-        errors.push(`worker ${tid} (${role}) died: ${e instanceof Error ? e.message : String(e)}`);
-        results[tid] = { tid, outcome: 'error', error: String(e) };
-        Atomics.store(i32, H_STOP, 1);
-        Atomics.store(i32, H_ABORT, 1);
-      },
+      (e: unknown) => onCrash(tid, e instanceof Error ? e.message : String(e), 'died'),
     );
-  });
-  const allDone = Promise.all(tasks);
-
-  // Start barrier.
-  const barrierDeadline = Date.now() + 30_000;
-  while (Atomics.load(i32, H_READY) < cfg.threads && !crashed) {
-    if (Date.now() > barrierDeadline) {
-      errors.push(`start barrier: only ${Atomics.load(i32, H_READY)}/${cfg.threads} workers arrived within 30s`);
-      crashed = true;
-      Atomics.store(i32, H_ABORT, 1);
-      break;
+  }));
+  /** The start barrier: every actor attached and waiting for H_GO. */
+  const barrier = async (): Promise<void> => {
+    const barrierDeadline = Date.now() + 30_000;
+    while (Atomics.load(i32, H_READY) < cfg.threads && !crashed) {
+      if (Date.now() > barrierDeadline) {
+        errors.push(`start barrier: only ${Atomics.load(i32, H_READY)}/${cfg.threads} workers arrived within 30s`);
+        crashed = true;
+        Atomics.store(i32, H_ABORT, 1);
+        break;
+      }
+      await sleep(2);
     }
-    await sleep(2);
-  }
+    Atomics.store(i32, H_GO, 1);
+    Atomics.notify(i32, H_GO);
+  };
+  const tids = roles.map((_, tid) => tid);
+  let allDone = launch(tids);
+  await barrier();
   const t0 = performance.now();
   const goAt = arena.now(); // violation timestamps are on the arena clock
-  Atomics.store(i32, H_GO, 1);
-  Atomics.notify(i32, H_GO);
   logger?.info({ phase: 'run', threads: cfg.threads, roles }, 'run');
 
-  // Run loop: progress, stats, watchdog.
+  const running = () => tids.filter((tid) => i32[arena.pt(tid) + T_STATE] !== 3).length;
+  /** Hold every running actor at the pause barrier (at most 500 ms to get there). */
+  const pauseWorld = async (): Promise<boolean> => {
+    Atomics.store(i32, H_PAUSE, 1);
+    const until = performance.now() + 500;
+    while (performance.now() < until) {
+      if (Atomics.load(i32, H_PAUSED) >= running()) return true;
+      await sleep(1);
+    }
+    return false;
+  };
+  const resumeWorld = () => {
+    Atomics.store(i32, H_PAUSE, 0);
+    Atomics.notify(i32, H_PAUSE);
+  };
+  const quiescentViolations: DecodedViolation[] = [];
+  let checks = 0;
+  let checksSkipped = 0;
+  /** The quiescent checks over a parked world. */
+  const quiescentCheck = () => {
+    checks++;
+    Atomics.add(i32, H_CHECK_SEQ, 1);
+    const tq = arena.now();
+    for (const p of scenario.quiescentCheck?.(arena) ?? []) {
+      quiescentViolations.push({ kind: 'quiescent-invariant', title: `BUG: quiescent check: ${p}`, tid: -1, op: 0, obj: 0, args: {}, timeMs: tq });
+    }
+  };
+  const doChecks = Boolean(scenario.quiescentCheck) && cfg.checks !== false;
+
+  // Run loop: progress, stats, watchdog, checks, stutter, shuffle.
   let lastOps = 0;
   let lastProgressAt = t0;
   let lastLine = t0;
   let lastStat = t0;
+  let lastStatOps = 0;
   let lastCheck = t0;
-  let checks = 0;
-  let checksSkipped = 0;
-  const quiescentViolations: DecodedViolation[] = [];
+  let lastStutter = t0;
+  let lastShuffle = t0;
+  let stutters = 0;
+  let shuffles = 0;
   let lastOpsChangeAt = t0;
   let watchOps = -1;
   let hang: RunResult['hang'] = null;
   let firstViolationMs: number | null = null;
+  let interrupted: string | null = null;
   const tick = 50;
   let linesOpen = false;
+  const stutterHold = cfg.stutterMs ? (cfg.stutterHoldMs ?? Math.max(50, cfg.stutterMs / 5)) : 0;
   const printStats = (final: boolean) => {
     if (quiet) return;
     const rep = scenario.stats(arena, performance.now() - t0, final);
@@ -205,6 +306,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     io.out(head);
     for (const l of rep.lines) io.out('  ' + l);
   };
+  const stopped = () => Atomics.load(i32, H_STOP) !== 0 || crashed || (quiescentViolations.length > 0 && !cfg.keepGoing);
   while (!crashed) {
     await sleep(tick);
     const now = performance.now();
@@ -215,7 +317,11 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
       lastOpsChangeAt = now;
     }
     if (firstViolationMs === null && violationCount(arena) > 0) firstViolationMs = elapsed;
-    if (Atomics.load(i32, H_STOP) !== 0) break; // a violation (or a crash) stopped the run
+    if (stopped()) break; // a violation (or a crash) stopped the run
+    if (hooks.signal?.aborted) {
+      interrupted = String(hooks.signal.reason ?? 'SIGINT');
+      break;
+    }
     if (now - lastOpsChangeAt >= cfg.watchdogMs) {
       const graph = buildWaitGraph(arena);
       const blockedMs = now - lastOpsChangeAt;
@@ -236,40 +342,69 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
           io.err(line + '\n');
         }
       }
-      logger?.info({ phase: 'stats', elapsedMs: Math.round(elapsed), ops, opsPerSec: Math.round(rate), violations: violationCount(arena) }, 'stats');
+      logger?.info({ phase: 'progress', elapsedMs: Math.round(elapsed), ops, opsPerSec: Math.round(rate), violations: violationCount(arena) }, 'progress');
     }
-    if (scenario.quiescentCheck && cfg.checks !== false && cfg.checkIntervalMs && now - lastCheck >= cfg.checkIntervalMs) {
-      // Stop the world at the pause barrier, check, resume.
-      Atomics.store(i32, H_PAUSE, 1);
-      const until = performance.now() + 500;
-      let parked = false;
-      while (performance.now() < until) {
-        let running = 0;
-        for (let tid = 0; tid < cfg.threads; tid++) if (i32[arena.pt(tid) + T_STATE] !== 3) running++;
-        if (Atomics.load(i32, H_PAUSED) >= running) {
-          parked = true;
-          break;
-        }
-        await sleep(1);
-      }
+    const checkDue = doChecks && Boolean(cfg.checkIntervalMs) && now - lastCheck >= (cfg.checkIntervalMs ?? 0);
+    if (cfg.stutterMs && now - lastStutter >= cfg.stutterMs) {
+      // rcutorture's stutter: every thread idles at once, then all resume.
+      const parked = await pauseWorld();
       if (parked) {
-        checks++;
-        Atomics.add(i32, H_CHECK_SEQ, 1);
-        const tq = arena.now();
-        for (const p of scenario.quiescentCheck(arena)) {
-          quiescentViolations.push({ kind: 'quiescent-invariant', title: `BUG: quiescent check: ${p}`, tid: -1, op: 0, obj: 0, args: {}, timeMs: tq });
+        stutters++;
+        if (checkDue) {
+          quiescentCheck();
+          lastCheck = performance.now();
         }
-      } else {
-        checksSkipped++;
-      }
-      Atomics.store(i32, H_PAUSE, 0);
-      Atomics.notify(i32, H_PAUSE);
+        const until = performance.now() + stutterHold;
+        while (performance.now() < until && !hooks.signal?.aborted) await sleep(Math.min(tick, until - performance.now()));
+      } else if (checkDue) checksSkipped++;
+      resumeWorld();
+      lastStutter = performance.now();
+      lastOpsChangeAt = lastStutter; // a hold is not a hang
+      if (stopped()) break;
+    } else if (checkDue) {
+      // Stop the world at the pause barrier, check, resume.
+      if (await pauseWorld()) quiescentCheck();
+      else checksSkipped++;
+      resumeWorld();
       lastCheck = performance.now();
+      if (stopped()) break;
+    }
+    if (cfg.shuffleMs && now - lastShuffle >= cfg.shuffleMs && elapsed + tick < cfg.durationMs) {
+      // Stop every actor at a quiescent point (between operations), then
+      // hand them to the pool in a new order: actors restart on other worker
+      // threads with fresh thread-local state; the shared world carries on.
+      Atomics.store(i32, H_STOP, 1);
+      const joined = await Promise.race([allDone.then(() => true), deadline(Math.max(2000, cfg.watchdogMs))]);
+      if (!joined) {
+        const graph = buildWaitGraph(arena);
+        hang = { blockedMs: performance.now() - now, graph, report: formatWaitGraph(graph, performance.now() - now) };
+        break;
+      }
+      if (crashed || violationCount(arena) > 0) break;
+      shuffles++;
+      if (doChecks) quiescentCheck();
       if (quiescentViolations.length && !cfg.keepGoing) break;
+      Atomics.store(i32, H_READY, 0);
+      Atomics.store(i32, H_GO, 0);
+      Atomics.store(i32, H_STOP, 0);
+      allDone = launch(shuffled(tids, cfg.seed + shuffles));
+      await barrier();
+      lastShuffle = performance.now();
+      lastOpsChangeAt = lastShuffle;
+      logger?.info({ phase: 'shuffle', shuffles, moved }, 'shuffle');
     }
     if (now - lastStat >= cfg.statIntervalMs) {
-      lastStat = now;
-      printStats(false);
+      const tnow = performance.now();
+      const snap: StatSnapshot = {
+        scenario: cfg.scenario, elapsedMs: tnow - t0, ops, opsPerSec: ((ops - lastStatOps) * 1000) / (tnow - lastStat),
+        violations: violationCount(arena) + quiescentViolations.length, stats: scenario.stats(arena, tnow - t0, false),
+        lockStat: lockStat(arena), memory: memorySample(), checks, stutters, shuffles,
+      };
+      lastStat = tnow;
+      lastStatOps = ops;
+      logger?.info({ phase: 'stats', elapsedMs: Math.round(snap.elapsedMs), ops, opsPerSec: Math.round(snap.opsPerSec), violations: snap.violations, stats: snap.stats.data, memory: snap.memory, checks, stutters, shuffles }, 'stats');
+      if (hooks.onStats) hooks.onStats(snap);
+      else printStats(false);
     }
     if (elapsed >= cfg.durationMs) break;
   }
@@ -277,6 +412,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
     io.err('\n');
     linesOpen = false;
   }
+  resumeWorld();
 
   // Stop and join; never hang: abort unwinds every wait, destroy kills the rest.
   Atomics.store(i32, H_STOP, 1);
@@ -318,6 +454,11 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   // Time to detect, from the violation's own timestamp (the loop above only samples every tick).
   if (violations.length) firstViolationMs = Math.max(0, violations[0].timeMs - goAt);
   else if (firstViolationMs === null && nViol > 0) firstViolationMs = durationMs;
+  const events = cfg.trace === false ? [] : decodeTrace(arena);
+  const theCrash = crash as RunResult['crash'];
+  if (theCrash) {
+    theCrash.lastEvents = events.filter((e) => e.tid === theCrash.tid).slice(-20).map(formatEvent);
+  }
   let status: RunStatus;
   let exitCode: number;
   if (crashed || errors.length) {
@@ -331,6 +472,9 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   } else if (hang) {
     status = 'HANG';
     exitCode = EXIT_HARNESS;
+  } else if (interrupted) {
+    status = 'INTERRUPTED';
+    exitCode = signalExitCode(interrupted);
   } else {
     status = 'SUCCESS';
     exitCode = EXIT_CLEAN;
@@ -339,31 +483,54 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO): Promis
   const result: RunResult = {
     status, exitCode, scenario: cfg.scenario, config: loggedConfig, durationMs, ops,
     opsPerSec: ops / (durationMs / 1000), perThreadOps: perThreadOps(arena), roles, stats,
-    lockStat: lockStat(arena), violationCount: nViol, violations, firstViolationMs, hang, errors,
-    checks: { done: checks, skipped: checksSkipped },
-    report: violations.length ? raceReport(arena, violations[0], cfg.trace === false ? [] : decodeTrace(arena), roles, cfg.rerun) : [],
+    lockStat: lockStat(arena), violationCount: nViol, violations, firstViolationMs, hang, errors, crash: theCrash,
+    checks: { done: checks, skipped: checksSkipped }, stutters, shuffles: { done: shuffles, moved }, interrupted,
+    report: violations.length ? raceReport(arena, violations[0], events, roles, cfg.rerun) : [],
+    memory: memorySample(),
   };
 
   // Reports.
   violations.forEach((v, i) => logger?.error({ phase: 'violation', violation: v, ...(i === 0 ? { report: result.report } : {}) }, v.title));
-  if (hang) logger?.error({ phase: 'hang', blockedMs: hang.blockedMs, cycle: hang.graph.cycle, threads: hang.graph.threads }, 'watchdog: no progress');
-  for (const e of errors) logger?.error({ phase: 'error', error: e }, 'harness error');
+  if (hang) logger?.error({ phase: 'hang', blockedMs: hang.blockedMs, cycle: hang.graph.cycle, threads: hang.graph.threads, report: hang.report }, 'watchdog: no progress');
+  for (const e of errors) logger?.error({ phase: 'error', error: e, ...(theCrash ? { crash: theCrash } : {}) }, 'harness error');
+  if (interrupted) logger?.warn({ phase: 'interrupted', signal: interrupted, elapsedMs: Math.round(durationMs) }, `interrupted by ${interrupted}`);
   if (!quiet) {
+    const paint = colors(io.color);
     printStats(true);
     for (const l of formatLockStat(result.lockStat)) io.out(l);
-    const events = cfg.trace === false ? [] : decodeTrace(arena);
     violations.slice(0, 5).forEach((v, i) => {
-      io.err('\n' + (i === 0 ? raceReport(arena, v, events, roles, cfg.rerun) : formatViolation(v)).join('\n') + '\n');
+      const lines = i === 0 ? result.report : formatViolation(v);
+      io.err('\n' + [paint.red(lines[0]), ...lines.slice(1)].join('\n') + '\n');
     });
     if (violations.length > 5) io.err(`(${violations.length - 5} more violations: see --json / --log)\n`);
     if (nViol > violations.length) io.err(`(${nViol - violations.length} more violations not recorded: capacity ${arena.violCap})\n`);
-    if (hang) io.err('\n' + [`watchdog: no thread made progress for ${formatDuration(hang.blockedMs)}`, ...hang.report].join('\n') + '\n');
-    for (const e of errors) io.err(e + '\n');
-    if (status !== 'SUCCESS' && cfg.rerun) io.err(`rerun: ${cfg.rerun}\n`);
-    io.out(`${cfg.scenario}: ${formatDuration(durationMs)}, ${cfg.threads} threads, ${si(ops)} ops (${si(result.opsPerSec)}/s), ${nViol} violations: ${status}`);
+    if (hang) io.err('\n' + [paint.red(`watchdog: no thread made progress for ${formatDuration(hang.blockedMs)}`), ...hang.report].join('\n') + '\n');
+    for (const e of errors) io.err(paint.red(e) + '\n');
+    if (theCrash) {
+      io.err(`  ${theCrash.error.split('\n').slice(1, 6).join('\n  ')}\n`);
+      if (theCrash.lastEvents.length) io.err(`  last events of mmtorture/${theCrash.tid} (${theCrash.role}):\n${theCrash.lastEvents.map((l) => '  ' + l).join('\n')}\n`);
+    }
+    if (interrupted) io.err(`interrupted by ${interrupted} after ${formatDuration(durationMs)}\n`);
+    if (status !== 'SUCCESS' && status !== 'INTERRUPTED' && cfg.rerun) io.err(`rerun: ${cfg.rerun}\n`);
+    const extra = [stutters ? `${stutters} stutters` : '', shuffles ? `${shuffles} shuffles (${moved} actor moves)` : ''].filter(Boolean).join(', ');
+    io.out(`${cfg.scenario}: ${formatDuration(durationMs)}, ${cfg.threads} threads, ${si(ops)} ops (${si(result.opsPerSec)}/s), ${nViol} violations${extra ? ', ' + extra : ''}: ${paint.status(status)}`);
   }
-  logger?.info({ phase: 'summary', status, exitCode, ops, durationMs: Math.round(durationMs), violations: nViol, stats: stats.data, lockStat: result.lockStat }, 'summary');
-  logger?.flush();
+  logger?.info({ phase: 'summary', status, exitCode, ops, durationMs: Math.round(durationMs), violations: nViol, stats: stats.data, lockStat: result.lockStat, memory: result.memory, stutters, shuffles, rerun: cfg.rerun }, 'summary');
+  ownLogger?.flush();
   if (cfg.json) writeFileSync(cfg.json, JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+/** A seeded permutation of `xs` (Fisher-Yates over a xorshift32 stream). */
+export function shuffled<T>(xs: readonly T[], seed: number): T[] {
+  const out = [...xs];
+  let x = (seed | 0) || 0x6d2b79f5;
+  for (let i = out.length - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const j = (x >>> 0) % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }

@@ -22,7 +22,7 @@ export interface ValidateOptions {
   cleanMs: number;
   /** Bug ids to validate (default: the whole catalogue). */
   bugs?: string[];
-  /** Scenarios to run clean (default: every scenario but deadlock-selftest). */
+  /** Scenarios to run clean (default: every scenario but the self-tests). */
   scenarios?: string[];
   /** Threads: a bug run uses max(entry.threads, threads), a clean run max(2, threads). */
   threads?: number;
@@ -88,9 +88,6 @@ const defaultIO: RunIO = {
 };
 const silentIO: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
 
-/** Scenarios validate runs clean by default. */
-export const CLEAN_EXCLUDED = ['deadlock-selftest'];
-
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -147,7 +144,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     if (!b) throw new UsageError(`unknown bug '${id}' (valid: ${BUGS.map((x) => x.id).join(', ')})`);
     return b;
   });
-  const cleanValid = SCENARIOS.map((s) => s.name).filter((n) => !CLEAN_EXCLUDED.includes(n));
+  const cleanValid = SCENARIOS.filter((s) => !s.selftest).map((s) => s.name);
   const cleanNames = opts.scenarios ? [...new Set(opts.scenarios)] : cleanValid;
   for (const n of cleanNames) {
     if (!findScenario(n) || !cleanValid.includes(n)) throw new UsageError(`invalid clean scenario '${n}' (valid: ${cleanValid.join(', ')})`);

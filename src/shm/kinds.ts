@@ -37,6 +37,8 @@ export const enum Viol {
   PinIncoherent = 31,
   ForkLeak = 32,
   VmaStillWriteLocked = 33,
+  /** A library scenario's own oracle (ORACLE_FAILED in src/index.ts). */
+  OracleFailed = 34,
 }
 
 export interface KindInfo {
@@ -80,6 +82,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.PinIncoherent, name: 'pin-incoherent', title: 'BUG: data written through a FOLL_PIN|FOLL_WRITE pin is not what the process reads (pin/page table divergence)', args: ['page', 'device wrote', 'process read'] },
   { id: Viol.ForkLeak, name: 'fork-cow-leak', title: 'BUG: COW isolation broken: a write leaked across fork', args: ['page', 'expected', 'got', 'direction'] },
   { id: Viol.VmaStillWriteLocked, name: 'vma-still-write-locked', title: 'BUG: VMA still write-locked after mmap_write_unlock (mm_lock_seq not advanced)', args: ['vma', 'vm_lock_seq', 'mm_lock_seq'] },
+  { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
 ];
 

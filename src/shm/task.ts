@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE,
+  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, H_TRACE_OFF,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -150,6 +150,7 @@ export class Task {
    */
   trace(op: number, obj: number, a: number, b: number, c: number): void {
     const i32 = this.i32;
+    if (i32[H_TRACE_OFF] !== 0) return; // frozen at the first violation
     const head = i32[this.base + T_TR_HEAD];
     const e = this.base + T_TR_RING + (head & (TR_CAP - 1)) * TR_WORDS;
     this.f64[(e + TR_T_F64) >> 1] = this.now();
@@ -170,6 +171,9 @@ export class Task {
     const a32 = this.arena;
     const i32 = this.i32;
     const n = Atomics.add(i32, H_VIOL_COUNT, 1);
+    // traceoff_on_warning: keep the events that led here (with --keep-going
+    // the rings would otherwise wrap long before the report is written).
+    if (n === 0) Atomics.store(i32, H_TRACE_OFF, 1);
     if (n < a32.violCap) {
       const v = a32.violBase + n * V_WORDS;
       i32[v + V_TID] = this.tid;

@@ -1,0 +1,268 @@
+import { writeFileSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
+import { loadScenario } from './module.js';
+import { colors } from './color.js';
+import { formatDuration, si } from './parse.js';
+import { EXIT_CLEAN, EXIT_HARNESS, EXIT_VIOLATION } from './errors.js';
+import type { LockStatRow } from './collect.js';
+
+/*
+ * mmtorture soak: every scenario (or a chosen set) in turn, each turn a full
+ * run of --segment on a fresh arena, for --duration in all, with stutter,
+ * shuffle and quiescent checks inside every turn. mm scenarios rotate through
+ * the chosen eras and per-VMA lock modes. One stats line per scenario per
+ * --stat-interval (ops, faults by path, retries, fallbacks, the most
+ * contended lock, violations, memory); one line per finished turn; a summary
+ * per scenario at the end; SUCCESS or FAILURE and the exit code.
+ */
+
+export interface SoakConfig {
+  scenarios: string[];
+  durationMs: number;
+  /** Length of one turn of one scenario. */
+  segmentMs: number;
+  threads: number;
+  seed: number;
+  eras: (1 | 2 | 3)[];
+  perVmaLock: boolean[];
+  jitter: number;
+  stutterMs: number;
+  stutterHoldMs?: number;
+  shuffleMs: number;
+  checkIntervalMs: number;
+  statIntervalMs: number;
+  watchdogMs: number;
+  keepGoing: boolean;
+  bugs: string[];
+  params: number[];
+  trace: boolean;
+  checks: boolean;
+  module?: string;
+  json?: string;
+  log?: string;
+  logLevel?: string;
+  /** The effective configuration as the user gave it (echoed, logged, in the JSON summary). */
+  effective?: Record<string, unknown>;
+}
+
+/** One scenario in one configuration: what a turn runs. */
+export interface SoakTurnKind {
+  scenario: string;
+  era: 1 | 2 | 3 | null;
+  perVmaLock: boolean | null;
+}
+
+export interface SoakTotals {
+  label: string;
+  turns: number;
+  durationMs: number;
+  ops: number;
+  faults: number;
+  violations: number;
+  checks: number;
+  stutters: number;
+  shuffles: number;
+  failed: number;
+}
+
+export interface SoakSegment {
+  index: number;
+  label: string;
+  seed: number;
+  status: RunStatus;
+  durationMs: number;
+  ops: number;
+  violations: number;
+  memory: MemorySample;
+  rerun: string;
+}
+
+export interface SoakReport {
+  status: RunStatus;
+  exitCode: number;
+  config: Record<string, unknown>;
+  startedAt: string;
+  durationMs: number;
+  ops: number;
+  violations: number;
+  perScenario: SoakTotals[];
+  segments: SoakSegment[];
+  memory: { start: MemorySample; end: MemorySample; maxRssMiB: number };
+  interrupted: string | null;
+  /** Turns that failed: their reports and the command that reproduces each. */
+  failures: { segment: number; label: string; status: RunStatus; rerun: string; report: string[]; errors: string[]; hang: string[] }[];
+}
+
+export function turnLabel(k: SoakTurnKind): string {
+  if (k.era === null) return k.scenario;
+  return `${k.scenario} (E${k.era}${k.perVmaLock ? '' : ', mmap_lock only'})`;
+}
+
+/** The rotation: every scenario; mm scenarios once per era and per-VMA lock mode. */
+export async function soakPlan(cfg: Pick<SoakConfig, 'scenarios' | 'eras' | 'perVmaLock' | 'module'>): Promise<SoakTurnKind[]> {
+  const out: SoakTurnKind[] = [];
+  for (const name of cfg.scenarios) {
+    const s = await loadScenario(name, cfg.module);
+    if (!s.usesModel) {
+      out.push({ scenario: name, era: null, perVmaLock: null });
+      continue;
+    }
+    for (const era of cfg.eras) for (const pvl of cfg.perVmaLock) out.push({ scenario: name, era, perVmaLock: pvl });
+  }
+  return out;
+}
+
+function topLock(rows: LockStatRow[]): string {
+  const top = [...rows].sort((a, b) => b.waitTotalMs - a.waitTotalMs)[0];
+  if (!top || top.contentions === 0) return 'no lock contention';
+  return `top wait ${top.class}: ${si(top.contentions)}/${si(top.acquisitions)} contended, p99 ${top.waitP99Us}us, max ${Math.round(top.waitMaxUs)}us`;
+}
+
+/** The soak's stats line for one interval of one turn. */
+export function soakStatLine(label: string, totalElapsedMs: number, s: StatSnapshot): string {
+  const d = s.stats.data as Record<string, number>;
+  const parts = [`[${formatDuration(totalElapsedMs).padStart(6)}] ${label} t=${formatDuration(s.elapsedMs)}: ops ${si(s.ops)} (${si(s.opsPerSec)}/s)`];
+  if (typeof d.faults === 'number') {
+    const f = d.faults || 1;
+    const pct = (n: number) => `${((100 * (n ?? 0)) / f).toFixed(1)}%`;
+    parts.push(`faults ${si(d.faults)} (per-VMA ${pct(d.vma_lock_success)}, mmap_lock ${pct(d.mmap_lock_faults)}, SIGSEGV ${pct(d.sigsegv)})`);
+    parts.push(`retries ${si((d.vma_lock_retry ?? 0) + (d.mmap_lock_retry ?? 0))}`);
+    parts.push(`vma-lock fallbacks ${si(d.vma_lock_abort ?? 0)}`);
+  }
+  parts.push(topLock(s.lockStat));
+  parts.push(`checks ${s.checks} stutters ${s.stutters} shuffles ${s.shuffles}`);
+  parts.push(`violations ${s.violations}`);
+  parts.push(`rss ${s.memory.rssMiB} MiB heap ${s.memory.heapUsedMiB} MiB`);
+  return parts.join(' | ');
+}
+
+function rerunLine(cfg: SoakConfig, k: SoakTurnKind, seed: number, durationMs: number): string {
+  const a = ['mmtorture', 'run', k.scenario, '--threads', String(cfg.threads), '--duration', formatDuration(durationMs).replace(/\.0(?=[smh])/, ''), '--seed', String(seed >>> 0)];
+  if (k.era !== null) a.push('--era', `e${k.era}`, '--per-vma-lock', k.perVmaLock ? 'on' : 'off');
+  if (cfg.jitter) a.push('--jitter', String(cfg.jitter));
+  if (cfg.stutterMs) a.push('--stutter', `${cfg.stutterMs}ms`);
+  if (cfg.shuffleMs) a.push('--shuffle', `${cfg.shuffleMs}ms`);
+  if (cfg.module) a.push('--module', cfg.module);
+  for (const b of cfg.bugs) a.push('--bug', b);
+  for (const p of cfg.params) a.push('--param', String(p));
+  return a.join(' ');
+}
+
+function worse(a: RunStatus, b: RunStatus): RunStatus {
+  const rank: Record<RunStatus, number> = { SUCCESS: 0, INTERRUPTED: 1, FAILURE: 2, HANG: 3, ERROR: 4 };
+  return rank[b] > rank[a] ? b : a;
+}
+
+export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal): Promise<SoakReport> {
+  const paint = colors(io.color);
+  const plan = await soakPlan(cfg);
+  const logger: Logger | null = cfg.log
+    ? pino({ level: cfg.logLevel ?? 'info', base: { soak: true } }, pino.destination({ dest: cfg.log, sync: true, mkdir: true }))
+    : null;
+  const config = cfg.effective ?? { ...cfg };
+  const startedAt = new Date().toISOString();
+  logger?.info({ phase: 'soak-start', config, plan: plan.map(turnLabel) }, 'soak start');
+  const memStart = memorySample();
+  let maxRss = memStart.rssMiB;
+  const t0 = performance.now();
+  const totals = new Map<string, SoakTotals>();
+  for (const k of plan) {
+    const label = turnLabel(k);
+    totals.set(label, { label, turns: 0, durationMs: 0, ops: 0, faults: 0, violations: 0, checks: 0, stutters: 0, shuffles: 0, failed: 0 });
+  }
+  const segments: SoakSegment[] = [];
+  const failures: SoakReport['failures'] = [];
+  let status: RunStatus = 'SUCCESS';
+  let exitCode: number = EXIT_CLEAN;
+  let interrupted: string | null = null;
+  io.out(`soak: ${plan.length} scenario configurations in rotation, ${formatDuration(cfg.segmentMs)} turns, ${formatDuration(cfg.durationMs)} in all, ${cfg.threads} threads, seed ${cfg.seed >>> 0}`);
+
+  for (let i = 0; ; i++) {
+    const elapsed = performance.now() - t0;
+    const left = cfg.durationMs - elapsed;
+    if (left < Math.min(cfg.segmentMs, 250) || signal?.aborted) break;
+    const k = plan[i % plan.length];
+    const label = turnLabel(k);
+    const seed = (cfg.seed + i) | 0;
+    const durationMs = Math.min(cfg.segmentMs, left);
+    const rerun = rerunLine(cfg, k, seed, durationMs);
+    const segStart = performance.now() - t0;
+    const res: RunResult = await runScenario({
+      scenario: k.scenario, module: cfg.module, threads: cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
+      watchdogMs: cfg.watchdogMs, statIntervalMs: cfg.statIntervalMs, keepGoing: cfg.keepGoing,
+      model: k.era === null ? undefined : { era: k.era, perVmaLock: Boolean(k.perVmaLock) },
+      checkIntervalMs: cfg.checkIntervalMs, jitter: cfg.jitter, trace: cfg.trace, checks: cfg.checks,
+      stutterMs: cfg.stutterMs, stutterHoldMs: cfg.stutterHoldMs, shuffleMs: cfg.shuffleMs,
+      quiet: true, progress: false, rerun,
+    }, io, {
+      signal,
+      logger: logger?.child({ segment: i, scenario: k.scenario, label }),
+      onStats: (s) => {
+        maxRss = Math.max(maxRss, s.memory.rssMiB);
+        io.out(soakStatLine(label, segStart + s.elapsedMs, s));
+      },
+    });
+    maxRss = Math.max(maxRss, res.memory.rssMiB);
+    const tot = totals.get(label) as SoakTotals;
+    const d = res.stats.data as Record<string, number>;
+    tot.turns++;
+    tot.durationMs += res.durationMs;
+    tot.ops += res.ops;
+    tot.faults += typeof d.faults === 'number' ? d.faults : 0;
+    tot.violations += res.violationCount;
+    tot.checks += res.checks.done;
+    tot.stutters += res.stutters;
+    tot.shuffles += res.shuffles.done;
+    segments.push({ index: i, label, seed: seed >>> 0, status: res.status, durationMs: Math.round(res.durationMs), ops: res.ops, violations: res.violationCount, memory: res.memory, rerun });
+    io.out(`[${formatDuration(performance.now() - t0).padStart(6)}] turn ${i + 1}: ${label}: ${formatDuration(res.durationMs)}, ${si(res.ops)} ops (${si(res.opsPerSec)}/s), ${res.checks.done} checks, ${res.stutters} stutters, ${res.shuffles.done} shuffles, ${res.violationCount} violations, rss ${res.memory.rssMiB} MiB: ${paint.status(res.status)}`);
+    if (res.status === 'INTERRUPTED') {
+      interrupted = res.interrupted;
+      break;
+    }
+    if (res.status !== 'SUCCESS') {
+      tot.failed++;
+      status = worse(status, res.status);
+      failures.push({ segment: i, label, status: res.status, rerun, report: res.report, errors: res.errors, hang: res.hang?.report ?? [] });
+      const lines = [...res.report, ...(res.hang ? [`watchdog: no thread made progress for ${formatDuration(res.hang.blockedMs)}`, ...res.hang.report] : []), ...res.errors, ...(res.crash?.lastEvents ?? [])];
+      if (lines.length) io.err('\n' + [paint.red(lines[0]), ...lines.slice(1)].join('\n') + '\n');
+      io.err(`rerun: ${rerun}\n`);
+      if (!cfg.keepGoing || res.status === 'ERROR') break;
+    }
+    if (res.interrupted) {
+      interrupted = res.interrupted;
+      break;
+    }
+  }
+  const durationMs = performance.now() - t0;
+  if (status === 'SUCCESS' && interrupted) status = 'INTERRUPTED';
+  exitCode = status === 'SUCCESS' ? EXIT_CLEAN
+    : status === 'FAILURE' ? EXIT_VIOLATION
+      : status === 'INTERRUPTED' ? signalExitCode(interrupted ?? 'SIGINT')
+        : EXIT_HARNESS;
+  const memEnd = memorySample();
+  const perScenario = [...totals.values()];
+  const ops = perScenario.reduce((a, t) => a + t.ops, 0);
+  const violations = perScenario.reduce((a, t) => a + t.violations, 0);
+  const report: SoakReport = {
+    status, exitCode, config, startedAt, durationMs, ops, violations, perScenario, segments,
+    memory: { start: memStart, end: memEnd, maxRssMiB: Math.max(maxRss, memEnd.rssMiB) }, interrupted, failures,
+  };
+
+  // The summary, per scenario configuration.
+  const w = Math.max(8, ...perScenario.map((t) => t.label.length));
+  io.out('');
+  io.out(`soak summary (${formatDuration(durationMs)}, ${segments.length} turns):`);
+  io.out(`  ${'scenario'.padEnd(w)}  turns      time        ops     faults  checks  stutters  shuffles  violations`);
+  for (const t of perScenario) {
+    if (!t.turns) continue;
+    io.out(`  ${t.label.padEnd(w)}  ${String(t.turns).padStart(5)}  ${formatDuration(t.durationMs).padStart(8)}  ${si(t.ops).padStart(9)}  ${si(t.faults).padStart(9)}  ${String(t.checks).padStart(6)}  ${String(t.stutters).padStart(8)}  ${String(t.shuffles).padStart(8)}  ${String(t.violations).padStart(10)}`);
+  }
+  io.out(`memory: rss ${memStart.rssMiB} MiB at start, ${memEnd.rssMiB} MiB at end, ${report.memory.maxRssMiB} MiB max; heap ${memStart.heapUsedMiB} -> ${memEnd.heapUsedMiB} MiB`);
+  if (interrupted) io.err(`interrupted by ${interrupted} after ${formatDuration(durationMs)}\n`);
+  io.out(`soak: ${formatDuration(durationMs)}, ${segments.length} turns, ${si(ops)} ops, ${violations} violations: ${paint.status(status)}`);
+  logger?.info({ phase: 'soak-summary', status, exitCode, durationMs: Math.round(durationMs), ops, violations, perScenario, memory: report.memory, interrupted, failures: failures.map((f) => ({ segment: f.segment, label: f.label, status: f.status, rerun: f.rerun })) }, 'soak summary');
+  logger?.flush();
+  if (cfg.json) writeFileSync(cfg.json, JSON.stringify(report, null, 2) + '\n');
+  return report;
+}

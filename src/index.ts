@@ -1,0 +1,128 @@
+/**
+ * mmtorture as a library: define a torture scenario (actors, shared state,
+ * oracles) in an ES module and run it on real worker threads from code, for
+ * example inside a vitest test. The README has a complete example.
+ *
+ * A scenario's module is imported by the main thread and by every worker, so
+ * it must be loadable by Node on its own: JavaScript (or compiled TypeScript)
+ * that exports the value defineScenario() returns.
+ */
+import os from 'node:os';
+import type { Arena } from './shm/arena.js';
+import type { Task } from './shm/task.js';
+import type { Scenario, StatReport } from '../stress/types.js';
+import { runScenario, type RunConfig, type RunResult, type RunIO } from './harness/run.js';
+import { moduleUrl } from './harness/module.js';
+import { parseDuration } from './harness/parse.js';
+import { sumCtr } from '../stress/common.js';
+import { Viol } from './shm/kinds.js';
+
+export type { Arena } from './shm/arena.js';
+export type { Task } from './shm/task.js';
+export type { Scenario, StatReport, ScenarioOptions } from '../stress/types.js';
+export type { RunConfig, RunResult, RunStatus, RunIO, StatSnapshot } from './harness/run.js';
+export type { SoakConfig, SoakReport } from './harness/soak.js';
+export { runScenario } from './harness/run.js';
+export { runSoak } from './harness/soak.js';
+export { running, spinDelay, sumCtr, ctr, tidsOf } from '../stress/common.js';
+export { SCENARIOS, findScenario, scenarioNames } from '../stress/index.js';
+export { BUGS, findBug, bugIds } from './bugs/catalogue.js';
+export { KINDS } from './shm/kinds.js';
+export { EXIT_CLEAN, EXIT_VIOLATION, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
+// The kernel primitives, for actors that lock like the kernel does.
+export { spinLock, spinUnlock, spinLockInit } from './sync/spinlock.js';
+export { initRwsem, downRead, upRead, downWrite, upWrite, downReadTrylock, downWriteTrylock } from './sync/rwsem.js';
+export { rcuReadLock, rcuReadUnlock, synchronizeRcu } from './sync/rcu.js';
+export { LC_TORTURE_SPIN, LC_TORTURE_RWSEM } from './sync/lockclass.js';
+
+/**
+ * The violation kind a library scenario's own oracle reports with
+ * `t.violation(ORACLE_FAILED, obj, a, b, c, d)`.
+ */
+export const ORACLE_FAILED: number = Viol.OracleFailed;
+
+/** What defineScenario() takes. */
+export interface ScenarioDefinition {
+  name: string;
+  description?: string;
+  /** Words of shared Int32 state (at arena.scenBase), given the thread count (default 64). */
+  words?: (threads: number) => number;
+  /** Initialise the shared state on the main thread before the workers start. */
+  setup?: (arena: Arena) => void;
+  /** One actor per thread: a role name per thread id (default: the first actor's role for every thread). */
+  roles?: (threads: number) => string[];
+  /**
+   * The actors, by role: each loops `while (running(t)) { ... }` and returns
+   * when the run stops. They must not allocate or log per operation.
+   */
+  actors: Record<string, (t: Task) => void>;
+  /** Statistics lines (default: the total of per-thread counter 0). */
+  stats?: (arena: Arena, elapsedMs: number, final: boolean) => StatReport;
+  /** Checks over the stopped world at the end; each string returned is a violation. */
+  finalCheck?: (arena: Arena, clean: boolean) => string[];
+  /** Checks over a world parked at the pause barrier (every check interval); each string is a violation. */
+  quiescentCheck?: (arena: Arena) => string[];
+}
+
+/** Build a Scenario from actors; export the result from your scenario module. */
+export function defineScenario(d: ScenarioDefinition): Scenario {
+  const roleNames = Object.keys(d.actors);
+  if (!d.name || !/^[\w.:-]+$/.test(d.name)) throw new Error(`defineScenario: invalid name '${d.name}' (letters, digits, _ . : -)`);
+  if (roleNames.length === 0) throw new Error(`defineScenario(${d.name}): no actors`);
+  const roles = d.roles ?? ((threads: number) => Array.from({ length: threads }, () => roleNames[0]));
+  return {
+    name: d.name,
+    description: d.description ?? d.name,
+    exposes: [],
+    words: (threads) => (d.words ? d.words(threads) : 64),
+    setup: (arena) => d.setup?.(arena),
+    roles(threads) {
+      const r = roles(threads);
+      for (const x of r) if (!d.actors[x]) throw new Error(`defineScenario(${d.name}): role '${x}' has no actor (actors: ${roleNames.join(', ')})`);
+      return r;
+    },
+    run(t, role) {
+      const fn = d.actors[role];
+      if (!fn) throw new Error(`defineScenario(${d.name}): no actor for role '${role}'`);
+      fn(t);
+    },
+    stats: d.stats ?? ((arena) => {
+      const ops = sumCtr(arena, Array.from({ length: arena.nthreads }, (_, i) => i), 0);
+      return { lines: [`ops: ${ops}`], failures: 0, warnings: 0, data: { ops } };
+    }),
+    finalCheck: d.finalCheck,
+    quiescentCheck: d.quiescentCheck,
+  };
+}
+
+/** What runTorture() takes: the module, and any run option (defaults: 2 s, every core, quiet). */
+export interface TortureOptions extends Partial<Omit<RunConfig, 'durationMs' | 'module' | 'scenario'>> {
+  /** The ES module that exports the scenario (a path, a file: URL, or a URL object, e.g. new URL('./x.mjs', import.meta.url)). */
+  module: string | URL;
+  /** Which exported scenario (default: the module's only or default one). */
+  scenario?: string;
+  /** How long: milliseconds, or '500ms', '10s', '2m'. */
+  duration?: number | string;
+  /** Where the human output goes (default: nowhere). */
+  io?: RunIO;
+}
+
+const silent: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
+
+/** Run a scenario defined with defineScenario() on real worker threads; resolves with the run's result. */
+export async function runTorture(o: TortureOptions): Promise<RunResult> {
+  const spec = o.module instanceof URL ? o.module.href : moduleUrl(o.module);
+  const { importScenarios } = await import('./harness/module.js');
+  const found = await importScenarios(spec);
+  const name = o.scenario ?? found[0]?.name;
+  if (!name) throw new Error(`runTorture: ${spec} exports no scenario (export what defineScenario() returns)`);
+  const { module: _m, scenario: _s, duration, io, ...rest } = o;
+  return runScenario({
+    threads: os.availableParallelism(), seed: (Date.now() >>> 0) | 0, bugs: [], watchdogMs: 10_000, statIntervalMs: 3_600_000,
+    keepGoing: false, quiet: io === undefined, progress: false,
+    ...rest,
+    scenario: name,
+    module: spec,
+    durationMs: typeof duration === 'string' ? parseDuration(duration) : (duration ?? 2000),
+  }, io ?? silent);
+}

@@ -1,0 +1,227 @@
+import { describe, it, expect } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli, expectUsageError } from './helpers/cli.js';
+import { colorEnabled } from '../src/harness/color.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist/src/cli.js');
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'mmt-soak-'));
+const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+/** Start the CLI, send `sig` once stdout shows the run started plus `afterMs`; resolve with how it ended. */
+function interrupt(args: string[], sig: NodeJS.Signals, afterMs: number): Promise<{ code: number | null; out: string; err: string; afterSignalMs: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [cli, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    let sentAt = 0;
+    let armed = false;
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (!armed && out.includes('config: ')) {
+        armed = true;
+        setTimeout(() => {
+          sentAt = Date.now();
+          p.kill(sig);
+        }, afterMs);
+      }
+    });
+    p.stderr.on('data', (d) => (err += d));
+    const guard = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`no exit after ${sig}: ${out}\n${err}`));
+    }, 60_000);
+    p.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, out, err, afterSignalMs: Date.now() - sentAt });
+    });
+  });
+}
+
+describe('soak', () => {
+  it('a few seconds with stutter and shuffle: clean, SUCCESS, stats lines, summary, JSON and log; report reads the log back', () => {
+    const dir = tmp();
+    const log = path.join(dir, 'soak.jsonl');
+    const json = path.join(dir, 'soak.json');
+    const r = runCli(['soak', 'fault-vs-munmap', 'rcu-torture', '--threads', '2', '--duration', '5s', '--segment', '2s', '--stat-interval', '1s',
+      '--stutter', '400ms', '--shuffle', '700ms', '--era', 'e1,e3', '--seed', '11', '--log', log, '--json', json]);
+    expect(r.code).toBe(0);
+    // One stats line per interval: ops, faults by path, retries, fallbacks, lock_stat, violations, memory.
+    expect(r.out).toMatch(/fault-vs-munmap \(E1\) t=1\.0s: ops \S+ \(\S+\/s\) \| faults \S+ \(per-VMA [\d.]+%, mmap_lock [\d.]+%, SIGSEGV [\d.]+%\) \| retries \S+ \| vma-lock fallbacks \S+ \| .* \| violations 0 \| rss [\d.]+ MiB heap [\d.]+ MiB/);
+    expect(r.out).toMatch(/turn 1: fault-vs-munmap \(E1\): .* 0 violations, rss [\d.]+ MiB: SUCCESS/);
+    expect(r.out).toContain('soak summary');
+    expect(r.out).toMatch(/memory: rss [\d.]+ MiB at start, [\d.]+ MiB at end/);
+    expect(r.out).toMatch(/soak: .* turns, .* ops, 0 violations: SUCCESS/);
+    const sum = JSON.parse(readFileSync(json, 'utf8'));
+    expect(sum.status).toBe('SUCCESS');
+    expect(sum.exitCode).toBe(0);
+    expect(sum.violations).toBe(0);
+    expect(sum.config.stutter).toBe('400ms'); // the effective configuration
+    expect(sum.config.seed).toBe(11);
+    expect(sum.segments.length).toBeGreaterThanOrEqual(2);
+    const stutters = sum.perScenario.reduce((a: number, t: { stutters: number }) => a + t.stutters, 0);
+    const shuffles = sum.perScenario.reduce((a: number, t: { shuffles: number }) => a + t.shuffles, 0);
+    expect(stutters).toBeGreaterThan(0);
+    expect(shuffles).toBeGreaterThan(0);
+    expect(sum.memory.start.rssMiB).toBeGreaterThan(0);
+    const phases = records(log).map((x) => x.phase);
+    expect(phases[0]).toBe('soak-start');
+    expect(phases).toContain('stats');
+    expect(phases).toContain('shuffle');
+    expect(phases[phases.length - 1]).toBe('soak-summary');
+
+    const rep = runCli(['report', log, '--html', path.join(dir, 'soak.html')]);
+    expect(rep.code).toBe(0);
+    expect(rep.out).toMatch(/\(soak, started /);
+    expect(rep.out).toContain('status: SUCCESS (exit 0)');
+    expect(rep.out).toMatch(/fault-vs-munmap \(E1\) +1 /);
+    expect(existsSync(path.join(dir, 'soak.html'))).toBe(true);
+  });
+
+  it('--keep-going soak records a bug turn as FAILURE with its rerun line and goes on to the next turn', () => {
+    const dir = tmp();
+    const json = path.join(dir, 'soak.json');
+    const r = runCli(['soak', 'seqcount-torture', 'spinlock-torture', '--threads', '2', '--duration', '3s', '--segment', '1s', '--bug', 'seqcount-no-retry',
+      '--keep-going', '--seed', '5', '--json', json]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/BUG: seqcount reader accepted a torn snapshot/);
+    expect(r.err).toMatch(/rerun: mmtorture run seqcount-torture --threads 2 --duration 1s --seed 5 .*--bug seqcount-no-retry/);
+    const sum = JSON.parse(readFileSync(json, 'utf8'));
+    expect(sum.status).toBe('FAILURE');
+    expect(sum.segments.map((s: { label: string }) => s.label)).toContain('spinlock-torture');
+    expect(sum.failures[0].label).toBe('seqcount-torture');
+  });
+});
+
+describe('signals', () => {
+  it('SIGINT mid-run: stops, prints the summary, completes the log and JSON, exits 130', async () => {
+    const dir = tmp();
+    const log = path.join(dir, 'run.jsonl');
+    const json = path.join(dir, 'run.json');
+    const r = await interrupt(['run', 'fault-vs-mremap', '--threads', '2', '--duration', '1m', '--no-progress', '--log', log, '--json', json], 'SIGINT', 1500);
+    expect(r.code).toBe(130);
+    expect(r.err).toContain('interrupted by SIGINT');
+    expect(r.out).toMatch(/fault-vs-mremap: End of test/);
+    expect(r.out).toMatch(/0 violations: INTERRUPTED/);
+    const recs = records(log);
+    expect(recs[recs.length - 1]).toMatchObject({ phase: 'summary', status: 'INTERRUPTED', exitCode: 130 });
+    expect(recs.some((x) => x.phase === 'interrupted' && x.signal === 'SIGINT')).toBe(true);
+    const sum = JSON.parse(readFileSync(json, 'utf8'));
+    expect(sum.status).toBe('INTERRUPTED');
+    expect(sum.interrupted).toBe('SIGINT');
+    expect(sum.ops).toBeGreaterThan(0);
+  });
+
+  it('SIGTERM mid-soak: the soak summary is printed and logged, exit 143', async () => {
+    const dir = tmp();
+    const log = path.join(dir, 'soak.jsonl');
+    const r = await interrupt(['soak', 'page-fault', '--threads', '2', '--duration', '10m', '--segment', '1m', '--stat-interval', '500ms', '--log', log], 'SIGTERM', 1500);
+    expect(r.code).toBe(143);
+    expect(r.out).toContain('soak summary');
+    expect(r.out).toMatch(/soak: .* 0 violations: INTERRUPTED/);
+    const recs = records(log);
+    expect(recs[recs.length - 1]).toMatchObject({ phase: 'soak-summary', status: 'INTERRUPTED', exitCode: 143 });
+    const rep = runCli(['report', log]);
+    expect(rep.out).toContain('status: INTERRUPTED (exit 143), interrupted by SIGTERM');
+  });
+});
+
+describe('the harness never hangs', () => {
+  it('an actor that throws: exit 3 with its error and last events', () => {
+    const r = runCli(['run', 'crash-selftest', '--threads', '2', '--duration', '1m'], 30_000);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/worker 0 \(crasher\) crashed: Error: crash-selftest: deliberate crash after 300 ms/);
+    expect(r.err).toMatch(/last events of mmtorture\/0 \(crasher\):\n +\[ +[\d.]+ ms\] T0 /);
+    expect(r.out).toMatch(/: ERROR$/m);
+  });
+
+  it('a worker that exits: exit 3, reported as died', () => {
+    const r = runCli(['run', 'crash-selftest', '--threads', '2', '--duration', '1m', '--param', '1'], 30_000);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/worker 0 \(crasher\) died: worker exited with code: 7/);
+  });
+
+  it('a deadlocking bug switch (B7 with lockdep off and mmap_lock faults): the watchdog reports the cycle, exit 3', () => {
+    const r = runCli(['run', 'uffd-copy', '--bug', 'B7', '--no-check', '--per-vma-lock', 'off', '--watchdog', '1s', '--threads', '3', '--duration', '1m', '--seed', '3'], 30_000);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/watchdog: no thread made progress for 1\.0s/);
+    expect(r.err).toMatch(/circular locking dependency detected \(wait-for cycle\)/);
+    expect(r.out).toMatch(/: HANG$/m);
+  });
+});
+
+describe('config files', () => {
+  it('keys fill the flags, the command line wins, the effective configuration is echoed', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ scenario: 'spinlock-torture', threads: 3, duration: '300ms', seed: 9, progress: false, statInterval: '10s' }));
+    const r = runCli(['run', '--config', file, '--threads', '2']);
+    expect(r.code).toBe(0);
+    const echoed = JSON.parse(/^config: (.*)$/m.exec(r.out)![1]);
+    expect(echoed).toMatchObject({ scenario: 'spinlock-torture', threads: 2, duration: '300ms', seed: 9, progress: false });
+    expect(r.out).toMatch(/spinlock-torture: [\d.]+m?s, 2 threads/);
+    expect(r.err).not.toMatch(/\] spinlock-torture: ops/); // progress: false
+  });
+});
+
+describe('bad input to soak, report and config files: one line, exit 2', () => {
+  const dir = tmp();
+  const write = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const cases: [string, string[], RegExp][] = [
+    ['soak: unknown scenario', ['soak', 'nope'], /unknown scenario 'nope' \(valid: rwsem-torture, /],
+    ['soak: bad segment', ['soak', '--segment', '0'], /invalid --segment '0' \(must be greater than 0\)/],
+    ['soak: bad era', ['soak', '--era', 'e1,e4'], /invalid --era 'e4' \(valid: e1, e2, e3\)/],
+    ['soak: bad per-vma-lock', ['soak', '--per-vma-lock', 'sometimes'], /invalid --per-vma-lock 'sometimes' \(valid: on, off, both\)/],
+    ['soak: zero threads', ['soak', '--threads', '0'], /invalid --threads '0'/],
+    ['soak: malformed stutter', ['soak', '--stutter', '5q'], /invalid --stutter '5q'/],
+    ['soak: malformed duration', ['soak', '--duration', 'eight hours'], /invalid --duration 'eight hours'/],
+    ['config: unreadable', ['run', '--config', path.join(dir, 'missing.json')], /cannot read --config '.*missing\.json': ENOENT/],
+    ['config: not JSON', ['run', '--config', write('bad.json', '{threads: 2')], /invalid --config '.*bad\.json': not JSON/],
+    ['config: unknown key', ['run', 'rcu-torture', '--config', write('key.json', '{"thread": 2}')], /unknown key 'thread' in --config '.*' \(valid: scenario, threads, duration/],
+    ['config: wrong type', ['run', 'rcu-torture', '--config', write('type.json', '{"threads": true}')], /invalid --config '.*': threads must be string,number/],
+    ['config: bad value', ['soak', '--config', write('val.json', '{"threads": 0}')], /invalid --threads '0'/],
+    ['config: not an object', ['soak', '--config', write('arr.json', '[1]')], /invalid --config '.*': expected a JSON object with keys scenarios, /],
+    ['report: missing log', ['report', path.join(dir, 'none.jsonl')], /cannot read log '.*none\.jsonl': ENOENT/],
+    ['report: not a log', ['report', write('notlog.jsonl', 'hello\n{"a":1}\n')], /holds no mmtorture log records/],
+    ['run: module that does not load', ['run', 'x', '--module', path.join(dir, 'nope.mjs')], /cannot load --module '.*nope\.mjs'/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(name, () => {
+      expectUsageError(args, re);
+    });
+  }
+});
+
+describe('colour', () => {
+  it('NO_COLOR wins, FORCE_COLOR forces, a pipe or TERM=dumb gets none', () => {
+    expect(colorEnabled(true, {})).toBe(true);
+    expect(colorEnabled(false, {})).toBe(false);
+    expect(colorEnabled(true, { NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled(true, { TERM: 'dumb' })).toBe(false);
+    expect(colorEnabled(false, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorEnabled(false, { FORCE_COLOR: '1', NO_COLOR: '1' })).toBe(false);
+  });
+
+  it('the CLI colours the report title and status only when asked', () => {
+    const args = [cli, 'run', 'seqcount-torture', '--threads', '2', '--duration', '20s', '--bug', 'seqcount-no-retry', '--seed', '5', '--no-progress'];
+    const env = { ...process.env };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const plain = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+    expect(plain.status).toBe(1);
+    expect(plain.stdout + plain.stderr).not.toContain('\x1b[');
+    const forced = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...env, FORCE_COLOR: '1' } });
+    expect(forced.stderr).toContain('\x1b[31mBUG: seqcount reader accepted a torn snapshot\x1b[0m');
+    expect(forced.stdout).toContain('\x1b[31mFAILURE\x1b[0m');
+    const none = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...env, FORCE_COLOR: '1', NO_COLOR: '1' } });
+    expect(none.stdout + none.stderr).not.toContain('\x1b[');
+  });
+});
