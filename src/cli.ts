@@ -278,10 +278,12 @@ export function buildProgram(): Command {
     .argument('<log>', 'a pino JSON-lines file written with --log')
     .option('--html <file>', 'write a self-contained HTML page')
     .option('--json', 'print the parsed report as JSON instead of text')
-    .action(async (file: string, o: { html?: string; json?: boolean }) => {
-      const { readRunLog, formatLogReport, logReportHtml } = await import('./harness/logreport.js');
+    .option('--pretty', 'print every log record as a human-readable line (pino-pretty) instead of the summary')
+    .action(async (file: string, o: { html?: string; json?: boolean; pretty?: boolean }) => {
+      const { readRunLog, formatLogReport, logReportHtml, prettyLog } = await import('./harness/logreport.js');
       const rep = readRunLog(file);
-      if (o.json) process.stdout.write(JSON.stringify(rep, null, 2) + '\n');
+      if (o.pretty) process.stdout.write(prettyLog(file, colorEnabled(Boolean(process.stdout.isTTY))));
+      else if (o.json) process.stdout.write(JSON.stringify(rep, null, 2) + '\n');
       else for (const l of formatLogReport(rep, colors(colorEnabled(Boolean(process.stdout.isTTY))))) process.stdout.write(l + '\n');
       if (o.html) writeFileSync(o.html, logReportHtml(rep));
     });

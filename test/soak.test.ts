@@ -80,6 +80,10 @@ describe('soak', () => {
     expect(rep.out).toContain('status: SUCCESS (exit 0)');
     expect(rep.out).toMatch(/fault-vs-munmap \(E1\) +1 /);
     expect(existsSync(path.join(dir, 'soak.html'))).toBe(true);
+    const pretty = runCli(['report', log, '--pretty']);
+    expect(pretty.code).toBe(0);
+    expect(pretty.out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: soak start$/m);
+    expect(pretty.out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: soak summary$/m);
   });
 
   it('--keep-going soak records a bug turn as FAILURE with its rerun line and goes on to the next turn', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { prettyFactory } from 'pino-pretty';
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
 import { lineChart, esc, PAGE_CSS } from './bench-html.js';
@@ -269,4 +270,10 @@ ${bad.length ? bad.join('\n') : '<p class="good">none</p>'}
 <pre id="config">${esc(JSON.stringify(rep.config, null, 2))}</pre>
 </body></html>
 `;
+}
+
+/** The log, one human-readable line per record (pino-pretty), records' details on the lines below. */
+export function prettyLog(file: string, colorize: boolean): string {
+  const pretty = prettyFactory({ colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: false });
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => pretty(l)).join('');
 }

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Piscina } from 'piscina';
 import pino, { type Logger } from 'pino';
 import { Arena } from '../shm/arena.js';
@@ -72,6 +74,17 @@ export interface RunHooks {
   onStats?: (s: StatSnapshot) => void;
 }
 
+/** A worker pool for runs of `threads` actors (one long-running task per worker). */
+export function createPool(threads: number): Piscina {
+  return new Piscina({
+    filename: workerFile(),
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 60_000,
+  });
+}
+
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR' | 'INTERRUPTED';
 
 /** Process memory, in MiB. */
@@ -79,6 +92,22 @@ export interface MemorySample {
   rssMiB: number;
   heapUsedMiB: number;
   externalMiB: number;
+}
+
+/*
+ * A full garbage collection on the main thread, for the soak between turns.
+ * A turn's arena and worker threads are garbage once it ends, but the main
+ * thread allocates so little that V8 would not collect them for a long
+ * time: RSS would creep up by about 1 MiB a turn. (v8's documented way to
+ * reach gc() without starting node with --expose-gc.)
+ */
+let gc: (() => void) | null = null;
+export function collectGarbage(): void {
+  if (!gc) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  gc();
 }
 
 export function memorySample(): MemorySample {
@@ -195,13 +224,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
   const roles = scenario.roles(cfg.threads);
   const i32 = arena.i32;
 
-  const pool = new Piscina({
-    filename: workerFile(),
-    minThreads: cfg.threads,
-    maxThreads: cfg.threads,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 60_000,
-  });
+  const pool = createPool(cfg.threads);
   const errors: string[] = [];
   let crashed = false;
   let crash: RunResult['crash'] = null;
