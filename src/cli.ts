@@ -9,6 +9,7 @@ import { loadConfig, applyConfig, effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
 import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
 import { runScenario, signalExitCode } from './harness/run.js';
+import { rerunCommand } from './harness/rerun.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn } from './harness/parse.js';
 import type { ModelConfig } from './mm/model.js';
@@ -23,10 +24,6 @@ export const MAX_THREADS = 1024;
 
 function collect(value: string, previous: string[]): string[] {
   return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
-}
-
-function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 interface RunOpts {
@@ -143,11 +140,11 @@ function addRunOptions(cmd: Command, d: { duration: string; statInterval: string
     .option('--keep-going', 'record every violation instead of stopping at the first')
     .option('--param <n>', 'scenario parameter (repeatable; e.g. rwsem-torture: acq_writer_lim ms)', collect, [])
     .option('--no-progress', 'no per-second progress line on stderr')
-    .option('--per-vma-lock <on|off>', 'off: every fault takes mmap_lock (the contention baseline)', 'on')
+    .option('--per-vma-lock <mode>', 'on, or off: every fault takes mmap_lock (the contention baseline); soak also takes both', 'on')
     .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
     .option('--vmas <n>', 'VMA slab size (default 512)')
     .option('--folios <n>', 'folio slab size (default 8192)')
-    .option('--check-interval <time>', 'mm scenarios: stop the world and run the address-space invariants this often (0: only at the end)', '2s')
+    .option('--check-interval <time>', 'scenarios with quiescent checks (mm, library ones that define them): stop the world and check this often (0: only at the end)', '2s')
     .option('--jitter <n>', 'widen race windows: at each named delay point, one time in eight, spin up to n iterations (0: off)', '0')
     .option('--stutter <time>', 'rcutorture stutter: run this long, then hold every thread at the pause barrier (0: off)', d.stutter)
     .option('--stutter-hold <time>', 'how long a stutter holds the threads (default: a fifth of --stutter, at least 50ms)')
@@ -225,12 +222,7 @@ export function buildProgram(): Command {
       if (!scenarioName) throw new UsageError(`missing scenario (valid: ${scenarioNames().join(', ')})`);
       const cfg = await validateRun(scenarioName, o);
       const usesModel = (await loadScenario(scenarioName, o.module)).usesModel;
-      const rerun = ['mmtorture', 'run', scenarioName, '--threads', String(cfg.threads), '--duration', o.duration, '--seed', String(cfg.seed >>> 0),
-        ...(usesModel ? ['--era', o.era, '--per-vma-lock', o.perVmaLock] : []),
-        ...(cfg.jitter ? ['--jitter', String(cfg.jitter)] : []),
-        ...(cfg.stutterMs ? ['--stutter', o.stutter] : []), ...(cfg.shuffleMs ? ['--shuffle', o.shuffle] : []),
-        ...(cfg.checks ? [] : ['--no-check']), ...(o.module ? ['--module', o.module] : []),
-        ...cfg.bugs.flatMap((b) => ['--bug', b]), ...cfg.params.flatMap((p) => ['--param', String(p)])].map(shellQuote).join(' ');
+      const rerun = rerunCommand({ ...cfg, duration: o.duration, usesModel: Boolean(usesModel) });
       const effective = { scenario: scenarioName, ...effectiveOptions(cmd), threads: cfg.threads, seed: cfg.seed >>> 0 };
       process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
       process.stdout.write(`config: ${JSON.stringify(effective)}\n`);

@@ -99,7 +99,7 @@ export function defineScenario(d: ScenarioDefinition): Scenario {
 export interface TortureOptions extends Partial<Omit<RunConfig, 'durationMs' | 'module' | 'scenario'>> {
   /** The ES module that exports the scenario (a path, a file: URL, or a URL object, e.g. new URL('./x.mjs', import.meta.url)). */
   module: string | URL;
-  /** Which exported scenario (default: the module's only or default one). */
+  /** Which exported scenario (default: the module's default export, or its only scenario). */
   scenario?: string;
   /** How long: milliseconds, or '500ms', '10s', '2m'. */
   duration?: number | string;
@@ -114,8 +114,12 @@ export async function runTorture(o: TortureOptions): Promise<RunResult> {
   const spec = o.module instanceof URL ? o.module.href : moduleUrl(o.module);
   const { importScenarios } = await import('./harness/module.js');
   const found = await importScenarios(spec);
-  const name = o.scenario ?? found[0]?.name;
-  if (!name) throw new Error(`runTorture: ${spec} exports no scenario (export what defineScenario() returns)`);
+  if (found.length === 0) throw new Error(`runTorture: ${spec} exports no scenario (export what defineScenario() returns)`);
+  const mod = (await import(spec)) as { default?: unknown };
+  if (!o.scenario && found.length > 1 && found[0] !== mod.default) {
+    throw new Error(`runTorture: ${spec} exports several scenarios and no default; name one (scenario: ${found.map((s) => s.name).join(', ')})`);
+  }
+  const name = o.scenario ?? found[0].name;
   const { module: _m, scenario: _s, duration, io, ...rest } = o;
   return runScenario({
     threads: os.availableParallelism(), seed: (Date.now() >>> 0) | 0, bugs: [], watchdogMs: 10_000, statIntervalMs: 3_600_000,

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, expectUsageError } from './helpers/cli.js';
 import { colorEnabled } from '../src/harness/color.js';
+import { runScenario, type RunIO } from '../src/harness/run.js';
+
+const silent: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/src/cli.js');
@@ -51,7 +54,7 @@ describe('soak', () => {
       '--stutter', '400ms', '--shuffle', '700ms', '--era', 'e1,e3', '--seed', '11', '--log', log, '--json', json]);
     expect(r.code).toBe(0);
     // One stats line per interval: ops, faults by path, retries, fallbacks, lock_stat, violations, memory.
-    expect(r.out).toMatch(/fault-vs-munmap \(E1\) t=1\.0s: ops \S+ \(\S+\/s\) \| faults \S+ \(per-VMA [\d.]+%, mmap_lock [\d.]+%, SIGSEGV [\d.]+%\) \| retries \S+ \| vma-lock fallbacks \S+ \| .* \| violations 0 \| rss [\d.]+ MiB heap [\d.]+ MiB/);
+    expect(r.out).toMatch(/fault-vs-munmap \(E1\) t=[\d.]+s: ops \S+ \(\S+\/s\) \| faults \S+ \(per-VMA [\d.]+%, mmap_lock [\d.]+%, SIGSEGV [\d.]+%\) \| retries \S+ \| vma-lock fallbacks \S+ \| .* \| violations 0 \| rss [\d.]+ MiB heap [\d.]+ MiB/);
     expect(r.out).toMatch(/turn 1: fault-vs-munmap \(E1\): .* 0 violations, rss [\d.]+ MiB: SUCCESS/);
     expect(r.out).toContain('soak summary');
     expect(r.out).toMatch(/memory: rss [\d.]+ MiB at start, [\d.]+ MiB at end/);
@@ -93,7 +96,7 @@ describe('soak', () => {
       '--keep-going', '--seed', '5', '--json', json]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/BUG: seqcount reader accepted a torn snapshot/);
-    expect(r.err).toMatch(/rerun: mmtorture run seqcount-torture --threads 2 --duration 1s --seed 5 .*--bug seqcount-no-retry/);
+    expect(r.err).toMatch(/rerun: mmtorture run seqcount-torture --threads 2 --duration \d+ms --seed 5 --stutter 5000ms --shuffle 20000ms --bug seqcount-no-retry/);
     const sum = JSON.parse(readFileSync(json, 'utf8'));
     expect(sum.status).toBe('FAILURE');
     expect(sum.segments.map((s: { label: string }) => s.label)).toContain('spinlock-torture');
@@ -152,9 +155,43 @@ describe('the harness never hangs', () => {
   it('a deadlocking bug switch (B7 with lockdep off and mmap_lock faults): the watchdog reports the cycle, exit 3', () => {
     const r = runCli(['run', 'uffd-copy', '--bug', 'B7', '--no-check', '--per-vma-lock', 'off', '--watchdog', '1s', '--threads', '3', '--duration', '1m', '--seed', '3'], 30_000);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/watchdog: no thread made progress for 1\.0s/);
+    expect(r.err).toMatch(/watchdog: no thread made progress for [\d.]+s/);
     expect(r.err).toMatch(/circular locking dependency detected \(wait-for cycle\)/);
     expect(r.out).toMatch(/: HANG$/m);
+  });
+});
+
+describe('stutter and shuffle inside a run', () => {
+  it('--keep-going keeps recording across shuffles; every shuffle restarts the actors', async () => {
+    const r = await runScenario({
+      scenario: 'seqcount-torture', threads: 2, durationMs: 1500, seed: 8, bugs: ['seqcount-no-retry'], watchdogMs: 5000, statIntervalMs: 1e9,
+      keepGoing: true, shuffleMs: 300, quiet: true,
+    }, silent);
+    expect(r.status).toBe('FAILURE');
+    expect(r.shuffles.done).toBeGreaterThanOrEqual(2);
+    expect(r.violationCount).toBeGreaterThan(1);
+    expect(r.durationMs).toBeGreaterThanOrEqual(1500); // not cut short by the first shuffle after a violation
+  });
+
+  it('a deadlock under --stutter is still a HANG (a hold nobody reached does not reset the watchdog)', async () => {
+    const r = await runScenario({
+      scenario: 'deadlock-selftest', threads: 2, durationMs: 60_000, seed: 1, bugs: [], watchdogMs: 1500, statIntervalMs: 1e9,
+      keepGoing: false, stutterMs: 400, quiet: true,
+    }, silent);
+    expect(r.status).toBe('HANG');
+    expect(r.exitCode).toBe(3);
+    expect(r.durationMs).toBeLessThan(30_000);
+  });
+
+  it('a clean run with stutter, shuffle and quiescent checks stays clean', async () => {
+    const r = await runScenario({
+      scenario: 'fault-vs-munmap', threads: 3, durationMs: 2500, seed: 9, bugs: [], watchdogMs: 5000, statIntervalMs: 1e9,
+      keepGoing: false, stutterMs: 300, shuffleMs: 500, checkIntervalMs: 200, model: { era: 3 }, quiet: true,
+    }, silent);
+    expect(r.status).toBe('SUCCESS');
+    expect(r.stutters).toBeGreaterThan(2);
+    expect(r.shuffles.done).toBeGreaterThanOrEqual(3);
+    expect(r.checks.done).toBeGreaterThan(3);
   });
 });
 

@@ -65,6 +65,8 @@ export interface LogReport {
   memory: { startRssMiB: number | null; endRssMiB: number | null; maxRssMiB: number | null };
   /** Lines that were not JSON or not mmtorture records. */
   skipped: number;
+  /** Earlier runs in the same file (--log appends); the report is of the last. */
+  earlier: number;
 }
 
 /** Parse a --log file; a file that is missing or holds no mmtorture record is a usage error. */
@@ -88,6 +90,10 @@ export function readRunLog(file: string): LogReport {
     }
   }
   if (recs.length === 0) throw new UsageError(`'${file}' holds no mmtorture log records (write one with --log)`);
+  // --log appends: a file may hold several runs or soaks; report the last one.
+  const starts = recs.map((r, i) => (r.phase === 'soak-start' || (r.phase === 'setup' && r.segment === undefined) ? i : -1)).filter((i) => i >= 0);
+  const earlier = starts.length > 1 ? starts.length - 1 : 0;
+  if (earlier) recs.splice(0, starts[starts.length - 1]);
   const t0 = recs[0].time;
   const soakStart = recs.find((r) => r.phase === 'soak-start');
   const kind = soakStart ? 'soak' : 'run';
@@ -99,7 +105,7 @@ export function readRunLog(file: string): LogReport {
     config: ((soakStart ?? setup)?.config as Record<string, unknown>) ?? {},
     status: null, exitCode: null, durationMs: recs[recs.length - 1].time - t0, ops: 0, violations: 0,
     turns: [], samples: [], reports: [], hangs: [], errors: [], interrupted: null,
-    memory: { startRssMiB: null, endRssMiB: null, maxRssMiB: null }, skipped,
+    memory: { startRssMiB: null, endRssMiB: null, maxRssMiB: null }, skipped, earlier,
   };
   for (const r of recs) {
     const mem = r.memory as { rssMiB?: number; heapUsedMiB?: number; start?: { rssMiB: number }; end?: { rssMiB: number }; maxRssMiB?: number } | undefined;
@@ -139,6 +145,7 @@ export function readRunLog(file: string): LogReport {
       case 'soak-summary':
         rep.status = String(r.status);
         rep.exitCode = Number(r.exitCode);
+        if (typeof r.interrupted === 'string') rep.interrupted = r.interrupted;
         if (mem?.start) rep.memory.startRssMiB = mem.start.rssMiB;
         if (mem?.end) rep.memory.endRssMiB = mem.end.rssMiB;
         if (mem?.maxRssMiB !== undefined) rep.memory.maxRssMiB = mem.maxRssMiB;
@@ -225,6 +232,7 @@ export function formatLogReport(rep: LogReport, paint: Paint): string[] {
   }
   for (const t of rep.turns) if (t.status !== 'SUCCESS' && t.status !== 'INTERRUPTED' && t.rerun) out.push(`rerun (${t.label}): ${t.rerun}`);
   if (rep.skipped) out.push(`(${rep.skipped} lines that were not mmtorture records skipped)`);
+  if (rep.earlier) out.push(`(the file holds ${rep.earlier} earlier run${rep.earlier === 1 ? '' : 's'}; this is the last)`);
   return out;
 }
 

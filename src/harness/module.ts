@@ -16,14 +16,14 @@ export function moduleUrl(spec: string): string {
 
 const cache = new Map<string, Promise<Scenario[]>>();
 
-/** Every scenario an ES module exports (default or named). */
+/** Every scenario an ES module exports: the default export first, then the named ones. */
 export function importScenarios(spec: string): Promise<Scenario[]> {
   const url = moduleUrl(spec);
   let p = cache.get(url);
   if (!p) {
     p = import(url).then((mod: Record<string, unknown>) => {
       const out: Scenario[] = [];
-      for (const v of Object.values(mod)) if (isScenario(v) && !out.includes(v)) out.push(v);
+      for (const v of [mod.default, ...Object.values(mod)]) if (isScenario(v) && !out.includes(v)) out.push(v);
       return out;
     });
     cache.set(url, p);

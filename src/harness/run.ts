@@ -7,7 +7,7 @@ import { Piscina } from 'piscina';
 import pino, { type Logger } from 'pino';
 import { Arena } from '../shm/arena.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../mm/model.js';
-import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ } from '../shm/layout.js';
+import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ, H_GENERATION } from '../shm/layout.js';
 import { decodeTrace, formatEvent } from '../trace/decode.js';
 import { loadScenario } from './module.js';
 import { colors, colorEnabled } from './color.js';
@@ -342,7 +342,8 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
     if (firstViolationMs === null && violationCount(arena) > 0) firstViolationMs = elapsed;
     if (stopped()) break; // a violation (or a crash) stopped the run
     if (hooks.signal?.aborted) {
-      interrupted = String(hooks.signal.reason ?? 'SIGINT');
+      // The CLI aborts with the signal's name; a library caller may abort with anything.
+      interrupted = typeof hooks.signal.reason === 'string' ? hooks.signal.reason : 'abort';
       break;
     }
     if (now - lastOpsChangeAt >= cfg.watchdogMs) {
@@ -371,6 +372,8 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
     if (cfg.stutterMs && now - lastStutter >= cfg.stutterMs) {
       // rcutorture's stutter: every thread idles at once, then all resume.
       const parked = await pauseWorld();
+      // Only a hold every thread reached is not a hang; a thread that could
+      // not park keeps the watchdog's clock running.
       if (parked) {
         stutters++;
         if (checkDue) {
@@ -382,7 +385,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
       } else if (checkDue) checksSkipped++;
       resumeWorld();
       lastStutter = performance.now();
-      lastOpsChangeAt = lastStutter; // a hold is not a hang
+      if (parked) lastOpsChangeAt = lastStutter;
       if (stopped()) break;
     } else if (checkDue) {
       // Stop the world at the pause barrier, check, resume.
@@ -403,13 +406,18 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
         hang = { blockedMs: performance.now() - now, graph, report: formatWaitGraph(graph, performance.now() - now) };
         break;
       }
-      if (crashed || violationCount(arena) > 0) break;
+      if (crashed || (!cfg.keepGoing && violationCount(arena) > 0)) break;
       shuffles++;
       if (doChecks) quiescentCheck();
       if (quiescentViolations.length && !cfg.keepGoing) break;
       Atomics.store(i32, H_READY, 0);
       Atomics.store(i32, H_GO, 0);
       Atomics.store(i32, H_STOP, 0);
+      // Count every actor as running again before it is, so no pause barrier
+      // passes before the restarted actors have parked too; and give them new
+      // random streams (Task mixes the generation into its seed).
+      for (const tid of tids) Atomics.store(i32, arena.pt(tid) + T_STATE, 1);
+      Atomics.add(i32, H_GENERATION, 1);
       allDone = launch(shuffled(tids, cfg.seed + shuffles));
       await barrier();
       lastShuffle = performance.now();
@@ -515,7 +523,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
   // Reports.
   violations.forEach((v, i) => logger?.error({ phase: 'violation', violation: v, ...(i === 0 ? { report: result.report } : {}) }, v.title));
   if (hang) logger?.error({ phase: 'hang', blockedMs: hang.blockedMs, cycle: hang.graph.cycle, threads: hang.graph.threads, report: hang.report }, 'watchdog: no progress');
-  for (const e of errors) logger?.error({ phase: 'error', error: e, ...(theCrash ? { crash: theCrash } : {}) }, 'harness error');
+  errors.forEach((e, i) => logger?.error({ phase: 'error', error: e, ...(theCrash && i === 0 ? { crash: theCrash } : {}) }, 'harness error'));
   if (interrupted) logger?.warn({ phase: 'interrupted', signal: interrupted, elapsedMs: Math.round(durationMs) }, `interrupted by ${interrupted}`);
   if (!quiet) {
     const paint = colors(io.color);

@@ -6,6 +6,8 @@ import { colors } from './color.js';
 import { formatDuration, si } from './parse.js';
 import { EXIT_CLEAN, EXIT_HARNESS, EXIT_VIOLATION } from './errors.js';
 import type { LockStatRow } from './collect.js';
+import type { ModelConfig } from '../mm/model.js';
+import { rerunCommand } from './rerun.js';
 
 /*
  * mmtorture soak: every scenario (or a chosen set) in turn, each turn a full
@@ -26,6 +28,8 @@ export interface SoakConfig {
   seed: number;
   eras: (1 | 2 | 3)[];
   perVmaLock: boolean[];
+  /** Model sizes (--mm-pages, --vmas, --folios) for every mm turn. */
+  model?: Partial<ModelConfig>;
   jitter: number;
   stutterMs: number;
   stutterHoldMs?: number;
@@ -138,15 +142,10 @@ export function soakStatLine(label: string, totalElapsedMs: number, s: StatSnaps
 }
 
 function rerunLine(cfg: SoakConfig, k: SoakTurnKind, seed: number, durationMs: number): string {
-  const a = ['mmtorture', 'run', k.scenario, '--threads', String(cfg.threads), '--duration', formatDuration(durationMs).replace(/\.0(?=[smh])/, ''), '--seed', String(seed >>> 0)];
-  if (k.era !== null) a.push('--era', `e${k.era}`, '--per-vma-lock', k.perVmaLock ? 'on' : 'off');
-  if (cfg.jitter) a.push('--jitter', String(cfg.jitter));
-  if (cfg.stutterMs) a.push('--stutter', `${cfg.stutterMs}ms`);
-  if (cfg.shuffleMs) a.push('--shuffle', `${cfg.shuffleMs}ms`);
-  if (cfg.module) a.push('--module', cfg.module);
-  for (const b of cfg.bugs) a.push('--bug', b);
-  for (const p of cfg.params) a.push('--param', String(p));
-  return a.join(' ');
+  return rerunCommand({
+    ...cfg, scenario: k.scenario, duration: durationMs, seed, usesModel: k.era !== null,
+    model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
+  });
 }
 
 function worse(a: RunStatus, b: RunStatus): RunStatus {
@@ -181,7 +180,11 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   for (let i = 0; ; i++) {
     const elapsed = performance.now() - t0;
     const left = cfg.durationMs - elapsed;
-    if (left < Math.min(cfg.segmentMs, 250) || signal?.aborted) break;
+    if (signal?.aborted) {
+      interrupted = typeof signal.reason === 'string' ? signal.reason : 'abort';
+      break;
+    }
+    if (left < Math.min(cfg.segmentMs, 250)) break;
     const k = plan[i % plan.length];
     const label = turnLabel(k);
     const seed = (cfg.seed + i) | 0;
@@ -191,7 +194,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
     const res: RunResult = await runScenario({
       scenario: k.scenario, module: cfg.module, threads: cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
       watchdogMs: cfg.watchdogMs, statIntervalMs: cfg.statIntervalMs, keepGoing: cfg.keepGoing,
-      model: k.era === null ? undefined : { era: k.era, perVmaLock: Boolean(k.perVmaLock) },
+      model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
       checkIntervalMs: cfg.checkIntervalMs, jitter: cfg.jitter, trace: cfg.trace, checks: cfg.checks,
       stutterMs: cfg.stutterMs, stutterHoldMs: cfg.stutterHoldMs, shuffleMs: cfg.shuffleMs,
       quiet: true, progress: false, rerun,

@@ -53,6 +53,7 @@ export const H_NPARAMS = 12;
 export const H_STOP = 32; // set to 1: actors finish their current op and return
 export const H_DEBUG_LOCKS_OFF = 33; // lockdep reported once and turned itself off
 export const H_TRACE_OFF = 34; // traceoff_on_warning: the first violation froze the flight recorder
+export const H_GENERATION = 35; // actor incarnations: a shuffle restarts every actor with a new random stream
 export const H_ABORT = 48; // set to 1: every wait unwinds (RunAborted)
 export const H_READY = 64; // barrier: workers increment
 export const H_GO = 80; // barrier: main sets 1 and notifies

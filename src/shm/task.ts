@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, H_TRACE_OFF,
+  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, H_TRACE_OFF, H_GENERATION,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -56,7 +56,7 @@ export class Task {
     this.lsBase = (this.base + T_F_LOCKSTAT) >> 1;
     this.fctrBase = (this.base + T_F_CTR) >> 1;
     this.timeBase = performance.timeOrigin - arena.f64[H_EPOCH_F64 >> 1];
-    this.rng = seedMix(this.i32[H_SEED], tid);
+    this.rng = seedMix(this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION], 0x2545f491), tid);
     this.tracing = (this.i32[H_FLAGS_] & F_TRACE) !== 0;
     this.jitter = this.i32[H_JITTER];
     this.checks = (this.i32[H_FLAGS_] & F_NO_CHECK) === 0;
