@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { runScenario, type RunConfig, type RunResult } from '../src/harness/run.js';
+import { runScenario, type RunConfig } from '../src/harness/run.js';
 import { BUGS } from '../src/bugs/catalogue.js';
 import { SCENARIOS } from '../stress/index.js';
 
@@ -54,19 +54,13 @@ describe('mm scenarios run clean in both eras and with per-VMA locking off', () 
 });
 
 describe('every catalogued bug switch is detected by its scenario', () => {
+  const budget = 40_000; // generous: validate's slowest detection took 8.9 s
   for (const b of BUGS) {
-    const budget = b.budgetMs ?? 40_000;
-    const attempts = b.attempts ?? 1;
-    it(`${b.id} is caught by ${b.scenario} within ${budget / 1000} s${attempts > 1 ? ` (up to ${attempts} seeds)` : ''}`, async () => {
-      let r: RunResult | undefined;
-      for (let a = 0; a < attempts; a++) {
-        r = await runScenario(cfg({
-          scenario: b.scenario, threads: b.threads, durationMs: budget, bugs: [b.id], seed: 1234 + 7919 * a,
-          model: { era: b.era ?? 1 }, jitter: b.jitter ?? 0, checkIntervalMs: 1000,
-        }), silent);
-        if (r.status === 'FAILURE') break;
-      }
-      if (!r) throw new Error('no run');
+    it(`${b.id} is caught by ${b.scenario} within ${budget / 1000} s`, async () => {
+      const r = await runScenario(cfg({
+        scenario: b.scenario, threads: b.threads, durationMs: budget, bugs: [b.id], seed: 1234,
+        model: { era: b.era ?? 1 }, jitter: b.jitter ?? 0, checkIntervalMs: 1000,
+      }), silent);
       expect(r.status).toBe('FAILURE');
       expect(r.exitCode).toBe(1);
       expect(r.violations.length).toBeGreaterThan(0);
@@ -75,7 +69,7 @@ describe('every catalogued bug switch is detected by its scenario', () => {
       expect(r.firstViolationMs).not.toBeNull();
       // The report reads like a splat and carries the rerun command when given.
       expect(r.report[0]).toBe(r.violations[0].title);
-    }, attempts * budget + 30_000);
+    }, budget + 30_000);
   }
 });
 
