@@ -257,7 +257,7 @@ export function buildProgram(): Command {
       const { runSoak } = await import('./harness/soak.js');
       const sig = onSignals();
       try {
-        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective }, stdIO(), sig.signal);
+        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress }, stdIO(), sig.signal);
         process.exitCode = rep.exitCode;
       } finally {
         sig.dispose();

@@ -434,8 +434,11 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
       lastStat = tnow;
       lastStatOps = ops;
       logger?.info({ phase: 'stats', elapsedMs: Math.round(snap.elapsedMs), ops, opsPerSec: Math.round(snap.opsPerSec), violations: snap.violations, stats: snap.stats.data, memory: snap.memory, checks, stutters, shuffles }, 'stats');
-      if (hooks.onStats) hooks.onStats(snap);
-      else printStats(false);
+      if (hooks.onStats) {
+        if (linesOpen) io.err('\r\x1b[K'); // the hook prints whole lines
+        linesOpen = false;
+        hooks.onStats(snap);
+      } else printStats(false);
     }
     if (elapsed >= cfg.durationMs) break;
   }

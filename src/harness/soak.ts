@@ -42,6 +42,8 @@ export interface SoakConfig {
   params: number[];
   trace: boolean;
   checks: boolean;
+  /** The per-second progress line, on a terminal only (an 8-hour soak into a pipe would be 28,800 lines). */
+  progress?: boolean;
   module?: string;
   json?: string;
   log?: string;
@@ -197,7 +199,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
       checkIntervalMs: cfg.checkIntervalMs, jitter: cfg.jitter, trace: cfg.trace, checks: cfg.checks,
       stutterMs: cfg.stutterMs, stutterHoldMs: cfg.stutterHoldMs, shuffleMs: cfg.shuffleMs,
-      quiet: true, progress: false, rerun,
+      quiet: true, progress: Boolean(cfg.progress) && io.isTTY, rerun,
     }, io, {
       signal,
       logger: logger?.child({ segment: i, scenario: k.scenario, label }),
