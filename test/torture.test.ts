@@ -83,6 +83,9 @@ describe('watchdog', () => {
     expect(r.hang!.graph.cycle).not.toBeNull();
     expect(new Set(r.hang!.graph.cycle)).toEqual(new Set([0, 1]));
     expect(r.hang!.report.join('\n')).toContain('circular locking dependency');
+    // Declared within twice the watchdog period of the last progress.
+    expect(r.hang!.blockedMs).toBeGreaterThanOrEqual(1500);
+    expect(r.hang!.blockedMs).toBeLessThan(2 * 1500);
     // Bounded: watchdog period + join budget, far from the 60 s duration.
     expect(Date.now() - started).toBeLessThan(30_000);
   });
