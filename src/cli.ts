@@ -3,7 +3,7 @@ import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { SCENARIOS as BUILTIN, WORKLOADS, scenarioNames, workloadName } from '../stress/index.js';
-import { loadScenario, importScenarios } from './harness/module.js';
+import { loadScenario, loadModule } from './harness/module.js';
 import { colors, colorEnabled } from './harness/color.js';
 import { loadConfig, applyConfig, effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
@@ -70,9 +70,7 @@ function parseOptDuration(text: string, what: string): number {
 
 /** Validate the options `run` and `soak` share; every bad value is a one-line usage error. */
 async function validateCommon(o: RunOpts) {
-  if (o.module) await loadScenario('\0', o.module).catch((e: unknown) => {
-    if (e instanceof UsageError && e.message.startsWith('cannot load')) throw e;
-  });
+  if (o.module) await loadModule(o.module);
   for (const b of o.bug) {
     if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
   }
@@ -325,9 +323,7 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .option('--module <file>', 'also list the scenarios an ES module exports')
     .action(async (o: { json?: boolean; module?: string }) => {
-      const extra = o.module ? await importScenarios(o.module).catch((e: unknown) => {
-        throw new UsageError(`cannot load --module '${o.module}': ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
-      }) : [];
+      const extra = o.module ? await loadModule(o.module) : [];
       const SCENARIOS = [...extra, ...BUILTIN];
       if (o.json) {
         process.stdout.write(JSON.stringify({

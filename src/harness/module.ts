@@ -31,18 +31,22 @@ export function importScenarios(spec: string): Promise<Scenario[]> {
   return p;
 }
 
+/** importScenarios() for the CLI: a module that does not load is a one-line usage error. */
+export async function loadModule(module: string): Promise<Scenario[]> {
+  try {
+    return await importScenarios(module);
+  } catch (e) {
+    throw new UsageError(`cannot load --module '${module}': ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+  }
+}
+
 /**
  * The scenario named `name`: a built-in one, or one exported by `module`.
  * Unknown names are a usage error naming the valid ones.
  */
 export async function loadScenario(name: string, module?: string): Promise<Scenario> {
   if (module) {
-    let found: Scenario[];
-    try {
-      found = await importScenarios(module);
-    } catch (e) {
-      throw new UsageError(`cannot load --module '${module}': ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
-    }
+    const found = await loadModule(module);
     const s = found.find((x) => x.name === name);
     if (s) return s;
     if (!findScenario(name)) {
