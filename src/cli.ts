@@ -284,7 +284,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nWorkloads:\n' + WORKLOADS.map((w) => `  ${workloadName(w).padEnd(22)} ${w.description.replace(/^bench: /, '')}`).join('\n'))
     .option('-w, --workload <names>', `comma-separated workloads (default: all: ${WORKLOADS.map(workloadName).join(', ')})`, collect, [])
     .option('-t, --threads <list>', 'thread counts, e.g. 1,2,4 (default: 1 up to os.availableParallelism(), doubling)')
-    .option('--mode <list>', 'per-vma, mmap-lock or both', 'per-vma,mmap-lock')
+    .option('--mode <list>', 'comma-separated: per-vma, mmap-lock', 'per-vma,mmap-lock')
     .option('--era <list>', 'eras for the mm workloads, e.g. e1,e3', 'e1')
     .option('--writer-rate <n>', 'writer thread operations per second (fault-vs-mmap-writer, fault-vs-fork, seqcount-read; 0 = unpaced)', '1000')
     .option('-d, --duration <time>', 'run time of each point', '2s')
