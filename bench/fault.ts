@@ -11,31 +11,11 @@ import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Bench } from 'tinybench';
-import { Arena } from '../src/shm/arena.js';
-import { Task } from '../src/shm/task.js';
-import { MmCtx, modelInit, modelWords, modelSetupZeroPage, DEFAULT_MODEL, type ModelConfig } from '../src/mm/model.js';
-import { mmAlloc, doMmap, doMadviseDontneed } from '../src/mm/mmap.js';
+import type { MmCtx } from '../src/mm/model.js';
+import { doMadviseDontneed } from '../src/mm/mmap.js';
 import { doUserAddrFault } from '../src/mm/fault.js';
 import { rcuProcessCallbacks } from '../src/sync/rcu.js';
-import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
-
-const PAGES = 64;
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
-
-function setup(era: 1 | 3, perVmaLock: boolean) {
-  const cfg: ModelConfig = { ...DEFAULT_MODEL, era, perVmaLock };
-  const arena = Arena.create({ threads: 1, scenarioWords: modelWords(cfg) });
-  modelInit(arena, arena.scenBase, cfg);
-  const c = new MmCtx(new Task(arena, 0), arena.scenBase);
-  modelSetupZeroPage(c);
-  const mm = mmAlloc(c);
-  doMmap(c, mm, 0, PAGES, { flags: VM_READ | VM_WRITE });
-  return { c, mm };
-}
+import { arg, faultSetup, FAULT_PAGES as PAGES } from './common.js';
 
 export interface FaultRow {
   era: string;
@@ -50,7 +30,7 @@ export async function runFaultBench(timeMs: number): Promise<FaultRow[]> {
   const cases: { era: 1 | 3; perVma: boolean; c: MmCtx; mm: number }[] = [];
   for (const era of [1, 3] as const) {
     for (const perVma of [true, false]) {
-      const { c, mm } = setup(era, perVma);
+      const { c, mm } = faultSetup(era, perVma);
       cases.push({ era, perVma, c, mm });
       bench.add(`E${era} ${perVma ? 'per-vma' : 'mmap_lock'} fault+zap`, () => {
         for (let p = 0; p < PAGES; p++) doUserAddrFault(c, mm, p, true);

@@ -20,29 +20,11 @@ import { seqcountInit, readSeqcountBegin, readSeqcountRetry } from '../src/sync/
 import { rcuReadLock, rcuReadUnlock } from '../src/sync/rcu.js';
 import { refcountIncNotZero, refcountDecAndTest, refcountSet } from '../src/sync/refcount.js';
 import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN } from '../src/sync/lockclass.js';
-import { MmCtx, modelInit, modelWords, modelSetupZeroPage, DEFAULT_MODEL, type ModelConfig } from '../src/mm/model.js';
-import { mmAlloc, doMmap, doMadviseDontneed } from '../src/mm/mmap.js';
+import { doMadviseDontneed } from '../src/mm/mmap.js';
 import { doUserAddrFault } from '../src/mm/fault.js';
-import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
+import { arg, faultSetup, FAULT_PAGES } from './common.js';
 
 const INNER = 1000;
-const FAULT_PAGES = 64;
-
-function faultSetup(perVmaLock: boolean): { c: MmCtx; mm: number } {
-  const cfg: ModelConfig = { ...DEFAULT_MODEL, era: 1, perVmaLock };
-  const arena = Arena.create({ threads: 1, scenarioWords: modelWords(cfg) });
-  modelInit(arena, arena.scenBase, cfg);
-  const c = new MmCtx(new Task(arena, 0), arena.scenBase);
-  modelSetupZeroPage(c);
-  const mm = mmAlloc(c);
-  doMmap(c, mm, 0, FAULT_PAGES, { flags: VM_READ | VM_WRITE });
-  return { c, mm };
-}
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
 
 export interface MicroRow {
   name: string;
@@ -110,7 +92,7 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
     });
   // One anonymous write fault on each path (E1), 64 faults + one zap per sample.
   for (const perVma of [true, false]) {
-    const m = faultSetup(perVma);
+    const m = faultSetup(1, perVma);
     bench.add(`page fault, ${perVma ? 'per-VMA lock' : 'mmap_lock'} path (E1)`, () => {
       for (let p = 0; p < FAULT_PAGES; p++) doUserAddrFault(m.c, m.mm, p, true);
       doMadviseDontneed(m.c, m.mm, 0, FAULT_PAGES);

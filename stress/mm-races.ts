@@ -97,10 +97,10 @@ function mapSlot(c: MmCtx, mm: number, base: number, shared: boolean, k: number,
 // Actors
 // ---------------------------------------------------------------------------
 
-/** Index of this thread among the faulters (roles[] order), for page ownership. */
-function faulterIndex(roles: readonly string[], tid: number): number {
+/** Index of thread `tid` among the threads of its role (roles[] order): page and area ownership. */
+function roleIndex(roles: readonly string[], tid: number): number {
   let k = 0;
-  for (let i = 0; i < tid; i++) if (roles[i] === 'faulter') k++;
+  for (let i = 0; i < tid; i++) if (roles[i] === roles[tid]) k++;
   return k;
 }
 
@@ -113,7 +113,7 @@ function faulter(t: Task, roles: readonly string[]): void {
   const { c, mm } = x;
   const i32 = c.i32;
   const nf = Math.max(1, i32[x.own + OW_NFAULT]);
-  const me = faulterIndex(roles, t.tid) % nf;
+  const me = roleIndex(roles, t.tid) % nf;
   let seq = 0;
   while (running(t)) {
     // Every other fault goes where the munmapper is working: the races
@@ -315,8 +315,7 @@ function forker(t: Task): void {
 function pinner(t: Task, roles: readonly string[]): void {
   const x = ctxOf(t);
   const { c, mm } = x;
-  let idx = 0;
-  for (let i = 0; i < t.tid; i++) if (roles[i] === 'pinner') idx++;
+  const idx = roleIndex(roles, t.tid);
   const addr = PIN_BASE + (idx % SLOT_PAGES);
   let seq = 0;
   while (running(t)) {
@@ -340,8 +339,7 @@ function pinner(t: Task, roles: readonly string[]): void {
 function uffdFaulter(t: Task, roles: readonly string[]): void {
   const x = ctxOf(t);
   const { c, mm } = x;
-  let idx = 0;
-  for (let i = 0; i < t.tid; i++) if (roles[i] === 'uffd-faulter') idx++;
+  const idx = roleIndex(roles, t.tid);
   while (running(t)) {
     const p = (idx + 2 * t.randInt(SLOT_PAGES / 2)) % SLOT_PAGES;
     const v = userAccess(c, mm, UFFD_BASE + p, (t.rand() & 1) === 0, 0x1000 + p);
@@ -394,8 +392,7 @@ function mmapWriter(t: Task): void {
 function firstToucher(t: Task, roles: readonly string[]): void {
   const x = ctxOf(t);
   const { c, mm } = x;
-  let idx = 0;
-  for (let i = 0; i < t.tid; i++) if (roles[i] === 'first-toucher') idx++;
+  const idx = roleIndex(roles, t.tid);
   const area = TOUCH_BASE + 8 * (idx % TOUCH_AREAS);
   doMmap(c, mm, area + 6, 2, { flags: RW }); // the permanent neighbour
   userAccess(c, mm, area + 6, true, 1);

@@ -95,14 +95,15 @@ export interface MemorySample {
 }
 
 /*
- * A full garbage collection on the main thread, for the soak between turns.
- * A turn's arena and worker threads are garbage once it ends, but the main
- * thread allocates so little that V8 would not collect them for a long
- * time: RSS would creep up by about 1 MiB a turn. (v8's documented way to
- * reach gc() without starting node with --expose-gc.)
+ * A full garbage collection on the main thread, before every run. The
+ * previous runs' arenas and worker threads are garbage, but the main thread
+ * allocates so little that V8 would not collect them for a long time: in a
+ * process that runs many (soak, validate, bench, a test suite) RSS would
+ * creep up by about 1 MiB a run. (v8's documented way to reach gc() without
+ * starting node with --expose-gc.)
  */
 let gc: (() => void) | null = null;
-export function collectGarbage(): void {
+function collectGarbage(): void {
   if (!gc) {
     v8.setFlagsFromString('--expose-gc');
     gc = vm.runInNewContext('gc') as () => void;
@@ -201,6 +202,7 @@ export function signalExitCode(sig: string): number {
  * violations, stutter and shuffle, stop, join (never hang), report.
  */
 export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: RunHooks = {}): Promise<RunResult> {
+  collectGarbage(); // what earlier runs left: memory stays flat over many runs
   const scenario = await loadScenario(cfg.scenario, cfg.module);
   const [bugs0, bugs1] = bugWords(cfg.bugs);
   const ownLogger = !hooks.logger && cfg.log

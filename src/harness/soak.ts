@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { runScenario, collectGarbage, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
+import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
 import { loadScenario } from './module.js';
 import { colors } from './color.js';
 import { formatDuration, si } from './parse.js';
@@ -209,7 +209,6 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       },
     });
     maxRss = Math.max(maxRss, res.memory.rssMiB);
-    collectGarbage(); // the turn's arena and threads: memory stays flat
     const tot = totals.get(label) as SoakTotals;
     const d = res.stats.data as Record<string, number>;
     tot.turns++;

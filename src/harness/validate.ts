@@ -3,6 +3,7 @@ import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { BUGS, findBug, type BugEntry } from '../bugs/catalogue.js';
 import { SCENARIOS, findScenario } from '../../stress/index.js';
+import { rerunCommand } from './rerun.js';
 import { runScenario, type RunConfig, type RunIO, type RunResult, type RunStatus } from './run.js';
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
@@ -103,9 +104,10 @@ function runConfig(scenario: string, threads: number, durationMs: number, seed: 
   };
 }
 
+/** The rerun command of a missed run: exactly the configuration validate ran (check interval included). */
 function rerunLine(b: BugEntry, threads: number, timeoutMs: number, seed: number): string {
-  const mm = findScenario(b.scenario)?.usesModel ? ` --era e${b.era ?? 1}${b.jitter ? ` --jitter ${b.jitter}` : ''}` : '';
-  return `mmtorture run ${b.scenario} --threads ${threads} --duration ${formatDuration(timeoutMs)} --seed ${seed >>> 0} --bug ${b.id}${mm}`;
+  const cfg = runConfig(b.scenario, threads, timeoutMs, seed, [b.id], b.era ?? 1, b.jitter ?? 0);
+  return rerunCommand({ ...cfg, duration: formatDuration(timeoutMs), usesModel: Boolean(findScenario(b.scenario)?.usesModel), params: [] });
 }
 
 function table(head: string[], rows: string[][], rightAlign: boolean[]): string[] {
