@@ -12,7 +12,7 @@ import { LC_TORTURE_RWSEM } from '../src/sync/lockclass.js';
 import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import { running, spinDelay, sumCtr } from './common.js';
 import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck } from './mm-common.js';
-import { pageFault } from './page-fault.js';
+import { pageFault, SCRATCH_PAGES } from './page-fault.js';
 
 /*
  * The contention benchmark's workloads (mmtorture bench), in the spirit of
@@ -21,6 +21,8 @@ import { pageFault } from './page-fault.js';
  * `--writer-rate` (scenario param 0, ops/s) paces the writer thread.
  */
 const RW = VM_READ | VM_WRITE;
+const ANON = { flags: RW };
+const NO_MERGE = { flags: RW, merge: false };
 /** Per-thread counter the primitive workloads count their operations in. */
 export const C_BENCH_OPS = 0;
 
@@ -54,8 +56,9 @@ const pageFaultSharedVma: Scenario = {
   words: (_n: number, opts: ScenarioOptions) => mmScenarioWords(opts, 16),
   setup(arena: Arena, opts: ScenarioOptions) {
     const { c, mms } = mmSetup(arena, opts, 1);
-    const pages = Math.min(512, Math.max(arena.nthreads, Math.floor(opts.model.mmPages / 2)));
-    if (doMmap(c, mms[0], 0, pages, { flags: RW }) !== 0) throw new Error('bench setup: mmap failed');
+    const pages = Math.max(arena.nthreads, Math.min(512, Math.floor(opts.model.mmPages / 2)));
+    if (pages > opts.model.mmPages) throw new Error(`page-fault-shared-vma: ${arena.nthreads} threads need --mm-pages >= ${pages}`);
+    if (doMmap(c, mms[0], 0, pages, ANON) !== 0) throw new Error('bench setup: mmap failed');
     arena.i32[c.ownBase() + OWN_MM] = mms[0];
     arena.i32[c.ownBase() + OWN_PAGES] = pages;
   },
@@ -113,14 +116,15 @@ function withWriter(name: string, description: string, op: (t: Task, c: ReturnTy
   };
 }
 
-const SCRATCH = 900;
+/** The writer's scratch range: the top of the address space, above every faulter's region. */
+const scratch = (c: ReturnType<typeof mmCtx>): number => c.mmPages - SCRATCH_PAGES / 2;
 
 const faultVsMmapWriter = withWriter(
   'bench:fault-vs-mmap-writer',
   'bench: faulting threads (page_fault) plus one thread doing mmap/munmap at --writer-rate',
   (_t, c, mm) => {
-    doMmap(c, mm, SCRATCH, 8, { flags: RW });
-    doMunmap(c, mm, SCRATCH, 8);
+    doMmap(c, mm, scratch(c), 8, ANON);
+    doMunmap(c, mm, scratch(c), 8);
   },
 );
 
@@ -144,6 +148,7 @@ const firstTouch: Scenario = {
   usesModel: true,
   words: (_n: number, opts: ScenarioOptions) => mmScenarioWords(opts, 16),
   setup(arena: Arena, opts: ScenarioOptions) {
+    if (arena.nthreads * 32 > opts.model.mmPages) throw new Error(`first-touch: ${arena.nthreads} threads need --mm-pages >= ${arena.nthreads * 32}`);
     const { c, mms } = mmSetup(arena, opts, 1);
     arena.i32[c.ownBase() + OWN_MM] = mms[0];
   },
@@ -151,10 +156,10 @@ const firstTouch: Scenario = {
   run(t: Task) {
     const c = mmCtx(t);
     const mm = c.i32[c.ownBase() + OWN_MM];
-    const base = (t.tid * 32) % (c.mmPages - 32);
+    const base = t.tid * 32; // setup checked that every thread's 32 pages fit
     let seq = 0;
     while (running(t)) {
-      if (doMmap(c, mm, base, 16, { flags: RW, merge: false }) !== 0) continue;
+      if (doMmap(c, mm, base, 16, NO_MERGE) !== 0) continue;
       seq = faultRegion(t, c, mm, base, 16, 1, seq);
       doMunmap(c, mm, base, 16);
       rcuReclaim(t, c.rcuFn);

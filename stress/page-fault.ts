@@ -19,8 +19,15 @@ const OWN_MM = 0;
 const OWN_PAGES = 1;
 const C_ROUNDS = 0;
 
+/** Pages above the threads' regions, kept free for writers (bench workloads' scratch). */
+export const SCRATCH_PAGES = 64;
+
+/**
+ * Pages of each thread's region: up to 64, every region followed by a gap of
+ * the same size, below the scratch area at the top. 0 if the threads do not fit.
+ */
 export function regionPages(mmPages: number, threads: number): number {
-  return Math.max(1, Math.min(64, Math.floor(mmPages / threads / 2)));
+  return Math.min(64, Math.floor((mmPages - SCRATCH_PAGES) / threads / 2));
 }
 
 export const pageFault: Scenario = {
@@ -33,6 +40,7 @@ export const pageFault: Scenario = {
     const { c, mms } = mmSetup(arena, opts, 1);
     const mm = mms[0];
     const pages = regionPages(opts.model.mmPages, arena.nthreads);
+    if (pages < 1) throw new Error(`page-fault: ${arena.nthreads} threads need --mm-pages >= ${arena.nthreads * 2 + SCRATCH_PAGES}`);
     for (let tid = 0; tid < arena.nthreads; tid++) {
       // One VMA per thread, with a one-page gap so they never merge.
       const r = doMmap(c, mm, tid * pages * 2, pages, { flags: VM_READ | VM_WRITE });

@@ -33,6 +33,8 @@ export interface Scenario {
   setup(arena: Arena, opts: ScenarioOptions): void;
   /** Actor role names, one per thread. */
   roles(threads: number): string[];
+  /** Lines the run prints before it starts at this thread count (an actor kind left out, and why). */
+  notes?(threads: number): string[];
   /** Actor loop for one thread: returns when stop is requested. */
   run(t: Task, role: string): void;
   /** Periodic / final statistics from the per-thread counters. */

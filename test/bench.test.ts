@@ -44,3 +44,23 @@ describe('mmtorture bench output (shape only: no timing is asserted)', () => {
     expect((page.match(/<tr>/g) ?? []).length).toBe(7); // header + 6 points
   }, 60_000);
 });
+
+// Issue #10: the bench workloads keep their oracles (content checks, lockdep,
+// quiescent checks with --check) at every thread count, not just 1-2.
+describe('every bench workload runs clean with checks on at 3, 4, 5, 8 and 16 threads', async () => {
+  const { WORKLOADS, workloadName } = await import('../stress/index.js');
+  // Modes and eras alternate between the counts (E1 per-VMA, E3 mmap_lock only, ...).
+  [3, 4, 5, 8, 16].forEach((threads, i) => {
+    it(`${threads} threads`, async () => {
+      const rep = await runBench({
+        workloads: WORKLOADS.map(workloadName), threads: [threads], modes: [i % 2 ? 'mmap-lock' : 'per-vma'], eras: [i % 2 ? 3 : 1],
+        durationMs: 150, repeat: 1, writerRate: 1000, seed: threads, check: true,
+      }, { out: () => undefined, err: () => undefined, isTTY: false });
+      expect(rep.points.length).toBeGreaterThanOrEqual(WORKLOADS.length);
+      for (const p of rep.points) {
+        expect(p.violations, `${p.workload} ${p.mode}`).toBe(0);
+        expect(p.opsPerSec, `${p.workload} ${p.mode}`).toBeGreaterThan(0);
+      }
+    });
+  });
+});

@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { Piscina } from 'piscina';
 import pino, { type Logger } from 'pino';
 import { Arena } from '../shm/arena.js';
-import { DEFAULT_MODEL, type ModelConfig } from '../mm/model.js';
+import { modelDefaults, type ModelConfig } from '../mm/model.js';
 import { H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ, H_GENERATION } from '../shm/layout.js';
 import { decodeTrace, formatEvent } from '../trace/decode.js';
 import { loadScenario } from './module.js';
@@ -143,6 +143,8 @@ export interface RunResult {
   opsPerSec: number;
   perThreadOps: number[];
   roles: string[];
+  /** What the scenario says about this thread count (an actor kind left out, say). */
+  notes: string[];
   stats: StatReport;
   lockStat: LockStatRow[];
   violationCount: number;
@@ -212,7 +214,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
   const { progress, quiet, ...loggedConfig } = cfg;
   logger?.info({ phase: 'setup', config: loggedConfig }, 'setup');
 
-  const sopts = { model: { ...DEFAULT_MODEL, ...(cfg.model ?? {}) } };
+  const sopts = { model: { ...modelDefaults(cfg.threads), ...(cfg.model ?? {}) } };
   const arena = Arena.create({
     threads: cfg.threads,
     scenarioWords: scenario.words(cfg.threads, sopts),
@@ -224,6 +226,8 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
   });
   scenario.setup(arena, sopts);
   const roles = scenario.roles(cfg.threads);
+  const notes = scenario.notes?.(cfg.threads) ?? [];
+  if (!quiet) for (const n of notes) io.err(`${cfg.scenario}: ${n}\n`);
   const i32 = arena.i32;
 
   const pool = createPool(cfg.threads);
@@ -272,7 +276,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
   await barrier();
   const t0 = performance.now();
   const goAt = arena.now(); // violation timestamps are on the arena clock
-  logger?.info({ phase: 'run', threads: cfg.threads, roles }, 'run');
+  logger?.info({ phase: 'run', threads: cfg.threads, roles, notes }, 'run');
 
   const running = () => tids.filter((tid) => i32[arena.pt(tid) + T_STATE] !== 3).length;
   /** Hold every running actor at the pause barrier (at most 500 ms to get there). */
@@ -518,7 +522,7 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
 
   const result: RunResult = {
     status, exitCode, scenario: cfg.scenario, config: loggedConfig, durationMs, ops,
-    opsPerSec: ops / (durationMs / 1000), perThreadOps: perThreadOps(arena), roles, stats,
+    opsPerSec: ops / (durationMs / 1000), perThreadOps: perThreadOps(arena), roles, notes, stats,
     lockStat: lockStat(arena), violationCount: nViol, violations, firstViolationMs, hang, errors, crash: theCrash,
     checks: { done: checks, skipped: checksSkipped }, stutters, shuffles: { done: shuffles, moved }, interrupted,
     report: violations.length ? raceReport(arena, violations[0], events, roles, cfg.rerun) : [],

@@ -38,6 +38,29 @@ export const DEFAULT_MODEL: ModelConfig = {
   pageTables: 512, folios: 8192, anonVmas: 512, files: 4, filePages: 256,
 };
 
+/**
+ * The model's default sizes for a run of `threads` threads: DEFAULT_MODEL,
+ * grown so that every thread can own its share (a page-fault region of up to
+ * 64 pages plus a gap, a VMA, folios for its pages and page tables for its
+ * region) whatever the thread count. Flags the user gives override these.
+ */
+export function modelDefaults(threads: number): ModelConfig {
+  const n = Math.max(1, threads);
+  let mmPages = DEFAULT_MODEL.mmPages;
+  while (mmPages < n * 128 + 128) mmPages *= 2;
+  const vmasPerMm = Math.max(DEFAULT_MODEL.maxVmasPerMm, n + 32);
+  return {
+    ...DEFAULT_MODEL,
+    mmPages,
+    maxVmasPerMm: vmasPerMm,
+    vmas: Math.max(DEFAULT_MODEL.vmas, 2 * n + 256),
+    nodes: Math.max(DEFAULT_MODEL.nodes, 4 * n),
+    pageTables: Math.max(DEFAULT_MODEL.pageTables, 4 * n + 64),
+    folios: Math.max(DEFAULT_MODEL.folios, 128 * n + 2048),
+    anonVmas: Math.max(DEFAULT_MODEL.anonVmas, 2 * n + 256),
+  };
+}
+
 function round16(n: number): number {
   return Math.ceil(n / 16) * 16;
 }
