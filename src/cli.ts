@@ -7,11 +7,12 @@ import { loadScenario, loadModule } from './harness/module.js';
 import { colors, colorEnabled } from './harness/color.js';
 import { loadConfig, applyConfig, effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
+import { threadSweep } from './harness/soak.js';
 import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
 import { runScenario, signalExitCode } from './harness/run.js';
 import { rerunCommand } from './harness/rerun.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
-import { parseDuration, parseIntIn } from './harness/parse.js';
+import { parseDuration, parseIntIn, parseIntList } from './harness/parse.js';
 import type { ModelConfig } from './mm/model.js';
 
 /** What `soak` rotates by default: every scenario but the harness self-tests. */
@@ -20,7 +21,8 @@ function soakDefault(): string[] {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-export const MAX_THREADS = 1024;
+export { MAX_THREADS } from '../stress/actors.js';
+import { MAX_THREADS } from '../stress/actors.js';
 
 function collect(value: string, previous: string[]): string[] {
   return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
@@ -69,13 +71,15 @@ function parseOptDuration(text: string, what: string): number {
 }
 
 /** Validate the options `run` and `soak` share; every bad value is a one-line usage error. */
-async function validateCommon(o: RunOpts) {
+async function validateCommon(o: RunOpts, threadList = false) {
   if (o.module) await loadModule(o.module);
   for (const b of o.bug) {
     if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
   }
   if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`invalid --log-level '${o.logLevel}' (valid: ${LOG_LEVELS.join(', ')})`);
-  const threads = o.threads === undefined ? os.availableParallelism() : parseIntIn(o.threads, '--threads', 1, MAX_THREADS);
+  const threadCounts = o.threads === undefined ? [os.availableParallelism()]
+    : threadList ? parseIntList(o.threads, '--threads', 1, MAX_THREADS) : [parseIntIn(o.threads, '--threads', 1, MAX_THREADS)];
+  const threads = threadCounts[0];
   const seed = o.seed === undefined ? (Date.now() ^ (process.pid << 8)) >>> 0 : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
   const params = o.param.map((p) => {
     if (!/^-?\d+$/.test(p)) throw new UsageError(`invalid --param '${p}' (expected an integer)`);
@@ -98,6 +102,7 @@ async function validateCommon(o: RunOpts) {
     checks: o.check,
     model,
     threads,
+    threadCounts,
     durationMs: parseDuration(o.duration, '--duration'),
     seed: seed | 0,
     bugs: [...new Set(o.bug)],
@@ -117,7 +122,7 @@ async function validateCommon(o: RunOpts) {
 
 async function validateRun(scenarioName: string, o: RunOpts) {
   await loadScenario(scenarioName, o.module);
-  const common = await validateCommon(o);
+  const { threadCounts: _tc, ...common } = await validateCommon(o);
   if (o.perVmaLock !== 'on' && o.perVmaLock !== 'off') throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off)`);
   return { ...common, scenario: scenarioName, model: { ...common.model, era: parseEra(o.era), perVmaLock: o.perVmaLock === 'on' } };
 }
@@ -126,7 +131,7 @@ async function validateRun(scenarioName: string, o: RunOpts) {
 function addRunOptions(cmd: Command, d: { duration: string; statInterval: string; stutter: string; shuffle: string }): Command {
   return cmd
     .option('--config <file>', 'read options from a JSON file (keys: the flags in camelCase; flags on the command line win)')
-    .option('-t, --threads <n>', 'worker threads (default: os.availableParallelism())')
+    .option('-t, --threads <n>', 'worker threads (default: os.availableParallelism()); soak also takes a list or a range (2,5,8 or 1-16) and varies the count between turns')
     .option('-d, --duration <time>', 'how long to run (ms, s, m, h)', d.duration)
     .option('--seed <n>', 'seed for every per-thread PRNG (default: random, printed)')
     .option('-b, --bug <id>', 'switch on a catalogued bug (repeatable, or comma-separated)', collect, [])
@@ -238,19 +243,25 @@ export function buildProgram(): Command {
     .description('soak: rotate scenarios (mm ones through eras and lock modes) for --duration with stutter, shuffle and quiescent checks; a stats line per scenario per interval; exit 0 SUCCESS, 1 FAILURE, 3 harness failure or hang, 130/143 interrupted')
     .argument('[scenarios...]', `scenarios to rotate (default: every scenario but the self-tests: ${soakDefault().join(', ')})`), { duration: '1h', statInterval: '1m', stutter: '5s', shuffle: '20s' })
     .option('--segment <time>', 'length of one scenario\'s turn in the rotation', '1m')
+    .option('--threads-sweep', `vary the thread count between turns over ${threadSweep(os.availableParallelism()).join(',')} (1, 2, 3, 5, 8, then doubling to 4x the cores; --threads also takes a list or range, e.g. 2,5,8 or 1-16)`)
     .option('--era <list>', 'eras the mm scenarios rotate through, e.g. e1,e3', 'e1,e2,e3');
   soak.hook('preAction', configHook({ scenarios: { description: 'scenarios to rotate', anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] } }))
-    .action(async (args: string[], o: RunOpts & { segment: string }, cmd: Command) => {
+    .action(async (args: string[], o: RunOpts & { segment: string; threadsSweep?: boolean }, cmd: Command) => {
       const fromConfig = configPositional(cmd).scenarios as string[] | string | undefined;
       const names = args.length ? args : fromConfig ? (Array.isArray(fromConfig) ? fromConfig : fromConfig.split(',')).map((x) => x.trim()) : soakDefault();
       for (const n of names) await loadScenario(n, o.module);
-      const common = await validateCommon(o);
+      if (o.threadsSweep && o.threads !== undefined) throw new UsageError(`--threads-sweep and --threads '${o.threads}' exclude each other (give one)`);
+      const common = await validateCommon(o, true);
+      if (o.threadsSweep) {
+        common.threadCounts = threadSweep(os.availableParallelism());
+        common.threads = common.threadCounts[0];
+      }
       const modes: Record<string, boolean[]> = { on: [true], off: [false], both: [true, false] };
       const perVmaLock = modes[o.perVmaLock];
       if (!perVmaLock) throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off, both)`);
       const eras = [...new Set(o.era.split(',').map(parseEra))];
       const segmentMs = parseDuration(o.segment, '--segment');
-      const effective = { scenarios: names, ...effectiveOptions(cmd), threads: common.threads, seed: common.seed >>> 0 };
+      const effective = { scenarios: names, ...effectiveOptions(cmd), threads: common.threadCounts.length > 1 ? common.threadCounts.join(',') : common.threads, seed: common.seed >>> 0 };
       process.stdout.write(`config: ${JSON.stringify(effective)}\n`);
       const { runSoak } = await import('./harness/soak.js');
       const sig = onSignals();
@@ -283,7 +294,7 @@ export function buildProgram(): Command {
     .description('contention benchmark: ops/s against threads per mode (per-VMA lock vs mmap_lock), fallback rates, lock_stat with wait percentiles; table, JSON and HTML')
     .addHelpText('after', '\nWorkloads:\n' + WORKLOADS.map((w) => `  ${workloadName(w).padEnd(22)} ${w.description.replace(/^bench: /, '')}`).join('\n'))
     .option('-w, --workload <names>', `comma-separated workloads (default: all: ${WORKLOADS.map(workloadName).join(', ')})`, collect, [])
-    .option('-t, --threads <list>', 'thread counts, e.g. 1,2,4 (default: 1 up to os.availableParallelism(), doubling)')
+    .option('-t, --threads <list>', 'thread counts, e.g. 1,2,4 or 1-16 (default: 1 up to os.availableParallelism(), doubling)')
     .option('--mode <list>', 'comma-separated: per-vma, mmap-lock', 'per-vma,mmap-lock')
     .option('--era <list>', 'eras for the mm workloads, e.g. e1,e3', 'e1')
     .option('--writer-rate <n>', 'writer thread operations per second (fault-vs-mmap-writer, fault-vs-fork, seqcount-read; 0 = unpaced)', '1000')
@@ -297,7 +308,7 @@ export function buildProgram(): Command {
       const names = WORKLOADS.map(workloadName);
       const workloads = o.workload.length ? o.workload : names;
       for (const w of workloads) if (!names.includes(w)) throw new UsageError(`unknown workload '${w}' (valid: ${names.join(', ')})`);
-      const threads = o.threads === undefined ? defaultThreadList() : o.threads.split(',').map((x) => parseIntIn(x, '--threads', 1, MAX_THREADS));
+      const threads = o.threads === undefined ? defaultThreadList() : parseIntList(o.threads, '--threads', 1, MAX_THREADS);
       const modes = o.mode.split(',').map((m) => m.trim());
       for (const m of modes) if (m !== 'per-vma' && m !== 'mmap-lock') throw new UsageError(`invalid --mode '${m}' (valid: per-vma, mmap-lock)`);
       const eraMap: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
@@ -345,19 +356,21 @@ export function buildProgram(): Command {
     .option('--runs <n>', 'runs per bug, each with seed+i (1..100)', '5')
     .option('--timeout <time>', 'time limit of one bug run (ms, s, m, h)', '20s')
     .option('--clean <time>', 'duration of each clean scenario run', '3s')
+    .option('--clean-threads <list>', 'thread counts of the clean runs, e.g. 2,5,8 or 1-16 (each 1..1024)', '2,5,8')
     .option('-b, --bug <id>', 'validate only this bug (repeatable, or comma-separated; default: all)', collect, [])
     .option('--json <file>', 'write the validation report as JSON')
     .option('--seed <n>', 'base seed; run i uses seed+i (default: random, printed)')
-    .action(async (o: { runs: string; timeout: string; clean: string; bug: string[]; json?: string; seed?: string }) => {
+    .action(async (o: { runs: string; timeout: string; clean: string; cleanThreads: string; bug: string[]; json?: string; seed?: string }) => {
       for (const b of o.bug) {
         if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
       }
       const runs = parseIntIn(o.runs, '--runs', 1, 100);
       const timeoutMs = parseDuration(o.timeout, '--timeout');
       const cleanMs = parseDuration(o.clean, '--clean');
+      const cleanThreads = parseIntList(o.cleanThreads, '--clean-threads', 1, MAX_THREADS);
       const seed = o.seed === undefined ? undefined : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
       const { runValidate } = await import('./harness/validate.js');
-      const report = await runValidate({ runs, timeoutMs, cleanMs, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json });
+      const report = await runValidate({ runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json });
       process.exitCode = report.pass ? 0 : 1;
     });
   return program;

@@ -8,12 +8,12 @@ import { runValidate } from '../src/harness/validate.js';
 const run = runCli;
 
 describe('runValidate', () => {
-  it('catches seqcount-no-retry and runs spinlock-torture clean: PASS', async () => {
+  it('catches seqcount-no-retry and runs spinlock-torture clean at each --clean-threads count: PASS', async () => {
     const lines: string[] = [];
     const io = { out: (l: string) => void lines.push(l), err: () => undefined, isTTY: false };
     const json = path.join(mkdtempSync(path.join(tmpdir(), 'mmt-validate-')), 'validate.json');
     const rep = await runValidate(
-      { runs: 1, timeoutMs: 20_000, cleanMs: 1000, bugs: ['seqcount-no-retry'], scenarios: ['spinlock-torture'], seed: 11, json },
+      { runs: 1, timeoutMs: 20_000, cleanMs: 700, cleanThreads: [1, 5], bugs: ['seqcount-no-retry'], scenarios: ['spinlock-torture'], seed: 11, json },
       io,
     );
     expect(rep.pass).toBe(true);
@@ -25,13 +25,13 @@ describe('runValidate', () => {
     expect(row.runs).toBe(1);
     expect(row.oracles).toEqual(['seqcount-torn-read']);
     expect(row.perRun[0]).toMatchObject({ seed: 11, status: 'FAILURE', detected: true, oracle: 'seqcount-torn-read' });
-    expect(rep.clean).toEqual([expect.objectContaining({ scenario: 'spinlock-torture', violations: 0, status: 'SUCCESS' })]);
+    expect(rep.clean).toEqual([1, 5].map((threads) => expect.objectContaining({ scenario: 'spinlock-torture', threads, violations: 0, status: 'SUCCESS' })));
     expect(rep.clean[0].ops).toBeGreaterThan(0);
 
     // The table and the verdict line.
     const text = lines.join('\n');
     expect(text).toMatch(/seqcount-no-retry +seqcount-torture +2 +1\/1 .*seqcount-torn-read/);
-    expect(lines[lines.length - 1]).toBe('validate: 1/1 bugs detected in every run, 1/1 scenarios clean: PASS');
+    expect(lines[lines.length - 1]).toBe('validate: 1/1 bugs detected in every run, 2/2 clean runs without a violation: PASS');
 
     // The JSON report has the documented shape.
     const j = JSON.parse(readFileSync(json, 'utf8'));
@@ -50,6 +50,7 @@ describe('mmtorture validate: bad input is one line, exit 2', () => {
     ['unknown bug', ['validate', '--bug', 'nope'], /unknown bug 'nope' \(valid: rwsem-reader-ignores-writer, /],
     ['malformed timeout', ['validate', '--timeout', '5x'], /invalid --timeout '5x'/],
     ['malformed clean', ['validate', '--clean', 'soon'], /invalid --clean 'soon'/],
+    ['clean threads out of range', ['validate', '--clean-threads', '2,0'], /invalid --clean-threads '0' \(expected an integer 1\.\.1024\)/],
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {

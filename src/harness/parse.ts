@@ -33,3 +33,25 @@ export function si(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return `${Math.round(n)}`;
 }
+
+/**
+ * A list of thread counts: "2,5,8", ranges "1-16", or both ("1-4,8,16").
+ * Every value within [min, max]; duplicates dropped, order kept.
+ */
+export function parseIntList(text: string, what: string, min: number, max: number): number[] {
+  const out: number[] = [];
+  for (const part of String(text).split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)-(\d+)$/.exec(part);
+    if (m) {
+      const a = parseIntIn(m[1], what, min, max);
+      const b = parseIntIn(m[2], what, min, max);
+      if (b < a) throw new UsageError(`invalid ${what} '${text}' (range ${part} is empty)`);
+      for (let v = a; v <= b; v++) if (!out.includes(v)) out.push(v);
+    } else {
+      const v = parseIntIn(part, what, min, max);
+      if (!out.includes(v)) out.push(v);
+    }
+  }
+  if (out.length === 0) throw new UsageError(`invalid ${what} '${text}' (expected an integer ${min}..${max}, a list or a range)`);
+  return out;
+}

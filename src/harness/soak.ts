@@ -25,6 +25,8 @@ export interface SoakConfig {
   /** Length of one turn of one scenario. */
   segmentMs: number;
   threads: number;
+  /** Vary the thread count between turns over these counts (--threads 2,5,8 or --threads-sweep); overrides `threads`. */
+  threadCounts?: number[];
   seed: number;
   eras: (1 | 2 | 3)[];
   perVmaLock: boolean[];
@@ -57,6 +59,8 @@ export interface SoakTurnKind {
   scenario: string;
   era: 1 | 2 | 3 | null;
   perVmaLock: boolean | null;
+  /** Threads of this turn (null: the soak's one --threads). */
+  threads: number | null;
 }
 
 export interface SoakTotals {
@@ -101,21 +105,44 @@ export interface SoakReport {
 }
 
 export function turnLabel(k: SoakTurnKind): string {
-  if (k.era === null) return k.scenario;
-  return `${k.scenario} (E${k.era}${k.perVmaLock ? '' : ', mmap_lock only'})`;
+  const parts: string[] = [];
+  if (k.era !== null) parts.push(`E${k.era}${k.perVmaLock ? '' : ', mmap_lock only'}`);
+  if (k.threads !== null) parts.push(`${k.threads} thread${k.threads === 1 ? "" : "s"}`);
+  return parts.length ? `${k.scenario} (${parts.join(', ')})` : k.scenario;
 }
 
-/** The rotation: every scenario; mm scenarios once per era and per-VMA lock mode. */
-export async function soakPlan(cfg: Pick<SoakConfig, 'scenarios' | 'eras' | 'perVmaLock' | 'module'>): Promise<SoakTurnKind[]> {
-  const out: SoakTurnKind[] = [];
+/**
+ * The rotation: every scenario; mm scenarios once per era and per-VMA lock
+ * mode; with several thread counts, every configuration at every count, in
+ * an order where the count changes every turn and all P x T combinations
+ * come once in P x T turns (turn i: configuration i mod P, count
+ * (i mod P + floor(i / P)) mod T).
+ */
+export async function soakPlan(cfg: Pick<SoakConfig, 'scenarios' | 'eras' | 'perVmaLock' | 'module' | 'threadCounts'>): Promise<SoakTurnKind[]> {
+  const configs: SoakTurnKind[] = [];
   for (const name of cfg.scenarios) {
     const s = await loadScenario(name, cfg.module);
     if (!s.usesModel) {
-      out.push({ scenario: name, era: null, perVmaLock: null });
+      configs.push({ scenario: name, era: null, perVmaLock: null, threads: null });
       continue;
     }
-    for (const era of cfg.eras) for (const pvl of cfg.perVmaLock) out.push({ scenario: name, era, perVmaLock: pvl });
+    for (const era of cfg.eras) for (const pvl of cfg.perVmaLock) configs.push({ scenario: name, era, perVmaLock: pvl, threads: null });
   }
+  const counts = cfg.threadCounts && cfg.threadCounts.length > 1 ? cfg.threadCounts : null;
+  if (!counts) return configs;
+  const p = configs.length;
+  const out: SoakTurnKind[] = [];
+  for (let i = 0; i < p * counts.length; i++) {
+    const c = i % p;
+    out.push({ ...configs[c], threads: counts[(c + Math.floor(i / p)) % counts.length] });
+  }
+  return out;
+}
+
+/** --threads-sweep: 1, 2, 3, 5, 8, then doubling up to 4 x the cores (at least 16): oversubscribed on purpose. */
+export function threadSweep(cores: number): number[] {
+  const out = [1, 2, 3, 5, 8];
+  for (let n = 16; n <= Math.max(16, 4 * cores); n *= 2) out.push(n);
   return out;
 }
 
@@ -145,7 +172,7 @@ export function soakStatLine(label: string, totalElapsedMs: number, s: StatSnaps
 
 function rerunLine(cfg: SoakConfig, k: SoakTurnKind, seed: number, durationMs: number): string {
   return rerunCommand({
-    ...cfg, scenario: k.scenario, duration: durationMs, seed, usesModel: k.era !== null,
+    ...cfg, scenario: k.scenario, threads: k.threads ?? cfg.threads, duration: durationMs, seed, usesModel: k.era !== null,
     model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
   });
 }
@@ -177,7 +204,8 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   let status: RunStatus = 'SUCCESS';
   let exitCode: number = EXIT_CLEAN;
   let interrupted: string | null = null;
-  io.out(`soak: ${plan.length} scenario configurations in rotation, ${formatDuration(cfg.segmentMs)} turns, ${formatDuration(cfg.durationMs)} in all, ${cfg.threads} threads, seed ${cfg.seed >>> 0}`);
+  const threadsText = cfg.threadCounts && cfg.threadCounts.length > 1 ? `threads ${cfg.threadCounts.join(',')}` : `${cfg.threads} threads`;
+  io.out(`soak: ${plan.length} scenario configurations in rotation, ${formatDuration(cfg.segmentMs)} turns, ${formatDuration(cfg.durationMs)} in all, ${threadsText}, seed ${cfg.seed >>> 0}`);
 
   for (let i = 0; ; i++) {
     const elapsed = performance.now() - t0;
@@ -194,7 +222,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
     const rerun = rerunLine(cfg, k, seed, durationMs);
     const segStart = performance.now() - t0;
     const res: RunResult = await runScenario({
-      scenario: k.scenario, module: cfg.module, threads: cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
+      scenario: k.scenario, module: cfg.module, threads: k.threads ?? cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
       watchdogMs: cfg.watchdogMs, statIntervalMs: cfg.statIntervalMs, keepGoing: cfg.keepGoing,
       model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
       checkIntervalMs: cfg.checkIntervalMs, jitter: cfg.jitter, trace: cfg.trace, checks: cfg.checks,

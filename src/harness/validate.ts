@@ -14,6 +14,9 @@ import { formatDuration, si } from './parse.js';
  * R times with different seeds, and must be caught every time; every torture
  * scenario must run clean with no bug switched on.
  */
+/** The clean runs' thread counts unless --clean-threads says otherwise: the pair, an odd count and an oversubscribed one. */
+export const DEFAULT_CLEAN_THREADS = [2, 5, 8];
+
 export interface ValidateOptions {
   /** Runs per bug (each with seed + i). */
   runs: number;
@@ -25,8 +28,10 @@ export interface ValidateOptions {
   bugs?: string[];
   /** Scenarios to run clean (default: every scenario but the self-tests). */
   scenarios?: string[];
-  /** Threads: a bug run uses max(entry.threads, threads), a clean run max(2, threads). */
+  /** Threads: a bug run uses max(entry.threads, threads). */
   threads?: number;
+  /** Thread counts of the clean runs: every clean scenario runs at each (default 2, 5, 8). */
+  cleanThreads?: number[];
   /** Base seed (default: random, printed). */
   seed?: number;
   /** Write the report as JSON to this file. */
@@ -156,7 +161,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   const extraThreads = opts.threads ?? 0;
 
   io.out(`mmtorture validate: ${entries.length} bugs × ${opts.runs} runs (timeout ${formatDuration(opts.timeoutMs)}), ` +
-    `${cleanNames.length} clean scenarios × ${formatDuration(opts.cleanMs)}, seed=${seed}`);
+    `${cleanNames.length} clean scenarios × ${formatDuration(opts.cleanMs)} at ${(opts.cleanThreads ?? DEFAULT_CLEAN_THREADS).join(', ')} threads, seed=${seed}`);
 
   const bugRows: ValidateBugRow[] = [];
   for (const [k, b] of entries.entries()) {
@@ -208,8 +213,8 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
       cleanRuns.push([name, name, 1]);
     }
   }
-  for (const [name, label, era] of cleanRuns) {
-    const threads = Math.max(findScenario(name)?.usesModel ? 3 : 2, extraThreads);
+  const cleanThreads = opts.cleanThreads ?? DEFAULT_CLEAN_THREADS;
+  for (const [name, label, era, threads] of cleanRuns.flatMap((r) => cleanThreads.map((t) => [...r, t] as const))) {
     let row: ValidateCleanRow;
     try {
       const r = await runScenario(runConfig(name, threads, opts.cleanMs, seed, [], era), silentIO);
@@ -219,7 +224,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
       row = { scenario: label, threads, durationMs: 0, ops: 0, violations: 0, status: 'ERROR' };
     }
     cleanRows.push(row);
-    io.err(`clean ${label}: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}\n`);
+    io.err(`clean ${label}, ${threads} threads: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}\n`);
   }
 
   const bugsOk = bugRows.filter((r) => r.detected === r.runs).length;
@@ -253,7 +258,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     )) io.out(l);
   }
   io.out('');
-  io.out(`validate: ${bugsOk}/${bugRows.length} bugs detected in every run, ${cleanOk}/${cleanRows.length} scenarios clean: ${pass ? 'PASS' : 'FAIL'}`);
+  io.out(`validate: ${bugsOk}/${bugRows.length} bugs detected in every run, ${cleanOk}/${cleanRows.length} clean runs without a violation: ${pass ? 'PASS' : 'FAIL'}`);
 
   const report: ValidateReport = {
     date: new Date().toISOString(),
