@@ -100,9 +100,14 @@ function slotWord(x: Ctx, k: number, f: number): number {
   return x.own + OW_SLOTS + k * SW + f;
 }
 
-/** The mmap arguments of slot k (or of `pages` of it at `off`). Built once per slot at setup time by callers that keep them. */
+/** The shared-slot mmap arguments for every (slot, page offset), built once: no allocation per operation. */
+const SHARED_ARGS: readonly MmapArgs[] = Array.from({ length: NSLOTS * SLOT_PAGES }, (_, i) => ({
+  flags: RW | VM_SHARED, file: 1 + (Math.floor(i / SLOT_PAGES) % 4), pgoff: i,
+}));
+
+/** The mmap arguments of slot k (or of the part of it at `off`). */
 function slotArgs(k: number, shared: boolean, off = 0): MmapArgs {
-  return shared ? { flags: RW | VM_SHARED, file: 1 + (k % 4), pgoff: k * SLOT_PAGES + off } : ANON;
+  return shared ? SHARED_ARGS[k * SLOT_PAGES + off] : ANON;
 }
 
 function mapSlot(c: MmCtx, mm: number, base: number, shared: boolean, k: number, pages = SLOT_PAGES, off = 0): number {

@@ -6,10 +6,11 @@ import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
 import { heldLocks } from '../src/check/waitgraph.js';
 import type { MmCtx } from '../src/mm/model.js';
 import { doMmap, doMunmap, doMprotect, doMremap, doMadviseDontneed, exitMmap, mmFree, mmAlloc } from '../src/mm/mmap.js';
-import { mtSnapshot, mtWalk } from '../src/mm/tree.js';
+import { mtSnapshot, mtWalk, findVma } from '../src/mm/tree.js';
 import { userAccess, ACCESS_SEGV } from '../src/mm/access.js';
 import { pteGet, handleMmFault, FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED, doUserAddrFault } from '../src/mm/fault.js';
-import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, vmaIsAttached, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/lock.js';
+import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/lock.js';
+import { AH_FIND_VMA } from '../src/sync/lockdep.js';
 import { pteFolio } from '../src/mm/pgtable.js';
 import { dupMmap } from '../src/mm/fork.js';
 import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
@@ -17,7 +18,7 @@ import { swapOutPage } from '../src/mm/swap.js';
 import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
 import {
-  VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA,
+  VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA, VMA_FLAGS,
   PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT,
 } from '../src/mm/layout.js';
@@ -311,6 +312,34 @@ for (const era of ERAS) {
       expect(heldLocks(c.t.arena, 0)).toEqual([]);
       assertClean(c);
       teardown(c, [mm]);
+    });
+
+    it('a field store to an attached VMA asserts vma_assert_write_locked; an unattached one and a write-locked one do not', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      const v = vmaAt(c, mm, 0);
+      mmapWriteLock(c, mm);
+      vmaStartWrite(c, mm, v);
+      vmaSetField(c, mm, v, VMA_FLAGS, RW); // legal: mmap_lock for write, VMA write-locked
+      mmapWriteUnlock(c, mm);
+      expect(decodeViolations(c.t.arena)).toEqual([]);
+      mmapWriteLock(c, mm); // a new write section: the VMA is no longer write-locked
+      vmaSetField(c, mm, v, VMA_FLAGS, RW); // the forgotten vma_start_write()
+      mmapWriteUnlock(c, mm);
+      expect(decodeViolations(c.t.arena).map((x) => x.kind)).toEqual(['vma-assert-write-locked']);
+    });
+
+    it('find_vma asserts that its caller holds mmap_lock', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      mmapReadLock(c, mm);
+      expect(findVma(c, mm, 0)).toBe(vmaAt(c, mm, 0));
+      mmapReadUnlock(c, mm);
+      expect(decodeViolations(c.t.arena)).toEqual([]);
+      findVma(c, mm, 0);
+      const v = decodeViolations(c.t.arena);
+      expect(v.map((x) => x.kind)).toEqual(['lock-not-held']);
+      expect(v[0].args).toMatchObject({ caller: AH_FIND_VMA });
     });
 
     it('RETRY from vmf_anon_prepare leaves no lock held and none released twice', () => {

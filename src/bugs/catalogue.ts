@@ -214,7 +214,9 @@ export const BUGS: readonly BugEntry[] = [
     source: 'KERNEL.md §3.4: vm_flags_* helpers write-lock the VMA (since 6.3)',
     reverts: 'vma_start_write() in vm_flags_reset()',
     scenario: 'fault-vs-mprotect', threads: 3,
-    symptom: ['vma-reused-while-locked'],
+    // The field-store assertion (vmaSetField) sees it at the store; without
+    // checks the race shows as a VMA changing under a reader.
+    symptom: ['vma-assert-write-locked', 'vma-reused-while-locked'],
   },
   {
     id: 'end-write-all-no-advance', word: 1, bit: B.BUG1_END_WRITE_ALL_NO_ADVANCE,

@@ -1,6 +1,7 @@
 import type { MmCtx } from './model.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
-import { LC_SLAB } from '../sync/lockclass.js';
+import { LC_SLAB, LC_PTL } from '../sync/lockclass.js';
+import { lockdepAssertHeld, AH_WP_CAN_REUSE } from '../sync/lockdep.js';
 import { prepareToWaitEvent, waitEventSlice, wakeUpAll } from '../sync/completion.js';
 import { T_KILL } from '../shm/layout.js';
 import {
@@ -24,7 +25,7 @@ import {
 } from '../shm/bugbits.js';
 import { delayPoint, W_FAULT_TO_PTL, EV_FAULT, EV_FAULT_DONE } from './debug.js';
 import {
-  VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_PGOFF, VMA_MM, VMA_UFFD, VM_WRITE, VM_SHARED,
+  PT_PTL, VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_PGOFF, VMA_MM, VMA_UFFD, VM_WRITE, VM_SHARED,
   VM_GROWSDOWN, VM_UFFD_MISSING, VM_UFFD_WP, PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_MARKER,
   PTE_UFFD_WP, PTE_DIRTY, PTE_PFN_SHIFT, F_CONTENT, F_CONTENT2, F_FLAGS, F_SWAPCOUNT, F_INDEX, F_MAPPING,
   F_ANON_VMA, PG_ANON_EXCLUSIVE, PG_SWAPCACHE, PG_DIRTY, PG_ANON, MM_UFFD_WQ, MM_UFFD_PENDING, FILE_LOCK,
@@ -424,7 +425,7 @@ export function doWpPage(c: MmCtx, vmf: Vmf): number {
       return 0;
     }
     const reuseAny = (c.t.bugs1 & BUG1_B6_COW_REUSE_SHARED) !== 0; // bug: pre-5.19 reuse without exclusivity
-    if (reuseAny || folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(c, folio, vma)) {
+    if (reuseAny || folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(c, folio, vma, vmf.table)) {
       // wp_page_reuse()
       if (!unshare) Atomics.store(i32, p, pte | PTE_WRITE | PTE_DIRTY);
       pteUnlock(c, vmf.table);
@@ -439,9 +440,10 @@ export function doWpPage(c: MmCtx, vmf: Vmf): number {
 /**
  * wp_can_reuse_anon_folio(): no other reference (allowing for the swap
  * cache), the folio lock can be taken, re-check; then it becomes exclusive
- * (folio_move_anon_rmap). Called with the PTE lock held.
+ * (folio_move_anon_rmap). Asserts the caller holds the PTE lock of `table`.
  */
-function wpCanReuseAnonFolio(c: MmCtx, folio: number, vma: number): boolean {
+function wpCanReuseAnonFolio(c: MmCtx, folio: number, vma: number, table: number): boolean {
+  lockdepAssertHeld(c.t, table + PT_PTL, LC_PTL, AH_WP_CAN_REUSE);
   const swapcache = folioTestFlag(c, folio, PG_SWAPCACHE) ? 1 : 0;
   if (folioRefCount(c, folio) > 1 + swapcache) return false;
   if (!folioTrylock(c, folio)) return false;

@@ -266,6 +266,20 @@ export function vmaAssertWriteLocked(c: MmCtx, mm: number, vma: number): boolean
   return false;
 }
 
+/**
+ * A store to a field of a VMA that readers may see: vm_start, vm_end,
+ * vm_pgoff, vm_flags, vm_userfaultfd_ctx, and anon_vma where it is merged
+ * (dup_anon_vma). include/linux/mm_types.h: written only under mmap_lock for
+ * write with the VMA write-locked, as vm_flags_reset()/vma_set_range() assert
+ * with vma_assert_write_locked(). A VMA not yet attached is private to the
+ * thread building it and takes plain stores instead. Asserting is skipped
+ * under --no-check; the store (WRITE_ONCE) is not.
+ */
+export function vmaSetField(c: MmCtx, mm: number, vma: number, field: number, value: number): void {
+  if (c.t.checks && vmaIsAttached(c, vma)) vmaAssertWriteLocked(c, mm, vma);
+  Atomics.store(c.i32, vma + field, value);
+}
+
 /** Is the VMA attached (in the tree)? */
 export function vmaIsAttached(c: MmCtx, vma: number): boolean {
   if (c.era === ERA_E3) return Atomics.load(c.i32, vma + VMA_REFCNT) !== 0;

@@ -5,7 +5,7 @@ import { initRwsem } from '../sync/rwsem.js';
 import { LC_VMA_LOCK } from '../sync/lockclass.js';
 import {
   mmapWriteLockKillable, mmapWriteUnlock, mmapWriteDowngrade, mmapReadUnlock, mmapReadLock, vmaStartWrite,
-  vmaMarkAttached, vmaMarkDetached, vmaIsAttached, mmapAssertWriteLocked,
+  vmaMarkAttached, vmaMarkDetached, vmaIsAttached, mmapAssertWriteLocked, vmaSetField,
 } from './lock.js';
 import { mtSnapshot, snapFind, snapInsert, snapRemove, mtPrealloc, mtPublish, mtFreePrealloc, findVma } from './tree.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, freePteTable } from './pgtable.js';
@@ -250,8 +250,8 @@ function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, add
   }
   vmaStartWrite(c, mm, lower);
   vmaMarkAttached(c, mm, lower);
-  Atomics.store(i32, vma + VMA_PGOFF, i32[vma + VMA_PGOFF] + (addr - start));
-  Atomics.store(i32, vma + VMA_START, addr);
+  vmaSetField(c, mm, vma, VMA_PGOFF, i32[vma + VMA_PGOFF] + (addr - start));
+  vmaSetField(c, mm, vma, VMA_START, addr);
   s[k * 3] = addr;
   vmaIterStoreOverwrite(c, mm, vma);
   i32[mm + MM_MAP_COUNT]++;
@@ -267,7 +267,8 @@ function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, add
 function splitEdges(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, start: number, end: number): number {
   let last = k;
   while (last + 1 < n && s[(last + 1) * 3] < end) last++;
-  const spare: number[] = [];
+  const spare = c.spareVmas;
+  spare.length = 0;
   const needFirst = s[k * 3] < start;
   const needLast = s[last * 3 + 1] > end;
   if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) return -1;
@@ -296,9 +297,9 @@ function mergeWithNext(c: MmCtx, mm: number, s: Int32Array, n: number, k: number
   if (i32[prev + VMA_ANON_VMA] === 0 && i32[next + VMA_ANON_VMA] !== 0) {
     // dup_anon_vma(): dst must be write-locked (it is).
     getAnonVma(c, i32[next + VMA_ANON_VMA] - 1);
-    Atomics.store(i32, prev + VMA_ANON_VMA, i32[next + VMA_ANON_VMA]);
+    vmaSetField(c, mm, prev, VMA_ANON_VMA, i32[next + VMA_ANON_VMA]);
   }
-  Atomics.store(i32, prev + VMA_END, i32[next + VMA_END]);
+  vmaSetField(c, mm, prev, VMA_END, i32[next + VMA_END]);
   s[k * 3 + 1] = i32[next + VMA_END];
   vmaIterStoreOverwrite(c, mm, prev);
   vmaMarkDetached(c, mm, next);
@@ -382,7 +383,8 @@ export function doMmap(c: MmCtx, mm: number, addr: number, len: number, a: MmapA
     if (c.t.tracing) c.t.trace(EV_MMAP, vma, addr, len, 0);
     n = snapInsert(s, n, k, addr, end, vma);
     i32[mm + MM_MAP_COUNT]++;
-    const dead: number[] = [];
+    const dead = c.deadVmas;
+    dead.length = 0;
     if (a.merge !== false) n = mergeRange(c, mm, s, n, k - 1, k, dead);
     mtPublish(c, mm, s, n, node);
     freeDead(c, dead);
@@ -435,7 +437,8 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
   }
   n = sp;
   k = c.edgeFirst;
-  const victims: number[] = [];
+  const victims = c.victimVmas;
+  victims.length = 0;
   const noWriteLock = (c.t.bugs1 & BUG1_DETACH_WITHOUT_WRITE_LOCK) !== 0;
   while (k < n && s[k * 3] < end) {
     const vma = s[k * 3 + 2] - 1;
@@ -488,10 +491,11 @@ export function doMprotect(c: MmCtx, mm: number, start: number, len: number, new
       const old = i32[vma + VMA_FLAGS];
       const nf = (old & ~(0x7)) | (newFlags & 0x7);
       if ((c.t.bugs1 & BUG1_NO_START_WRITE) === 0) vmaStartWrite(c, mm, vma); // vm_flags_reset() write-locks
-      Atomics.store(i32, vma + VMA_FLAGS, nf);
+      vmaSetField(c, mm, vma, VMA_FLAGS, nf);
       if ((nf & 2) === 0) changeProtection(c, mm, i32[vma + VMA_START], i32[vma + VMA_END]);
     }
-    const dead: number[] = [];
+    const dead = c.deadVmas;
+    dead.length = 0;
     n = mergeRange(c, mm, s, n, first - 1, last, dead);
     mtPublish(c, mm, s, n, node);
     freeDead(c, dead);
@@ -654,8 +658,8 @@ export function expandDownwards(c: MmCtx, mm: number, vma: number, addr: number)
   if (node === 0) return false;
   vmaStartWrite(c, mm, vma);
   const grow = i32[vma + VMA_START] - addr;
-  Atomics.store(i32, vma + VMA_PGOFF, i32[vma + VMA_PGOFF] - grow);
-  Atomics.store(i32, vma + VMA_START, addr);
+  vmaSetField(c, mm, vma, VMA_PGOFF, i32[vma + VMA_PGOFF] - grow);
+  vmaSetField(c, mm, vma, VMA_START, addr);
   s[k * 3] = addr;
   vmaIterStoreOverwrite(c, mm, vma);
   mtPublish(c, mm, s, n, node);
@@ -672,7 +676,8 @@ export function exitMmap(c: MmCtx, mm: number): void {
   Atomics.or(i32, mm + MM_FLAGS, MMF_EXITING);
   const s = c.scratch;
   const n = mtSnapshot(c, mm, s);
-  const victims: number[] = [];
+  const victims = c.victimVmas;
+  victims.length = 0;
   for (let k = 0; k < n; k++) {
     const vma = s[k * 3 + 2] - 1;
     vmaStartWrite(c, mm, vma);

@@ -164,6 +164,14 @@ export class MmCtx {
   /** Scratch for operations (pre-allocated; no allocation per op). */
   readonly scratch: Int32Array;
   readonly scratch2: Int32Array;
+  /**
+   * Writer-path lists reused by every call on this thread (no allocation
+   * per operation): preallocated VMAs of a split, VMAs a merge detached,
+   * VMAs munmap or exit_mmap tore down. Each is emptied by its user first.
+   */
+  readonly spareVmas: number[] = [];
+  readonly deadVmas: number[] = [];
+  readonly victimVmas: number[] = [];
   /** splitEdges() results: first and last snapshot entries inside the range. */
   edgeFirst = 0;
   edgeLast = 0;

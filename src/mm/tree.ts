@@ -1,5 +1,7 @@
 import type { MmCtx } from './model.js';
-import { MM_MT, ND_COUNT, ND_ENTRIES, ND_ENTRY_WORDS } from './layout.js';
+import { MM_MT, MM_MMAP_LOCK, ND_COUNT, ND_ENTRIES, ND_ENTRY_WORDS } from './layout.js';
+import { lockdepAssertHeld, AH_FIND_VMA } from '../sync/lockdep.js';
+import { LC_MMAP_LOCK } from '../sync/lockclass.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
 
 /*
@@ -30,9 +32,10 @@ export function mtWalk(c: MmCtx, mm: number, addr: number): number {
   return 0;
 }
 
-/** find_vma(): the first VMA with vm_end > addr (caller holds mmap_lock), or 0. */
+/** find_vma(): the first VMA with vm_end > addr, or 0; asserts the caller holds mmap_lock (mmap_assert_locked). */
 export function findVma(c: MmCtx, mm: number, addr: number): number {
   const i32 = c.i32;
+  lockdepAssertHeld(c.t, mm + MM_MMAP_LOCK, LC_MMAP_LOCK, AH_FIND_VMA);
   const node1 = Atomics.load(i32, mm + MM_MT);
   if (node1 === 0) return 0;
   const node = node1 - 1;

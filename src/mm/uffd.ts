@@ -2,7 +2,7 @@ import type { MmCtx } from './model.js';
 import { T_PF_DISABLE } from '../shm/layout.js';
 import {
   lockVmaUnderRcu, vmaEndRead, mmapReadLock, mmapReadUnlock, mmapWriteLockKillable, mmapWriteUnlock, vmaStartWrite,
-  vmaStartReadLocked,
+  vmaStartReadLocked, vmaSetField,
 } from './lock.js';
 import { findVma, mtSnapshot, snapFind } from './tree.js';
 import { pteAlloc, ptep, pteLock, pteUnlock, mkPte, pteTable, pteFolio } from './pgtable.js';
@@ -40,7 +40,7 @@ export function uffdRegister(c: MmCtx, mm: number, start: number, len: number, m
     for (let k = snapFind(s, n, start); k < n && s[k * 3] < start + len; k++) {
       const vma = s[k * 3 + 2] - 1;
       vmaStartWrite(c, mm, vma);
-      Atomics.store(i32, vma + VMA_UFFD, modes);
+      vmaSetField(c, mm, vma, VMA_UFFD, modes);
       any = true;
     }
     return any ? 0 : EINVAL;

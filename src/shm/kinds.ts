@@ -39,6 +39,7 @@ export const enum Viol {
   VmaStillWriteLocked = 33,
   /** A library scenario's own oracle (ORACLE_FAILED in src/index.ts). */
   OracleFailed = 34,
+  LockNotHeld = 35,
 }
 
 export interface KindInfo {
@@ -82,6 +83,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.PinIncoherent, name: 'pin-incoherent', title: 'BUG: data written through a FOLL_PIN|FOLL_WRITE pin is not what the process reads (pin/page table divergence)', args: ['page', 'device wrote', 'process read'] },
   { id: Viol.ForkLeak, name: 'fork-cow-leak', title: 'BUG: COW isolation broken: a write leaked across fork', args: ['page', 'expected', 'got', 'direction'] },
   { id: Viol.VmaStillWriteLocked, name: 'vma-still-write-locked', title: 'BUG: VMA still write-locked after mmap_write_unlock (mm_lock_seq not advanced)', args: ['vma', 'vm_lock_seq', 'mm_lock_seq'] },
+  { id: Viol.LockNotHeld, name: 'lock-not-held', title: 'WARNING: lockdep_assert_held(): a function that requires a lock was called without it', args: ['lock', 'class', 'caller'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
 ];

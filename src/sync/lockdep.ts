@@ -104,6 +104,21 @@ export function lockIsHeld(t: Task, lock: number): boolean {
   return false;
 }
 
+/** Callers named by lockdepAssertHeld (the splat's "caller" argument). */
+export const AH_FIND_VMA = 1;
+export const AH_WP_CAN_REUSE = 2;
+export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio'];
+
+/**
+ * lockdep_assert_held(): the caller must hold `lock` (any mode); a
+ * violation otherwise. Free under --no-check. Returns whether it held.
+ */
+export function lockdepAssertHeld(t: Task, lock: number, cls: number, caller: number): boolean {
+  if (!t.checks || lockIsHeld(t, lock)) return true;
+  t.violation(Viol.LockNotHeld, lock, lock, cls, caller, 0);
+  return false;
+}
+
 /** Record what this thread is about to wait for (DESIGN.md rule 4). */
 export function waitBegin(t: Task, lock: number, cls: number, mode: number, kind: number): number {
   const now = t.now();
