@@ -14,6 +14,7 @@ import { rerunCommand } from './harness/rerun.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn, parseIntList } from './harness/parse.js';
 import type { ModelConfig } from './mm/model.js';
+import { MAX_THREADS } from '../stress/actors.js';
 
 /** What `soak` rotates by default: every scenario but the harness self-tests. */
 function soakDefault(): string[] {
@@ -21,8 +22,7 @@ function soakDefault(): string[] {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-export { MAX_THREADS } from '../stress/actors.js';
-import { MAX_THREADS } from '../stress/actors.js';
+export { MAX_THREADS };
 
 function collect(value: string, previous: string[]): string[] {
   return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));

@@ -11,7 +11,7 @@ import { seqcountInit, readSeqcountBegin, readSeqcountRetry, writeSeqcountBegin,
 import { LC_TORTURE_RWSEM } from '../src/sync/lockclass.js';
 import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import { running, spinDelay, sumCtr } from './common.js';
-import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck } from './mm-common.js';
+import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck, ANON } from './mm-common.js';
 import { pageFault, SCRATCH_PAGES } from './page-fault.js';
 
 /*
@@ -20,9 +20,7 @@ import { pageFault, SCRATCH_PAGES } from './page-fault.js';
  * count page faults; primitive workloads count acquisitions / read sections.
  * `--writer-rate` (scenario param 0, ops/s) paces the writer thread.
  */
-const RW = VM_READ | VM_WRITE;
-const ANON = { flags: RW };
-const NO_MERGE = { flags: RW, merge: false };
+const NO_MERGE = { flags: VM_READ | VM_WRITE, merge: false };
 /** Per-thread counter the primitive workloads count their operations in. */
 export const C_BENCH_OPS = 0;
 

@@ -4,10 +4,14 @@ import { MmCtx, modelInit, modelWords, modelSetupZeroPage } from '../src/mm/mode
 import { mmAlloc, exitMmap, mmFree } from '../src/mm/mmap.js';
 import { synchronizeRcu, rcuProcessCallbacks } from '../src/sync/rcu.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
-import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VMA_REFCNT, VMA_LOCK } from '../src/mm/layout.js';
+import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VMA_REFCNT, VMA_LOCK, VM_READ, VM_WRITE } from '../src/mm/layout.js';
+import type { MmapArgs } from '../src/mm/mmap.js';
 import { mtSnapshot } from '../src/mm/tree.js';
 import { ERA_E3 } from '../src/mm/model.js';
 import type { ScenarioOptions } from './types.js';
+
+/** A private read-write anonymous mapping: the mmap arguments every actor reuses (built once). */
+export const ANON: MmapArgs = { flags: VM_READ | VM_WRITE };
 import { sumCtr } from './common.js';
 
 /*

@@ -15,7 +15,7 @@ import {
   VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, MM_UFFD_PENDING, PTE_PRESENT,
 } from '../src/mm/layout.js';
 import { running, spinDelay, sumCtr } from './common.js';
-import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck } from './mm-common.js';
+import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck, ANON } from './mm-common.js';
 import { planActors, type KindDecl, type ActorPlan } from './actors.js';
 
 /*
@@ -62,7 +62,6 @@ const TOUCH_AREAS = 25;
 const STACK_BASE = 960;
 const STACK_PAGES = 32;
 const RW = VM_READ | VM_WRITE;
-const ANON: MmapArgs = { flags: RW };
 
 // Own words (after the model).
 const OW_MM = 0;
@@ -519,9 +518,6 @@ const FACTORIES: Record<string, Factory> = {
   faulter, munmapper, mremapper, mprotector, forker, pinner, swapper, 'uffd-faulter': uffdFaulter,
   'uffd-manager': uffdManager, 'mmap-writer': mmapWriter, 'first-toucher': firstToucher, churner,
 };
-
-/** The actor kinds, for the plan declarations below. */
-export const ACTOR_KINDS: readonly string[] = Object.keys(FACTORIES);
 
 /** A userfaultfd fault blocks its thread until a manager on another thread resolves it. */
 const UFFD_FAULTER: KindDecl = { kind: 'uffd-faulter', needsPeer: 'uffd-manager' };

@@ -107,7 +107,7 @@ export interface SoakReport {
 export function turnLabel(k: SoakTurnKind): string {
   const parts: string[] = [];
   if (k.era !== null) parts.push(`E${k.era}${k.perVmaLock ? '' : ', mmap_lock only'}`);
-  if (k.threads !== null) parts.push(`${k.threads} thread${k.threads === 1 ? "" : "s"}`);
+  if (k.threads !== null) parts.push(`${k.threads} thread${k.threads === 1 ? '' : 's'}`);
   return parts.length ? `${k.scenario} (${parts.join(', ')})` : k.scenario;
 }
 

@@ -8,15 +8,15 @@ import { runScenario, type RunConfig, type RunIO, type RunResult, type RunStatus
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
 
+/** The clean runs' thread counts unless --clean-threads says otherwise: the pair, an odd count and an oversubscribed one. */
+export const DEFAULT_CLEAN_THREADS = [2, 5, 8];
+
 /**
  * `mmtorture validate`: the harness's proof of detection power. Every
  * catalogued bug switch is run against the scenario that should expose it,
  * R times with different seeds, and must be caught every time; every torture
  * scenario must run clean with no bug switched on.
  */
-/** The clean runs' thread counts unless --clean-threads says otherwise: the pair, an odd count and an oversubscribed one. */
-export const DEFAULT_CLEAN_THREADS = [2, 5, 8];
-
 export interface ValidateOptions {
   /** Runs per bug (each with seed + i). */
   runs: number;
