@@ -3,6 +3,7 @@ import { Task } from '../src/shm/task.js';
 import { MmCtx, modelInit, modelWords, modelSetupZeroPage, DEFAULT_MODEL, type ModelConfig } from '../src/mm/model.js';
 import { mmAlloc, doMmap } from '../src/mm/mmap.js';
 import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
+import type { Era } from '../src/mm/era.js';
 
 /** Pages of the VMA a single-thread fault benchmark faults and zaps per sample. */
 export const FAULT_PAGES = 64;
@@ -14,7 +15,7 @@ export function arg(name: string, dflt: string): string {
 }
 
 /** A one-thread arena with the model, one mm and one FAULT_PAGES anonymous VMA at page 0. */
-export function faultSetup(era: 1 | 2 | 3, perVmaLock: boolean): { c: MmCtx; mm: number } {
+export function faultSetup(era: Era, perVmaLock: boolean): { c: MmCtx; mm: number } {
   const cfg: ModelConfig = { ...DEFAULT_MODEL, era, perVmaLock };
   const arena = Arena.create({ threads: 1, scenarioWords: modelWords(cfg) });
   modelInit(arena, arena.scenBase, cfg);

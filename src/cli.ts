@@ -15,6 +15,7 @@ import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn, parseIntList } from './harness/parse.js';
 import type { ModelConfig } from './mm/model.js';
 import { MAX_THREADS } from '../stress/actors.js';
+import { ERA_NAMES, type Era } from './mm/era.js';
 
 /** What `soak` rotates by default: every scenario but the harness self-tests. */
 function soakDefault(): string[] {
@@ -57,11 +58,9 @@ interface RunOpts {
   config?: string;
 }
 
-const ERAS: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
-
-function parseEra(e: string): 1 | 2 | 3 {
-  const v = ERAS[e.trim().toLowerCase()];
-  if (!v) throw new UsageError(`invalid --era '${e}' (valid: e1, e2, e3)`);
+function parseEra(e: string): Era {
+  const v = ERA_NAMES[e.trim().toLowerCase()];
+  if (!v) throw new UsageError(`invalid --era '${e}' (valid: ${Object.keys(ERA_NAMES).join(', ')})`);
   return v;
 }
 
@@ -311,12 +310,7 @@ export function buildProgram(): Command {
       const threads = o.threads === undefined ? defaultThreadList() : parseIntList(o.threads, '--threads', 1, MAX_THREADS);
       const modes = o.mode.split(',').map((m) => m.trim());
       for (const m of modes) if (m !== 'per-vma' && m !== 'mmap-lock') throw new UsageError(`invalid --mode '${m}' (valid: per-vma, mmap-lock)`);
-      const eraMap: Record<string, 1 | 2 | 3> = { e1: 1, e2: 2, e3: 3 };
-      const eras = o.era.split(',').map((e) => {
-        const v = eraMap[e.trim().toLowerCase()];
-        if (!v) throw new UsageError(`invalid --era '${e}' (valid: e1, e2, e3)`);
-        return v;
-      });
+      const eras = o.era.split(',').map(parseEra);
       const { runBench } = await import('./harness/bench.js');
       const rep = await runBench({
         workloads, threads, modes: modes as ('per-vma' | 'mmap-lock')[], eras,

@@ -4,10 +4,9 @@ import { MmCtx, modelInit, modelWords, modelSetupZeroPage } from '../src/mm/mode
 import { mmAlloc, exitMmap, mmFree } from '../src/mm/mmap.js';
 import { synchronizeRcu, rcuProcessCallbacks } from '../src/sync/rcu.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
-import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VMA_REFCNT, VMA_LOCK, VM_READ, VM_WRITE } from '../src/mm/layout.js';
+import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import type { MmapArgs } from '../src/mm/mmap.js';
 import { mtSnapshot } from '../src/mm/tree.js';
-import { ERA_E3 } from '../src/mm/model.js';
 import type { ScenarioOptions } from './types.js';
 
 /** A private read-write anonymous mapping: the mmap arguments every actor reuses (built once). */
@@ -87,8 +86,9 @@ export function checkLocksFree(c: MmCtx): string[] {
     const n = mtSnapshot(c, mm, s);
     for (let j = 0; j < n; j++) {
       const v = s[j * 3 + 2] - 1;
-      const held = c.era === ERA_E3 ? Atomics.load(i32, v + VMA_REFCNT) !== 1 : Atomics.load(i32, v + VMA_LOCK) !== 0;
-      if (held) out.push(`lock-held: mm ${k}: VMA @${v} [${s[j * 3]}, ${s[j * 3 + 1]}) lock word ${c.era === ERA_E3 ? Atomics.load(i32, v + VMA_REFCNT) : Atomics.load(i32, v + VMA_LOCK)} with every thread stopped`);
+      const word = Atomics.load(i32, v + c.vl.lockWord);
+      const held = word !== c.vl.lockIdle;
+      if (held) out.push(`lock-held: mm ${k}: VMA @${v} [${s[j * 3]}, ${s[j * 3 + 1]}) lock word ${word} with every thread stopped`);
     }
   }
   return out;

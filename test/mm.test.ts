@@ -9,7 +9,7 @@ import { doMmap, doMunmap, doMprotect, doMremap, doMadviseDontneed, exitMmap, mm
 import { mtSnapshot, mtWalk, findVma } from '../src/mm/tree.js';
 import { userAccess, ACCESS_SEGV } from '../src/mm/access.js';
 import { pteGet, handleMmFault, FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED, doUserAddrFault } from '../src/mm/fault.js';
-import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/lock.js';
+import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/mmap_lock.js';
 import { AH_FIND_VMA } from '../src/sync/lockdep.js';
 import { pteFolio } from '../src/mm/pgtable.js';
 import { dupMmap } from '../src/mm/fork.js';

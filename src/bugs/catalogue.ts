@@ -1,4 +1,5 @@
 import * as B from '../shm/bugbits.js';
+import type { Era } from '../mm/era.js';
 
 /**
  * The bug catalogue: each entry is a switch that flips one protocol step back
@@ -23,7 +24,7 @@ export interface BugEntry {
   /** The violation kinds (src/shm/kinds.ts names) expected to fire. */
   readonly symptom: readonly string[];
   /** The per-VMA lock era the detecting run uses (mm bugs; default e1). */
-  readonly era?: 1 | 2 | 3;
+  readonly era?: Era;
   /** Race-window widening for the detecting run (--jitter). */
   readonly jitter?: number;
 }

@@ -3,7 +3,7 @@ import { slabInUse, slabLive, slabObjects, OBJ_LIVE } from '../mm/slab.js';
 import { mtSnapshot } from '../mm/tree.js';
 import { pteFolio } from '../mm/pgtable.js';
 import { anonVmaRoot } from '../mm/folio.js';
-import { vmaIsAttached } from '../mm/lock.js';
+import { vmaIsAttached } from '../mm/mmap_lock.js';
 import { rwsemWriteOwner } from '../sync/rwsem.js';
 import {
   MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_PFN_SHIFT, F_MAPCOUNT,

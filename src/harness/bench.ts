@@ -5,6 +5,7 @@ import { runScenario, type RunConfig, type RunIO } from './run.js';
 import type { LockStatRow } from './collect.js';
 import { si } from './parse.js';
 import { benchHtml } from './bench-html.js';
+import type { Era } from '../mm/era.js';
 
 /*
  * mmtorture bench: a contention benchmark in the spirit of will-it-scale and
@@ -17,7 +18,7 @@ export interface BenchOptions {
   workloads: string[];
   threads: number[];
   modes: ('per-vma' | 'mmap-lock')[];
-  eras: (1 | 2 | 3)[];
+  eras: Era[];
   durationMs: number;
   repeat: number;
   writerRate: number;

@@ -8,6 +8,7 @@ import { EXIT_CLEAN, EXIT_HARNESS, EXIT_VIOLATION } from './errors.js';
 import type { LockStatRow } from './collect.js';
 import type { ModelConfig } from '../mm/model.js';
 import { rerunCommand } from './rerun.js';
+import type { Era } from '../mm/era.js';
 
 /*
  * mmtorture soak: every scenario (or a chosen set) in turn, each turn a full
@@ -28,7 +29,7 @@ export interface SoakConfig {
   /** Vary the thread count between turns over these counts (--threads 2,5,8 or --threads-sweep); overrides `threads`. */
   threadCounts?: number[];
   seed: number;
-  eras: (1 | 2 | 3)[];
+  eras: Era[];
   perVmaLock: boolean[];
   /** Model sizes (--mm-pages, --vmas, --folios) for every mm turn. */
   model?: Partial<ModelConfig>;
@@ -57,7 +58,7 @@ export interface SoakConfig {
 /** One scenario in one configuration: what a turn runs. */
 export interface SoakTurnKind {
   scenario: string;
-  era: 1 | 2 | 3 | null;
+  era: Era | null;
   perVmaLock: boolean | null;
   /** Threads of this turn (null: the soak's one --threads). */
   threads: number | null;

@@ -7,6 +7,7 @@ import { rerunCommand } from './rerun.js';
 import { runScenario, type RunConfig, type RunIO, type RunResult, type RunStatus } from './run.js';
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
+import type { Era } from '../mm/era.js';
 
 /** The clean runs' thread counts unless --clean-threads says otherwise: the pair, an odd count and an oversubscribed one. */
 export const DEFAULT_CLEAN_THREADS = [2, 5, 8];
@@ -101,7 +102,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: 1 | 2 | 3 = 1, jitter = 0): RunConfig {
+function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: Era = 1, jitter = 0): RunConfig {
   return {
     scenario, threads, durationMs, seed: seed | 0, bugs,
     watchdogMs: 10_000, statIntervalMs: Math.max(durationMs, 60_000), keepGoing: false,
@@ -205,7 +206,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   }
 
   const cleanRows: ValidateCleanRow[] = [];
-  const cleanRuns: [string, string, 1 | 2 | 3][] = [];
+  const cleanRuns: [string, string, Era][] = [];
   for (const name of cleanNames) {
     if (findScenario(name)?.usesModel) {
       cleanRuns.push([name, `${name} (E1)`, 1], [name, `${name} (E3)`, 3]);

@@ -7,7 +7,7 @@ import { T_KILL } from '../shm/layout.js';
 import {
   lockVmaUnderRcu, vmaEndRead, mmapReadLockKillable, mmapReadTrylock, mmapReadUnlock, mmapWriteLockKillable,
   mmapWriteUnlock, mmapWriteDowngrade,
-} from './lock.js';
+} from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { pteAlloc, pteTable, ptep, pteLock, pteUnlock, pteFolio, mkPte } from './pgtable.js';
 import {
@@ -18,7 +18,7 @@ import {
 import { flushTlbMm } from './tlb.js';
 import { expandDownwards } from './mmap.js';
 import { Viol } from '../shm/kinds.js';
-import { vmaAssertLocked } from './lock.js';
+import { vmaAssertLocked } from './mmap_lock.js';
 import {
   BUG1_B1_MAYBE_UNLOCK_MMAP, BUG1_B1_CALLER_END_READ, BUG1_B5C_USE_AFTER_RETRY, BUG1_B5_PREPARE_UNDER_VMA_LOCK,
   BUG1_B5A_ANON_CHECK_BEFORE_LOCK, BUG1_B6_COW_REUSE_SHARED,

@@ -5,7 +5,7 @@ import { refcountDecAndTest, refcountIncNotZero } from '../sync/refcount.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
 import { checkAbort } from '../sync/sched.js';
-import { mmapAssertLocked } from './lock.js';
+import { mmapAssertLocked } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import {
   F_REF, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,

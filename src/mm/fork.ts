@@ -1,5 +1,5 @@
 import type { MmCtx } from './model.js';
-import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached } from './lock.js';
+import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached } from './mmap_lock.js';
 import { mtSnapshot, mtPrealloc, mtPublish } from './tree.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte } from './pgtable.js';
 import {
@@ -13,9 +13,9 @@ import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
 import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
-  MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_WRITE,
-  PTE_SWP_EXCLUSIVE, PTE_DIRTY, PTE_PFN_SHIFT, F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, F_FLAGS,
-  PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM, MC_FORK_COPY_PINNED, VMA_UFFD,
+  MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE,
+  PTE_DIRTY, PTE_PFN_SHIFT, F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM,
+  MC_FORK_COPY_PINNED, VMA_UFFD,
 } from './layout.js';
 
 /*

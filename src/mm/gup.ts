@@ -1,6 +1,6 @@
 import type { MmCtx } from './model.js';
 import { rawReadSeqcount, readSeqcountRetry } from '../sync/seqcount.js';
-import { mmapReadLock, mmapReadUnlock } from './lock.js';
+import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio } from './pgtable.js';
 import { folioTryGet, folioPut, folioTestFlag, isZeroFolio } from './folio.js';

@@ -1,22 +1,18 @@
 import type { MmCtx } from './model.js';
-import { ERA_E3 } from './model.js';
 import { Viol } from '../shm/kinds.js';
-import { initRwsem } from '../sync/rwsem.js';
-import { LC_VMA_LOCK } from '../sync/lockclass.js';
 import {
   mmapWriteLockKillable, mmapWriteUnlock, mmapWriteDowngrade, mmapReadUnlock, mmapReadLock, vmaStartWrite,
   vmaMarkAttached, vmaMarkDetached, vmaIsAttached, mmapAssertWriteLocked, vmaSetField,
-} from './lock.js';
+} from './mmap_lock.js';
 import { mtSnapshot, snapFind, snapInsert, snapRemove, mtPrealloc, mtPublish, mtFreePrealloc, findVma } from './tree.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, freePteTable } from './pgtable.js';
 import { folioPut, folioRemoveRmap, folioTestFlag, folioClearFlag, getAnonVma, unlinkAnonVmas, anonVmaPrepare } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import {
-  VMA_START, VMA_END, VMA_PGOFF, VMA_MM, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_UFFD, VMA_LOCK, VMA_LOCK_SEQ,
-  VMA_DETACHED, VMA_REFCNT, VMA_ALLOC_TID, VMA_FREE_TID, MM_MAP_COUNT, MM_USERS, MM_COUNT, MM_FLAGS, MM_MT,
-  MMF_EXITING, PTRS_PER_PTE, PTE_SHIFT, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, PTE_PFN_SHIFT, PTE_WRITE, F_SWAPCOUNT,
-  PG_SWAPCACHE, VM_SHARED, MC_ENOMEM, MM_LOCK_SEQ,
+  VMA_START, VMA_END, VMA_PGOFF, VMA_MM, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_UFFD, VMA_LOCK_SEQ, VMA_REFCNT,
+  VMA_ALLOC_TID, VMA_FREE_TID, MM_MAP_COUNT, MM_USERS, MM_COUNT, MM_FLAGS, MM_MT, MMF_EXITING, PTRS_PER_PTE,
+  PT_ENTRIES, PTE_PRESENT, PTE_SWAP, PTE_PFN_SHIFT, PTE_WRITE, F_SWAPCOUNT, PG_SWAPCACHE, MC_ENOMEM,
 } from './layout.js';
 
 import { BUG1_B2_ATTACH_ON_STORE, BUG1_NO_START_WRITE, BUG1_DETACH_WITHOUT_WRITE_LOCK } from '../shm/bugbits.js';
@@ -54,14 +50,7 @@ export function vmAreaAlloc(c: MmCtx, mm: number): number {
   const i32 = c.i32;
   Atomics.store(i32, vma + VMA_MM, mm + 1);
   Atomics.store(i32, vma + VMA_LOCK_SEQ, -1);
-  if (c.era !== ERA_E3) {
-    initRwsem(i32, vma + VMA_LOCK, LC_VMA_LOCK);
-    Atomics.store(i32, vma + VMA_DETACHED, 1);
-  } else if (Atomics.load(i32, vma + VMA_REFCNT) !== 0) {
-    // vma_lock_init(vma, false): the allocator leaves vm_refcnt alone; a freed
-    // VMA must come back with no reference (vma_assert_detached()).
-    c.t.violation(Viol.VmaAttachAttached, vma, vma, Atomics.load(i32, vma + VMA_REFCNT), 0, 0);
-  }
+  c.vl.initLock(c, vma);
   i32[vma + VMA_ALLOC_TID] = c.t.tid;
   return vma;
 }

@@ -6,18 +6,27 @@ import type { RcuCallbackFn } from '../sync/rcu.js';
 import {
   MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB,
   MH_MAX_VMAS, MH_ERA, MH_PER_VMA, MH_ZERO_FOLIO, MH_FILE_BASE, MH_NFILES, MH_FILE_PAGES, MH_MM_WORDS, MH_NODE_WORDS,
-  MH_WORDS, MH_END, MODEL_MAGIC, VMA_REFCNT, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
+  MH_WORDS, MH_END, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
   ND_ENTRY_WORDS, MM_MMAP_LOCK, MM_ID, MM_PGD, F_FLAGS, F_REF, PG_ZERO, PG_UPTODATE, FILE_PAGES,
 } from './layout.js';
 import { slabInit, slabWords, kmemCacheAlloc, slabFreeNow, CB_SLAB_FREE } from './slab.js';
 
-/** Eras of the per-VMA lock (KERNEL.md §0). */
-export const ERA_E1 = 1;
-export const ERA_E2 = 2;
-export const ERA_E3 = 3;
+import { ERA_E1, ERA_E2, ERA_E3, type Era, type VmaLockOps } from './era.js';
+import { VMA_LOCK_E1, VMA_LOCK_E2 } from './vma_lock_rwsem.js';
+import { VMA_LOCK_E3 } from './vma_lock_refcnt.js';
+
+export { ERA_E1, ERA_E2, ERA_E3, type Era };
+
+/** The per-VMA lock implementation of each era. */
+export function vmaLockOps(era: Era): VmaLockOps {
+  if (era === ERA_E1) return VMA_LOCK_E1;
+  if (era === ERA_E2) return VMA_LOCK_E2;
+  if (era === ERA_E3) return VMA_LOCK_E3;
+  throw new Error(`mm model: no era ${String(era)}`);
+}
 
 export interface ModelConfig {
-  era: 1 | 2 | 3;
+  era: Era;
   perVmaLock: boolean;
   /** Address-space size in pages (power of two, multiple of PTRS_PER_PTE). */
   mmPages: number;
@@ -118,7 +127,8 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
     at += slabWords(cap, words);
   };
   // E3: SLAB_TYPESAFE_BY_RCU (vm_refcnt survives reuse); E1/E2: freed through call_rcu.
-  slab(MH_VMA_SLAB, c.vmas, VMA_WORDS, c.era === ERA_E3, c.era === ERA_E3 ? VMA_REFCNT : -1);
+  const vl = vmaLockOps(c.era);
+  slab(MH_VMA_SLAB, c.vmas, VMA_WORDS, vl.typesafeSlab, vl.typesafeSlab ? vl.lockWord : -1);
   const nw = nodeWords(c.maxVmasPerMm);
   h(MH_NODE_WORDS, nw);
   slab(MH_NODE_SLAB, c.nodes, nw, false);
@@ -142,7 +152,9 @@ export class MmCtx {
   readonly t: Task;
   readonly i32: Int32Array;
   readonly base: number;
-  readonly era: number;
+  readonly era: Era;
+  /** The era's per-VMA lock, chosen once. */
+  readonly vl: VmaLockOps;
   readonly perVma: boolean;
   readonly mmPages: number;
   readonly maxMms: number;
@@ -182,7 +194,8 @@ export class MmCtx {
     this.t = t;
     this.i32 = i32;
     this.base = base;
-    this.era = i32[base + MH_ERA];
+    this.era = i32[base + MH_ERA] as Era;
+    this.vl = vmaLockOps(this.era);
     this.perVma = i32[base + MH_PER_VMA] !== 0;
     this.mmPages = i32[base + MH_MM_PAGES];
     this.maxMms = i32[base + MH_MAX_MMS];

@@ -1,5 +1,5 @@
 import type { MmCtx } from './model.js';
-import { mmapReadLock, mmapReadUnlock } from './lock.js';
+import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio } from './pgtable.js';
 import {

@@ -3,7 +3,7 @@ import { T_PF_DISABLE } from '../shm/layout.js';
 import {
   lockVmaUnderRcu, vmaEndRead, mmapReadLock, mmapReadUnlock, mmapWriteLockKillable, mmapWriteUnlock, vmaStartWrite,
   vmaStartReadLocked, vmaSetField,
-} from './lock.js';
+} from './mmap_lock.js';
 import { findVma, mtSnapshot, snapFind } from './tree.js';
 import { pteAlloc, ptep, pteLock, pteUnlock, mkPte, pteTable, pteFolio } from './pgtable.js';
 import { folioAlloc, folioPut, folioAddNewAnonRmap, anonVmaPrepare } from './folio.js';
@@ -31,7 +31,6 @@ export const EAGAIN = -11;
  * set the registered modes. Returns 0 or -errno.
  */
 export function uffdRegister(c: MmCtx, mm: number, start: number, len: number, modes: number): number {
-  const i32 = c.i32;
   if (mmapWriteLockKillable(c, mm) !== 0) return EINTR_;
   try {
     const s = c.scratch;
