@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Bench } from 'tinybench';
 import type { MmCtx } from '../src/mm/model.js';
-import { doMadviseDontneed } from '../src/mm/mmap.js';
+import { doMadviseDontneed } from '../src/mm/madvise.js';
 import { doUserAddrFault } from '../src/mm/fault.js';
 import { rcuProcessCallbacks } from '../src/sync/rcu.js';
 import { arg, faultSetup, FAULT_PAGES as PAGES } from './common.js';

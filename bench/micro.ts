@@ -20,7 +20,7 @@ import { seqcountInit, readSeqcountBegin, readSeqcountRetry } from '../src/sync/
 import { rcuReadLock, rcuReadUnlock } from '../src/sync/rcu.js';
 import { refcountIncNotZero, refcountDecAndTest, refcountSet } from '../src/sync/refcount.js';
 import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN } from '../src/sync/lockclass.js';
-import { doMadviseDontneed } from '../src/mm/mmap.js';
+import { doMadviseDontneed } from '../src/mm/madvise.js';
 import { doUserAddrFault } from '../src/mm/fault.js';
 import { arg, faultSetup, FAULT_PAGES } from './common.js';
 

@@ -1,7 +1,7 @@
 import type { Scenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import { userAccess } from '../src/mm/access.js';
-import { doMadviseDontneed } from '../src/mm/mmap.js';
+import { doMadviseDontneed } from '../src/mm/madvise.js';
 import { running } from './common.js';
 import { mmCtx } from './mm-common.js';
 import { pageFault } from './page-fault.js';

@@ -1,3 +1,4 @@
+import { snapStart, snapEnd, snapVma, mtSnapshot } from '../src/mm/tree.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Task } from '../src/shm/task.js';
 import { MmCtx, modelInit, modelWords, modelSetupZeroPage } from '../src/mm/model.js';
@@ -6,7 +7,6 @@ import { synchronizeRcu, rcuProcessCallbacks } from '../src/sync/rcu.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
 import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import type { MmapArgs } from '../src/mm/mmap.js';
-import { mtSnapshot } from '../src/mm/tree.js';
 import type { ScenarioOptions } from './types.js';
 
 /** A private read-write anonymous mapping: the mmap arguments every actor reuses (built once). */
@@ -85,10 +85,10 @@ export function checkLocksFree(c: MmCtx): string[] {
     if (cnt !== 0) out.push(`lock-held: mm ${k}: mmap_lock count 0x${(cnt >>> 0).toString(16)} with every thread stopped`);
     const n = mtSnapshot(c, mm, s);
     for (let j = 0; j < n; j++) {
-      const v = s[j * 3 + 2] - 1;
+      const v = snapVma(s, j);
       const word = Atomics.load(i32, v + c.vl.lockWord);
       const held = word !== c.vl.lockIdle;
-      if (held) out.push(`lock-held: mm ${k}: VMA @${v} [${s[j * 3]}, ${s[j * 3 + 1]}) lock word ${word} with every thread stopped`);
+      if (held) out.push(`lock-held: mm ${k}: VMA @${v} [${snapStart(s, j)}, ${snapEnd(s, j)}) lock word ${word} with every thread stopped`);
     }
   }
   return out;

@@ -1,3 +1,4 @@
+import { EEXIST } from '../src/errno.js';
 import { describe, it, expect } from 'vitest';
 import { makeModel } from './helpers/model.js';
 import { decodeViolations, violationCount } from '../src/harness/collect.js';
@@ -5,10 +6,14 @@ import { rcuBarrier } from '../src/sync/rcu.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
 import { heldLocks } from '../src/check/waitgraph.js';
 import type { MmCtx } from '../src/mm/model.js';
-import { doMmap, doMunmap, doMprotect, doMremap, doMadviseDontneed, exitMmap, mmFree, mmAlloc } from '../src/mm/mmap.js';
+import { doMmap, doMunmap, exitMmap, mmFree, mmAlloc } from '../src/mm/mmap.js';
+import { doMprotect } from '../src/mm/mprotect.js';
+import { doMremap } from '../src/mm/mremap.js';
+import { doMadviseDontneed } from '../src/mm/madvise.js';
 import { mtSnapshot, mtWalk, findVma } from '../src/mm/tree.js';
 import { userAccess, ACCESS_SEGV } from '../src/mm/access.js';
-import { pteGet, handleMmFault, FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED, doUserAddrFault } from '../src/mm/fault.js';
+import { pteGet, handleMmFault, doUserAddrFault } from '../src/mm/fault.js';
+import { FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED } from '../src/mm/vmf.js';
 import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/mmap_lock.js';
 import { AH_FIND_VMA } from '../src/sync/lockdep.js';
 import { pteFolio } from '../src/mm/pgtable.js';
@@ -72,7 +77,7 @@ for (const era of ERAS) {
       expect(vmaIsAttached(c, v)).toBe(true);
       expect(vmas(c, mm)).toEqual([[100, 110]]);
       expect(c.i32[mm + MM_MAP_COUNT]).toBe(1);
-      expect(doMmap(c, mm, 105, 10, { flags: RW })).toBe(-17); // EEXIST
+      expect(doMmap(c, mm, 105, 10, { flags: RW })).toBe(EEXIST);
       assertClean(c);
       teardown(c, [mm]);
     });
@@ -381,7 +386,7 @@ for (const era of ERAS) {
       expect(r & VM_FAULT_RETRY).toBe(VM_FAULT_RETRY);
       expect(heldLocks(c.t.arena, 0)).toEqual([]);
       expect(uffdioCopy(c, mm, 3, mm, 64)).toBe(0);
-      expect(uffdioCopy(c, mm, 3, mm, 64)).toBe(-17); // EEXIST
+      expect(uffdioCopy(c, mm, 3, mm, 64)).toBe(EEXIST);
       expect(userAccess(c, mm, 3, false, 0)).toBe(4242);
       // A source that is not mapped yet: copy_from_user with faults disabled fails, the fallback faults it in.
       doMmap(c, mm, 128, 8, { flags: RW });

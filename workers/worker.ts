@@ -3,27 +3,11 @@ import { Arena } from '../src/shm/arena.js';
 import { Task, RunAborted } from '../src/shm/task.js';
 import { H_ABORT, H_GO, H_READY, T_STATE } from '../src/shm/layout.js';
 import { findScenario, type Scenario } from '../stress/index.js';
-import { importScenarios } from '../src/harness/module.js';
+import { importScenarios } from '../stress/modules.js';
+import type { WorkerTask, WorkerResult } from './protocol.js';
+
+export type { WorkerTask, WorkerResult };
 import { STATE_DONE, STATE_RUNNING } from '../stress/common.js';
-
-/** What the harness hands each worker: the arena and which actor to be. */
-export interface WorkerTask {
-  sab: SharedArrayBuffer;
-  tid: number;
-  scenario: string;
-  role: string;
-  /** The ES module that exports a scenario defined outside mmtorture. */
-  module?: string;
-}
-
-export interface WorkerResult {
-  tid: number;
-  /** 'ok': returned at stop; 'aborted': unwound by the abort word; 'error': the actor threw. */
-  outcome: 'ok' | 'aborted' | 'error';
-  error?: string;
-  /** The worker thread that ran the actor (a shuffle moves actors between them). */
-  threadId?: number;
-}
 
 async function resolve(task: WorkerTask): Promise<Scenario | undefined> {
   if (task.module) {

@@ -1,14 +1,14 @@
+import { snapStart, snapEnd, snapVma, mtSnapshot } from '../mm/tree.js';
 import type { MmCtx } from '../mm/model.js';
 import { slabInUse, slabLive, slabObjects, OBJ_LIVE } from '../mm/slab.js';
-import { mtSnapshot } from '../mm/tree.js';
-import { pteFolio } from '../mm/pgtable.js';
+import { pteFolio, pteSwapFolio } from '../mm/pgtable.js';
 import { anonVmaRoot } from '../mm/folio.js';
 import { vmaIsAttached } from '../mm/mmap_lock.js';
 import { rwsemWriteOwner } from '../sync/rwsem.js';
 import {
-  MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_PFN_SHIFT, F_MAPCOUNT,
-  F_REF, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA,
-  VMA_MM, OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES, MM_MMAP_LOCK, MM_LOCK_SEQ, VMA_LOCK_SEQ,
+  MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, F_MAPCOUNT, F_REF,
+  F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA, VMA_MM,
+  OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES, MM_MMAP_LOCK, MM_LOCK_SEQ, VMA_LOCK_SEQ,
 } from '../mm/layout.js';
 
 /**
@@ -38,13 +38,13 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
     if (rwsemWriteOwner(i32, mm + MM_MMAP_LOCK) < 0) {
       const seq = Atomics.load(i32, mm + MM_LOCK_SEQ);
       for (let j = 0; j < n; j++) {
-        const v = s[j * 3 + 2] - 1;
-        if (Atomics.load(i32, v + VMA_LOCK_SEQ) === seq) out.push({ kind: 'vma-write-locked', detail: `mm ${k}: VMA @${v} [${s[j * 3]}, ${s[j * 3 + 1]}) still write-locked (vm_lock_seq ${seq}) with no mmap writer`, obj: v });
+        const v = snapVma(s, j);
+        if (Atomics.load(i32, v + VMA_LOCK_SEQ) === seq) out.push({ kind: 'vma-write-locked', detail: `mm ${k}: VMA @${v} [${snapStart(s, j)}, ${snapEnd(s, j)}) still write-locked (vm_lock_seq ${seq}) with no mmap writer`, obj: v });
         if (!vmaIsAttached(c, v)) out.push({ kind: 'vma-detached-in-tree', detail: `mm ${k}: VMA @${v} is in the tree but detached`, obj: v });
       }
     }
     const vmaAt = (addr: number): number => {
-      for (let j = 0; j < n; j++) if (addr >= s[j * 3] && addr < s[j * 3 + 1]) return s[j * 3 + 2] - 1;
+      for (let j = 0; j < n; j++) if (addr >= snapStart(s, j) && addr < snapEnd(s, j)) return snapVma(s, j);
       return -1;
     };
     const pgd = i32[mm + MM_PGD];
@@ -69,7 +69,7 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
             if (froot !== vroot) out.push({ kind: 'anon-vma-foreign', detail: `mm ${k}: folio @${f} at page ${addr} carries anon_vma root ${froot - 1}, its VMA's root is ${vroot - 1}`, obj: f });
           }
         } else if ((pte & PTE_SWAP) !== 0) {
-          const f = (pte >>> PTE_PFN_SHIFT) - 1;
+          const f = pteSwapFolio(pte);
           if (vma < 0) out.push({ kind: 'pte-outside-vma', detail: `mm ${k}: swap PTE at page ${addr} lies in no VMA`, obj: f });
           swaps.set(f, (swaps.get(f) ?? 0) + 1);
         }

@@ -2,10 +2,11 @@ import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { findWorkload } from '../../stress/index.js';
 import { runScenario, type RunConfig, type RunIO } from './run.js';
-import type { LockStatRow } from './collect.js';
 import { si } from './parse.js';
 import { benchHtml } from './bench-html.js';
-import type { Era } from '../mm/era.js';
+import type { BenchOptions, BenchPoint, BenchReport } from './bench-types.js';
+
+export type { BenchOptions, BenchPoint, BenchReport };
 
 /*
  * mmtorture bench: a contention benchmark in the spirit of will-it-scale and
@@ -14,49 +15,6 @@ import type { Era } from '../mm/era.js';
  * against one thread, the per-VMA lock outcome and fallback rate, and
  * lock_stat per class with wait-time percentiles from the arena histograms.
  */
-export interface BenchOptions {
-  workloads: string[];
-  threads: number[];
-  modes: ('per-vma' | 'mmap-lock')[];
-  eras: Era[];
-  durationMs: number;
-  repeat: number;
-  writerRate: number;
-  seed: number;
-  check: boolean;
-  json?: string;
-  html?: string;
-}
-
-export interface BenchPoint {
-  workload: string;
-  mode: 'per-vma' | 'mmap-lock' | 'n/a';
-  era: number | null;
-  threads: number;
-  /** Operations per second: median over the repeats, and min/max. */
-  opsPerSec: number;
-  opsPerSecMin: number;
-  opsPerSecMax: number;
-  spreadPct: number;
-  perThread: number;
-  /** ops/s at N threads / (N x ops/s at 1 thread) for the same workload, mode and era. */
-  efficiency: number | null;
-  vma: { success: number; abort: number; retry: number; miss: number; mmapLockFaults: number; faults: number } | null;
-  /** Faults not completed under the VMA lock / all faults. */
-  fallbackRate: number | null;
-  lockStat: LockStatRow[];
-  violations: number;
-  status: string;
-}
-
-export interface BenchReport {
-  date: string;
-  machine: { cpu: string; cores: number; node: string; platform: string };
-  options: BenchOptions;
-  checked: boolean;
-  points: BenchPoint[];
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

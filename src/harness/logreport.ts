@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { prettyFactory } from 'pino-pretty';
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
-import { lineChart, esc, PAGE_CSS } from './bench-html.js';
+import { lineChart, esc, PAGE_CSS } from './html.js';
 import type { Paint } from './color.js';
 
 /*

@@ -15,7 +15,7 @@ import { raceReport } from './report.js';
 import { bugWords } from '../bugs/catalogue.js';
 import { buildWaitGraph, formatWaitGraph, type WaitGraph } from '../check/waitgraph.js';
 import type { StatReport } from '../../stress/types.js';
-import type { WorkerResult, WorkerTask } from '../../workers/worker.js';
+import type { WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import {
   totalOps, perThreadOps, lockStat, formatLockStat, decodeViolations, formatViolation, violationCount,
   type LockStatRow, type DecodedViolation,

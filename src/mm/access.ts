@@ -1,7 +1,8 @@
 import type { MmCtx } from './model.js';
 import { pteTable, ptep, pteFolio } from './pgtable.js';
 import { mmuEnter, mmuExit } from './tlb.js';
-import { doUserAddrFault, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM, VM_FAULT_RETRY } from './fault.js';
+import { doUserAddrFault } from './fault.js';
+import { VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM, VM_FAULT_RETRY } from './vmf.js';
 import { PTE_PRESENT, PTE_WRITE, F_CONTENT } from './layout.js';
 import { T_PF_DISABLE } from '../shm/layout.js';
 import { mightFault } from '../sync/lockdep.js';

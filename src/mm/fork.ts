@@ -1,20 +1,22 @@
+import { snapStart, snapEnd, snapVma, mtSnapshot, mtPrealloc, mtPublish, snapInsert } from './tree.js';
 import type { MmCtx } from './model.js';
 import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached } from './mmap_lock.js';
-import { mtSnapshot, mtPrealloc, mtPublish } from './tree.js';
-import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte } from './pgtable.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio } from './pgtable.js';
 import {
   folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
   isZeroFolio, anonVmaAlloc, getAnonVma, anonVmaRoot,
 } from './folio.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../sync/seqcount.js';
 import { flushTlbMm } from './tlb.js';
-import { vmAreaDup, mmAlloc, exitMmap, mmFree } from './mmap.js';
+import { vmAreaDup } from './vma.js';
+import { mmAlloc, exitMmap, mmFree } from './mmap.js';
+import { ENOMEM, EINTR } from '../errno.js';
 import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
 import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE,
-  PTE_DIRTY, PTE_PFN_SHIFT, F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM,
+  PTE_DIRTY, F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM,
   MC_FORK_COPY_PINNED, VMA_UFFD,
 } from './layout.js';
 
@@ -119,7 +121,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
           if ((pte & PTE_WRITE) !== 0 && (Atomics.load(i32, sp) & PTE_WRITE) === 0) wrprotected = true;
         } else if ((pte & PTE_SWAP) !== 0) {
           // copy_nonpresent_pte(): swap_duplicate(); neither copy stays exclusive.
-          const f = (pte >>> PTE_PFN_SHIFT) - 1;
+          const f = pteSwapFolio(pte);
           Atomics.add(i32, f + F_SWAPCOUNT, 1);
           if ((pte & PTE_SWP_EXCLUSIVE) !== 0) Atomics.store(i32, sp, pte & ~PTE_SWP_EXCLUSIVE);
           dpte = pte & ~PTE_SWP_EXCLUSIVE;
@@ -147,10 +149,10 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
 export function dupMmap(c: MmCtx, oldmm: number): number {
   const i32 = c.i32;
   const mm = mmAlloc(c);
-  if (mm < 0) return -12;
+  if (mm < 0) return ENOMEM;
   if (mmapWriteLockKillable(c, oldmm) !== 0) {
     mmFree(c, mm);
-    return -4;
+    return EINTR;
   }
   mmapWriteLock(c, mm);
   const s = c.scratch;
@@ -161,7 +163,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
   const node = mtPrealloc(c);
   if (node === 0) failed = true;
   for (let k = 0; k < n && !failed; k++) {
-    const mpnt = s[k * 3 + 2] - 1;
+    const mpnt = snapVma(s, k);
     vmaStartWrite(c, oldmm, mpnt);
     const tmp = vmAreaDup(c, mpnt, mm);
     if (tmp === 0 || !anonVmaFork(c, tmp, mpnt, mm)) {
@@ -171,10 +173,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
     i32[tmp + VMA_UFFD] = 0; // the child is not registered with the parent's userfaultfd
     vmaStartWrite(c, mm, tmp);
     vmaMarkAttached(c, mm, tmp);
-    d[dn * 3] = s[k * 3];
-    d[dn * 3 + 1] = s[k * 3 + 1];
-    d[dn * 3 + 2] = tmp + 1;
-    dn++;
+    dn = snapInsert(d, dn, dn, snapStart(s, k), snapEnd(s, k), tmp); // vma_iter_bulk_store()
     i32[mm + MM_MAP_COUNT]++;
     const flags = i32[mpnt + VMA_FLAGS];
     if ((flags & VM_WIPEONFORK) !== 0) continue;
@@ -188,7 +187,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
   if (failed) {
     exitMmap(c, mm);
     mmFree(c, mm);
-    return -12;
+    return ENOMEM;
   }
   if (c.t.tracing) c.t.trace(EV_FORK, oldmm, mm, 0, 0);
   return mm;

@@ -7,10 +7,11 @@ import { folioTryGet, folioPut, folioTestFlag, isZeroFolio } from './folio.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { BUG1_B6_GUP_FAST_NO_SEQ } from '../shm/bugbits.js';
 import { delayPoint, W_GUP_FAST, EV_PIN } from './debug.js';
+import { handleMmFault } from './fault.js';
 import {
-  handleMmFault, VM_FAULT_RETRY, VM_FAULT_COMPLETED, VM_FAULT_ERROR, FAULT_FLAG_WRITE, FAULT_FLAG_UNSHARE,
+  VM_FAULT_RETRY, VM_FAULT_COMPLETED, VM_FAULT_ERROR, FAULT_FLAG_WRITE, FAULT_FLAG_UNSHARE,
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_REMOTE,
-} from './fault.js';
+} from './vmf.js';
 import {
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, MM_PINNED, PTE_PRESENT, PTE_WRITE, PG_ANON, PG_ANON_EXCLUSIVE,
   F_REF, F_PINCOUNT, F_CONTENT, GUP_PIN_COUNTING_BIAS, VMA_START, VMA_FLAGS, VM_WRITE, MC_GUP_FAST,

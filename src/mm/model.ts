@@ -184,6 +184,8 @@ export class MmCtx {
   readonly spareVmas: number[] = [];
   readonly deadVmas: number[] = [];
   readonly victimVmas: number[] = [];
+  /** mmapWriteBegin()'s snapshot: the number of entries it left in scratch. */
+  snapN = 0;
   /** splitEdges() results: first and last snapshot entries inside the range. */
   edgeFirst = 0;
   edgeLast = 0;

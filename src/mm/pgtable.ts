@@ -4,7 +4,7 @@ import { LC_PTL, LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import {
   MM_PGD, MM_PAGE_TABLE_LOCK, MM_NR_PTES, PT_PTL, PT_MM, PT_ADDR, PT_ENTRIES, PTE_SHIFT, PTRS_PER_PTE,
-  PTE_PFN_SHIFT, PTE_PRESENT,
+  PTE_PFN_SHIFT, PTE_PRESENT, PTE_SWAP,
 } from './layout.js';
 
 /*
@@ -58,9 +58,30 @@ export function pteUnlock(c: MmCtx, table: number): void {
   spinUnlock(c.t, table + PT_PTL, LC_PTL);
 }
 
+/** pmd_addr_end(): the end of the PTE table's range that `addr` is in, capped at `end`. */
+export function pmdAddrEnd(addr: number, end: number): number {
+  return Math.min(end, (addr & ~(PTRS_PER_PTE - 1)) + PTRS_PER_PTE);
+}
+
 /** Folio record of a present PTE (0 if none). */
 export function pteFolio(pte: number): number {
   return (pte >>> PTE_PFN_SHIFT) - 1;
+}
+
+/*
+ * Swap entries: the model keeps the swapped-out folio as the swap slot
+ * (swp_entry_t names the folio in the swap cache), with PTE_SWAP set and
+ * PTE_PRESENT clear; PTE_SWP_EXCLUSIVE as in the kernel.
+ */
+
+/** pte_to_swp_entry() + the swap cache lookup: the folio a swap PTE names. */
+export function pteSwapFolio(pte: number): number {
+  return (pte >>> PTE_PFN_SHIFT) - 1;
+}
+
+/** swp_entry_to_pte(): a swap PTE for `folio` with extra bits. */
+export function mkSwapPte(folio: number, bits: number): number {
+  return ((folio + 1) << PTE_PFN_SHIFT) | PTE_SWAP | bits;
 }
 
 /** mk_pte(): a present PTE for `folio` with extra bits. */

@@ -1,23 +1,25 @@
 import type { MmCtx } from './model.js';
 import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
-import { pteTable, ptep, pteLock, pteUnlock, pteFolio } from './pgtable.js';
+import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, mkPte, pteSwapFolio } from './pgtable.js';
 import {
   folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSetFlag, folioClearFlag, folioRemoveRmap,
-  folioMaybeDmaPinned, isZeroFolio,
+  folioMaybeDmaPinned, isZeroFolio, folioDupRmap,
 } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import {
-  VMA_START, VMA_FILE, PTE_PRESENT, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_PFN_SHIFT, F_SWAPCOUNT, F_FLAGS, PG_ANON,
-  PG_ANON_EXCLUSIVE, PG_SWAPCACHE, PG_WRITEBACK,
+  VMA_START, VMA_FILE, PTE_PRESENT, PTE_SWP_EXCLUSIVE, F_SWAPCOUNT, F_FLAGS, PG_ANON, PG_ANON_EXCLUSIVE, PG_SWAPCACHE,
+  PG_WRITEBACK, VMA_FLAGS, VM_WRITE, PTE_WRITE, PTE_SWAP, PTE_DIRTY, MC_SWAPIN,
 } from './layout.js';
+import { Vmf, folioLockOrRetry, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, FAULT_FLAG_WRITE, vmfPteLockSame } from './vmf.js';
 
 /*
  * Reclaim of one anonymous page (madvise(MADV_PAGEOUT) → shrink_folio_list →
  * try_to_unmap): the folio goes to the swap cache, its PTE becomes a swap
  * entry that remembers exclusivity, and writeback holds the folio lock for a
  * while — during which a swap-in fault must take the folio_lock_or_retry path.
- * Pinned folios are refused (their exclusivity cannot be dropped).
+ * Pinned folios are refused (their exclusivity cannot be dropped). And the
+ * swap-in fault that maps it back (mm/memory.c do_swap_page).
  */
 
 /** Returns true if the page was swapped out. `ioSpins` is the simulated writeback time. */
@@ -40,7 +42,7 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
         folioGet(c, f); // the swap cache's reference
         folioSetFlag(c, f, PG_SWAPCACHE | PG_WRITEBACK);
         Atomics.add(i32, f + F_SWAPCOUNT, 1);
-        Atomics.store(i32, p, ((f + 1) << PTE_PFN_SHIFT) | PTE_SWAP | (exclusive ? PTE_SWP_EXCLUSIVE : 0));
+        Atomics.store(i32, p, mkSwapPte(f, exclusive ? PTE_SWP_EXCLUSIVE : 0));
         folioClearFlag(c, f, PG_ANON_EXCLUSIVE);
         flushTlbMm(c, mm);
         folioRemoveRmap(c, f);
@@ -62,4 +64,48 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
     if (x < 0) return false;
   }
   return done;
+}
+
+/**
+ * do_swap_page() (6.6+, under the VMA lock): the folio is still in the swap
+ * cache; lock it (or RETRY), re-check the PTE, map it back, exclusive if the
+ * swap entry says so, and drop the swap slot.
+ */
+export function doSwapPage(c: MmCtx, vmf: Vmf): number {
+  const i32 = c.i32;
+  const pte = vmf.origPte;
+  if ((pte & PTE_SWAP) === 0) return VM_FAULT_SIGBUS;
+  const folio = pteSwapFolio(pte);
+  const p = ptep(vmf.table, vmf.addr);
+  // lookup_swap_cache(): take a reference while the entry is still there.
+  if (!vmfPteLockSame(c, vmf)) return 0;
+  folioGet(c, folio);
+  pteUnlock(c, vmf.table);
+  const r = folioLockOrRetry(c, vmf, folio);
+  if (r !== 0) {
+    folioPut(c, folio);
+    return r | VM_FAULT_MAJOR;
+  }
+  if (!vmfPteLockSame(c, vmf)) {
+    folioUnlock(c, folio);
+    folioPut(c, folio);
+    return 0;
+  }
+  const exclusive = (pte & PTE_SWP_EXCLUSIVE) !== 0;
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && exclusive && (i32[vmf.vma + VMA_FLAGS] & VM_WRITE) !== 0;
+  if (exclusive) folioSetFlag(c, folio, PG_ANON_EXCLUSIVE);
+  folioDupRmap(c, folio); // the reference we took becomes the mapping's
+  Atomics.store(i32, p, mkPte(folio, write ? PTE_WRITE | PTE_DIRTY : 0));
+  // swap_free(): one swap PTE fewer; the last one frees the swap cache's reference.
+  const left = Atomics.sub(i32, folio + F_SWAPCOUNT, 1) - 1;
+  let dropCache = false;
+  if (left <= 0 && folioTestFlag(c, folio, PG_SWAPCACHE)) {
+    folioClearFlag(c, folio, PG_SWAPCACHE);
+    dropCache = true;
+  }
+  pteUnlock(c, vmf.table);
+  folioUnlock(c, folio);
+  if (dropCache) folioPut(c, folio);
+  c.t.count(MC_SWAPIN);
+  return 0;
 }

@@ -64,6 +64,36 @@ export function mtSnapshot(c: MmCtx, mm: number, out: Int32Array): number {
   return n;
 }
 
+/*
+ * The VMA iterator's view (vma_iter / for_each_vma over a snapshot): entry k
+ * of a snapshot is (vm_start, vm_end, VMA + 1) in ND_ENTRY_WORDS words.
+ */
+
+/** vm_start of snapshot entry k. */
+export function snapStart(s: Int32Array, k: number): number {
+  return s[k * ND_ENTRY_WORDS];
+}
+
+/** vm_end of snapshot entry k. */
+export function snapEnd(s: Int32Array, k: number): number {
+  return s[k * ND_ENTRY_WORDS + 1];
+}
+
+/** The VMA of snapshot entry k. */
+export function snapVma(s: Int32Array, k: number): number {
+  return s[k * ND_ENTRY_WORDS + 2] - 1;
+}
+
+/** A writer moved entry k's start (vma_iter_store_overwrite of a shrunk or grown VMA). */
+export function snapSetStart(s: Int32Array, k: number, start: number): void {
+  s[k * ND_ENTRY_WORDS] = start;
+}
+
+/** A writer moved entry k's end. */
+export function snapSetEnd(s: Int32Array, k: number, end: number): void {
+  s[k * ND_ENTRY_WORDS + 1] = end;
+}
+
 /** Index k of the first entry with end > addr in a snapshot, or n. */
 export function snapFind(s: Int32Array, n: number, addr: number): number {
   for (let k = 0; k < n; k++) if (s[k * 3 + 1] > addr) return k;

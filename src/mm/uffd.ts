@@ -1,20 +1,20 @@
+import { snapStart, snapVma, findVma, mtSnapshot, snapFind } from './tree.js';
 import type { MmCtx } from './model.js';
 import { T_PF_DISABLE } from '../shm/layout.js';
 import {
   lockVmaUnderRcu, vmaEndRead, mmapReadLock, mmapReadUnlock, mmapWriteLockKillable, mmapWriteUnlock, vmaStartWrite,
   vmaStartReadLocked, vmaSetField,
 } from './mmap_lock.js';
-import { findVma, mtSnapshot, snapFind } from './tree.js';
 import { pteAlloc, ptep, pteLock, pteUnlock, mkPte, pteTable, pteFolio } from './pgtable.js';
 import { folioAlloc, folioPut, folioAddNewAnonRmap, anonVmaPrepare } from './folio.js';
 import { mmuEnter, mmuExit } from './tlb.js';
-import { userfaultfdWake } from './fault.js';
+import { userfaultfdWake } from './userfaultfd.js';
 import { userAccess, ACCESS_SEGV } from './access.js';
 import {
   VMA_START, VMA_END, VMA_UFFD, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_SHARED, VM_WRITE, PTE_PRESENT, PTE_MARKER,
   PTE_WRITE, PTE_DIRTY, F_CONTENT, F_INDEX,
 } from './layout.js';
-import { EINVAL, ENOMEM, EEXIST, EFAULT, EINTR_ } from './mmap.js';
+import { EINVAL, ENOMEM, EEXIST, EFAULT, EINTR, EAGAIN } from '../errno.js';
 import { BUG1_B7_COPY_FAULTS_ENABLED } from '../shm/bugbits.js';
 import { delayPoint, W_UFFD_COPY, EV_UFFD_COPY } from './debug.js';
 
@@ -24,20 +24,18 @@ import { delayPoint, W_UFFD_COPY, EV_UFFD_COPY } from './debug.js';
  * destination VMA is locked with the per-VMA lock, falling back to mmap_lock
  * for a private VMA without anon_vma).
  */
-export const EAGAIN = -11;
-
 /**
  * userfaultfd_register() for whole VMAs in [start, end): write-lock each and
  * set the registered modes. Returns 0 or -errno.
  */
 export function uffdRegister(c: MmCtx, mm: number, start: number, len: number, modes: number): number {
-  if (mmapWriteLockKillable(c, mm) !== 0) return EINTR_;
+  if (mmapWriteLockKillable(c, mm) !== 0) return EINTR;
   try {
     const s = c.scratch;
     const n = mtSnapshot(c, mm, s);
     let any = false;
-    for (let k = snapFind(s, n, start); k < n && s[k * 3] < start + len; k++) {
-      const vma = s[k * 3 + 2] - 1;
+    for (let k = snapFind(s, n, start); k < n && snapStart(s, k) < start + len; k++) {
+      const vma = snapVma(s, k);
       vmaStartWrite(c, mm, vma);
       vmaSetField(c, mm, vma, VMA_UFFD, modes);
       any = true;

@@ -3,7 +3,7 @@ import { H_ABORT, T_KILL, T_WAKE_SEQ } from '../shm/layout.js';
 
 /** How long one park lasts before the abort word is re-checked (ms). */
 export const WAIT_SLICE_MS = 20;
-export const EINTR = -4;
+export { EINTR } from '../errno.js';
 /** Deadline value for TASK_UNINTERRUPTIBLE waits: only a run abort ends them. */
 export const UNINTERRUPTIBLE = -1;
 

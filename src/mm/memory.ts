@@ -1,0 +1,78 @@
+import type { MmCtx } from './model.js';
+import { findVma } from './tree.js';
+import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd } from './pgtable.js';
+import { folioPut, folioRemoveRmap, folioTestFlag, folioClearFlag } from './folio.js';
+import { flushTlbMm } from './tlb.js';
+import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, F_SWAPCOUNT, PG_SWAPCACHE } from './layout.js';
+
+
+/*
+ * Tearing down page tables (mm/memory.c zap_pte_range, unmap_page_range;
+ * mm/memory.c free_pgtables).
+ */
+
+/**
+ * zap_pte_range() over [start, end): clear present and swap entries under the
+ * PTE lock, flush the TLB, then drop rmap and references.
+ */
+export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): void {
+  const i32 = c.i32;
+  for (let a = start; a < end; ) {
+    const tableEnd = pmdAddrEnd(a, end);
+    const table = pteTable(c, mm, a);
+    if (table !== 0) {
+      pteLock(c, table);
+      let cleared = 0;
+      const sc = c.scratch2;
+      for (let x = a; x < tableEnd; x++) {
+        const p = ptep(table, x);
+        const pte = Atomics.load(i32, p);
+        if (pte === 0) continue;
+        Atomics.store(i32, p, 0);
+        if ((pte & PTE_PRESENT) !== 0) {
+          sc[cleared++] = pteFolio(pte);
+        } else if ((pte & PTE_SWAP) !== 0) {
+          const f = pteSwapFolio(pte);
+          const left = Atomics.sub(i32, f + F_SWAPCOUNT, 1) - 1;
+          if (left <= 0 && folioTestFlag(c, f, PG_SWAPCACHE)) {
+            folioClearFlag(c, f, PG_SWAPCACHE);
+            sc[cleared++] = -1 - f; // swap cache reference only
+          }
+        }
+      }
+      if (cleared > 0) flushTlbMm(c, mm);
+      for (let k = 0; k < cleared; k++) {
+        const f = sc[k];
+        if (f >= 0) {
+          folioRemoveRmap(c, f);
+          folioPut(c, f);
+        }
+      }
+      pteUnlock(c, table);
+      for (let k = 0; k < cleared; k++) if (sc[k] < 0) folioPut(c, -1 - sc[k]);
+    }
+    a = tableEnd;
+  }
+}
+
+/** Is any entry of the table non-none? */
+function tableInUse(c: MmCtx, table: number): boolean {
+  for (let k = 0; k < PTRS_PER_PTE; k++) if (Atomics.load(c.i32, table + PT_ENTRIES + k) !== 0) return true;
+  return false;
+}
+
+/**
+ * free_pgtables() for [start, end): free every PTE table in the range that no
+ * VMA of the current tree covers any more and that is empty.
+ */
+export function freePgtables(c: MmCtx, mm: number, start: number, end: number): void {
+  const i32 = c.i32;
+  for (let a = start & ~(PTRS_PER_PTE - 1); a < end; a += PTRS_PER_PTE) {
+    const table = pteTable(c, mm, a);
+    if (table === 0) continue;
+    const next = findVma(c, mm, a);
+    if (next !== 0 && i32[next + VMA_START] < a + PTRS_PER_PTE) continue; // still used by a VMA
+    if (tableInUse(c, table)) continue;
+    freePteTable(c, mm, a);
+  }
+}

@@ -1,0 +1,105 @@
+import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFreePrealloc } from './tree.js';
+import type { MmCtx } from './model.js';
+import { mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaMarkDetached } from './mmap_lock.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock } from './pgtable.js';
+import { getAnonVma, unlinkAnonVmas } from './folio.js';
+import { flushTlbMm } from './tlb.js';
+import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT } from './layout.js';
+import { EV_MREMAP } from './debug.js';
+import { EINVAL, ENOMEM, EEXIST, EFAULT } from '../errno.js';
+import { vmAreaDup, vmAreaFree, mmapWriteBegin, vmaIterPrealloc } from './vma.js';
+import { freePgtables } from './memory.js';
+
+/* mremap (mm/mremap.c move_vma, move_page_tables). */
+
+/**
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole VMA to [newAddr,
+ * newAddr + newLen), growing it if newLen > its size (move_vma): the source
+ * is write-locked, a copy is inserted at the destination, page tables move
+ * under both PTE locks, the source is detached and freed. With `dontunmap`
+ * (MREMAP_DONTUNMAP) the source VMA stays, empty, and loses its anon_vma
+ * (unlink_anon_vmas) — the step B5a raced against. Returns 0 or -errno.
+ */
+export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number, newLen: number, dontunmap = false): number {
+  const i32 = c.i32;
+  const err = mmapWriteBegin(c, mm, newAddr, newLen);
+  if (err !== 0) return err;
+  try {
+    const s = c.scratch;
+    let n = c.snapN;
+    const k = snapFind(s, n, oldAddr);
+    if (k >= n || snapStart(s, k) !== oldAddr) return EFAULT;
+    const vma = snapVma(s, k);
+    const oldLen = i32[vma + VMA_END] - oldAddr;
+    if (newLen < oldLen) return EINVAL;
+    const d = snapFind(s, n, newAddr);
+    if (d < n && snapStart(s, d) < newAddr + newLen) return EEXIST;
+    const node = vmaIterPrealloc(c, n, 1);
+    if (node === 0) return ENOMEM;
+    const nv = vmAreaDup(c, vma, mm);
+    if (nv === 0) {
+      mtFreePrealloc(c, node);
+      return ENOMEM;
+    }
+    vmaStartWrite(c, mm, vma);
+    i32[nv + VMA_START] = newAddr;
+    i32[nv + VMA_END] = newAddr + newLen;
+    const av = i32[vma + VMA_ANON_VMA];
+    if (av !== 0) {
+      getAnonVma(c, av - 1);
+      i32[nv + VMA_ANON_VMA] = av;
+    }
+    vmaStartWrite(c, mm, nv);
+    vmaMarkAttached(c, mm, nv);
+    if (!movePageTables(c, mm, oldAddr, newAddr, oldLen)) {
+      vmaMarkDetached(c, mm, nv);
+      unlinkAnonVmas(c, nv);
+      vmAreaFree(c, nv);
+      mtFreePrealloc(c, node);
+      return ENOMEM;
+    }
+    let dead = -1;
+    if (dontunmap) {
+      unlinkAnonVmas(c, vma); // the VMA is write-locked: anon_vma -> NULL
+    } else {
+      vmaMarkDetached(c, mm, vma);
+      n = snapRemove(s, n, k);
+      dead = vma;
+      i32[mm + MM_MAP_COUNT]--;
+    }
+    n = snapInsert(s, n, snapFind(s, n, newAddr), newAddr, newAddr + newLen, nv);
+    i32[mm + MM_MAP_COUNT]++;
+    if (c.t.tracing) c.t.trace(EV_MREMAP, vma, oldAddr, newAddr, newLen);
+    mtPublish(c, mm, s, n, node);
+    freePgtables(c, mm, oldAddr, oldAddr + oldLen);
+    if (dead >= 0) {
+      unlinkAnonVmas(c, dead);
+      vmAreaFree(c, dead);
+    }
+    return 0;
+  } finally {
+    mmapWriteUnlock(c, mm);
+  }
+}
+
+/** move_page_tables() / move_ptes(): both PTE locks held per entry; flush the old range. */
+function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: number): boolean {
+  const i32 = c.i32;
+  for (let x = 0; x < len; x++) {
+    const ot = pteTable(c, mm, from + x);
+    if (ot === 0) continue;
+    const op = ptep(ot, from + x);
+    if (Atomics.load(i32, op) === 0) continue;
+    const nt = pteAlloc(c, mm, to + x);
+    if (nt === 0) return false;
+    // Lock order: the source table, then the destination (nested) if different.
+    pteLock(c, ot);
+    if (nt !== ot) pteLock(c, nt);
+    const pte = Atomics.exchange(i32, op, 0);
+    Atomics.store(i32, ptep(nt, to + x), pte);
+    if (nt !== ot) pteUnlock(c, nt);
+    flushTlbMm(c, mm);
+    pteUnlock(c, ot);
+  }
+  return true;
+}
