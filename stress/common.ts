@@ -2,9 +2,6 @@ import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { H_PAUSE, H_STOP, T_CTR, T_F_CTR } from '../src/shm/layout.js';
 
-export const STATE_RUNNING = 1;
-export const STATE_DONE = 3;
-
 /**
  * The actor loop's guard, called once per operation: returns false when the
  * run is stopping; parks while the harness stutters or quiesces the world;

@@ -1,13 +1,12 @@
 import { threadId } from 'node:worker_threads';
 import { Arena } from '../src/shm/arena.js';
 import { Task, RunAborted } from '../src/shm/task.js';
-import { H_ABORT, H_GO, H_READY, T_STATE } from '../src/shm/layout.js';
+import { H_ABORT, H_GO, H_READY, T_STATE, STATE_DONE, STATE_RUNNING } from '../src/shm/layout.js';
 import { findScenario, type Scenario } from '../stress/index.js';
 import { importScenarios } from '../stress/modules.js';
 import type { WorkerTask, WorkerResult } from './protocol.js';
 
 export type { WorkerTask, WorkerResult };
-import { STATE_DONE, STATE_RUNNING } from '../stress/common.js';
 
 async function resolve(task: WorkerTask): Promise<Scenario | undefined> {
   if (task.module) {

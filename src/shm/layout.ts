@@ -98,8 +98,13 @@ export const T_WAIT_INFO = 9;
 export const T_KILL = 10;
 /** Progress counter: bumped once per completed operation. */
 export const T_PROGRESS = 11;
-/** 0 = not started, 1 = running, 2 = parked (stutter), 3 = finished. */
+/** The thread's state: one of STATE_*. */
 export const T_STATE = 12;
+/** T_STATE values: not started, running an actor, parked at the pause barrier, the actor returned. */
+export const STATE_IDLE = 0;
+export const STATE_RUNNING = 1;
+export const STATE_PARKED = 2;
+export const STATE_DONE = 3;
 /** Held-lock stack depth (lockdep). */
 export const T_HELD_DEPTH = 13;
 /** Pagefault-disable depth (pagefault_disable()). */

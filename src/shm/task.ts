@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, H_TRACE_OFF, H_GENERATION,
+  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, STATE_PARKED, H_TRACE_OFF, H_GENERATION,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -98,7 +98,7 @@ export class Task {
     const i32 = this.i32;
     if (Atomics.load(i32, H_PAUSE) === 0) return;
     const prev = i32[this.base + T_STATE];
-    i32[this.base + T_STATE] = 2;
+    i32[this.base + T_STATE] = STATE_PARKED;
     Atomics.add(i32, H_PAUSED, 1);
     Atomics.notify(i32, H_PAUSED);
     try {
