@@ -20,6 +20,10 @@ import {
 } from '../src/sync/refcount.js';
 import { initCompletion, complete, waitForCompletionKillable, completeAll } from '../src/sync/completion.js';
 import { EINTR } from '../src/sync/sched.js';
+import { rwsemMarkWake, WAKE_ANY } from '../src/sync/rwsem_waitlist.js';
+import { rawSpinLock, rawSpinUnlock } from '../src/sync/spinlock.js';
+import { AH_RWSEM_MARK_WAKE } from '../src/sync/lockdep.js';
+import { RW_WAIT_LOCK } from '../src/shm/layout.js';
 import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN, LOCK_CLASS_NAMES } from '../src/sync/lockclass.js';
 import { heldLocks } from '../src/check/waitgraph.js';
 import { decodeViolations, lockStat, violationCount } from '../src/harness/collect.js';
@@ -43,6 +47,20 @@ function waitFor(cond: () => boolean, ms = 5000): boolean {
 }
 
 describe('rwsem (kernel/locking/rwsem.c semantics)', () => {
+  it('rwsem_mark_wake() asserts the wait_lock is held: lock-not-held without it, nothing with it', () => {
+    const { arena, tasks: [t0], base } = makeArena();
+    const sem = base;
+    initRwsem(arena.i32, sem, LC_TORTURE_RWSEM);
+    rawSpinLock(t0, sem + RW_WAIT_LOCK);
+    rwsemMarkWake(t0, sem, WAKE_ANY);
+    rawSpinUnlock(t0, sem + RW_WAIT_LOCK);
+    expect(violationCount(arena)).toBe(0);
+    rwsemMarkWake(t0, sem, WAKE_ANY);
+    const v = decodeViolations(arena);
+    expect(v.map((x) => x.kind)).toEqual(['lock-not-held']);
+    expect(v[0].args.caller).toBe(AH_RWSEM_MARK_WAKE);
+  });
+
   it('read and write fast paths, trylocks and rwsem_is_locked', () => {
     const { arena, tasks: [t0, t1], base } = makeArena();
     const sem = base;

@@ -107,7 +107,9 @@ export function lockIsHeld(t: Task, lock: number): boolean {
 /** Callers named by lockdepAssertHeld (the splat's "caller" argument). */
 export const AH_FIND_VMA = 1;
 export const AH_WP_CAN_REUSE = 2;
-export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio'];
+export const AH_RWSEM_MARK_WAKE = 3;
+export const AH_RWSEM_TRY_WRITE_LOCK = 4;
+export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio', 'rwsem_mark_wake', 'rwsem_try_write_lock'];
 
 /**
  * lockdep_assert_held(): the caller must hold `lock` (any mode); a

@@ -29,6 +29,11 @@ export function rawSpinLock(t: Task, lock: number): void {
   spinLockSlow(t, lock, me);
 }
 
+/** raw_spin_is_locked() by this thread: what lockdep_assert_held() checks of a raw lock. */
+export function rawSpinIsHeld(t: Task, lock: number): boolean {
+  return (Atomics.load(t.i32, lock) & OWNER_MASK) === t.tid + 1;
+}
+
 /** raw_spin_unlock(). */
 export function rawSpinUnlock(t: Task, lock: number): void {
   const old = Atomics.exchange(t.i32, lock, 0);
