@@ -1,207 +1,26 @@
 #!/usr/bin/env node
 import os from 'node:os';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { SCENARIOS as BUILTIN, WORKLOADS, scenarioNames, workloadName } from '../stress/index.js';
+import { SCENARIOS as BUILTIN, WORKLOADS, scenarioNames, workloadName, type BuiltinScenario } from '../stress/index.js';
+import { usesModel } from '../stress/types.js';
 import { loadScenario, loadModule } from './harness/module.js';
 import { colors, colorEnabled } from './harness/color.js';
-import { loadConfig, applyConfig, effectiveOptions } from './harness/config.js';
+import { effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
 import { threadSweep } from './harness/soak.js';
 import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
-import { runScenario, signalExitCode } from './harness/run.js';
+import { runScenario } from './harness/run.js';
 import { rerunCommand } from './harness/rerun.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn, parseIntList } from './harness/parse.js';
-import type { ModelConfig } from './mm/model.js';
 import { MAX_THREADS } from '../stress/actors.js';
-import { ERA_NAMES, type Era } from './mm/era.js';
+import {
+  soakDefault, collect, parseEra, validateCommon, validateRun, addRunOptions, onSignals, configHook, configPositional,
+  stdIO, type RunOpts,
+} from './cli/options.js';
 
-/** What `soak` rotates by default: every scenario but the harness self-tests. */
-function soakDefault(): string[] {
-  return BUILTIN.filter((s) => !s.selftest).map((s) => s.name);
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export { MAX_THREADS };
-
-function collect(value: string, previous: string[]): string[] {
-  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
-}
-
-interface RunOpts {
-  threads?: string;
-  duration: string;
-  seed?: string;
-  bug: string[];
-  json?: string;
-  log?: string;
-  logLevel: string;
-  watchdog: string;
-  statInterval: string;
-  keepGoing?: boolean;
-  progress: boolean;
-  param: string[];
-  era: string;
-  perVmaLock: string;
-  mmPages?: string;
-  vmas?: string;
-  folios?: string;
-  checkInterval: string;
-  jitter: string;
-  trace: boolean;
-  check: boolean;
-  stutter: string;
-  stutterHold?: string;
-  shuffle: string;
-  module?: string;
-  config?: string;
-}
-
-function parseEra(e: string): Era {
-  const v = ERA_NAMES[e.trim().toLowerCase()];
-  if (!v) throw new UsageError(`invalid --era '${e}' (valid: ${Object.keys(ERA_NAMES).join(', ')})`);
-  return v;
-}
-
-/** A duration flag where 0 means off. */
-function parseOptDuration(text: string, what: string): number {
-  return text.trim() === '0' ? 0 : parseDuration(text, what);
-}
-
-/** Validate the options `run` and `soak` share; every bad value is a one-line usage error. */
-async function validateCommon(o: RunOpts, threadList = false) {
-  if (o.module) await loadModule(o.module);
-  for (const b of o.bug) {
-    if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
-  }
-  if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`invalid --log-level '${o.logLevel}' (valid: ${LOG_LEVELS.join(', ')})`);
-  const threadCounts = o.threads === undefined ? [os.availableParallelism()]
-    : threadList ? parseIntList(o.threads, '--threads', 1, MAX_THREADS) : [parseIntIn(o.threads, '--threads', 1, MAX_THREADS)];
-  const threads = threadCounts[0];
-  const seed = o.seed === undefined ? (Date.now() ^ (process.pid << 8)) >>> 0 : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
-  const params = o.param.map((p) => {
-    if (!/^-?\d+$/.test(p)) throw new UsageError(`invalid --param '${p}' (expected an integer)`);
-    return parseInt(p, 10);
-  });
-  if (params.length > 12) throw new UsageError(`too many --param values (${params.length}, at most 12)`);
-  const model: Partial<ModelConfig> = {};
-  if (o.mmPages !== undefined) {
-    const v = parseIntIn(o.mmPages, '--mm-pages', 64, 1 << 20);
-    if ((v & (v - 1)) !== 0) throw new UsageError(`invalid --mm-pages '${o.mmPages}' (expected a power of two 64..1048576)`);
-    model.mmPages = v;
-  }
-  if (o.vmas !== undefined) model.vmas = parseIntIn(o.vmas, '--vmas', 16, 1 << 20);
-  if (o.folios !== undefined) model.folios = parseIntIn(o.folios, '--folios', 64, 1 << 22);
-  const stutterMs = parseOptDuration(o.stutter, '--stutter');
-  return {
-    checkIntervalMs: parseOptDuration(o.checkInterval, '--check-interval'),
-    jitter: parseIntIn(o.jitter, '--jitter', 0, 1_000_000),
-    trace: o.trace,
-    checks: o.check,
-    model,
-    threads,
-    threadCounts,
-    durationMs: parseDuration(o.duration, '--duration'),
-    seed: seed | 0,
-    bugs: [...new Set(o.bug)],
-    watchdogMs: parseDuration(o.watchdog, '--watchdog'),
-    statIntervalMs: parseDuration(o.statInterval, '--stat-interval'),
-    keepGoing: Boolean(o.keepGoing),
-    params,
-    stutterMs,
-    stutterHoldMs: o.stutterHold === undefined ? undefined : parseDuration(o.stutterHold, '--stutter-hold'),
-    shuffleMs: parseOptDuration(o.shuffle, '--shuffle'),
-    module: o.module,
-    json: o.json,
-    log: o.log,
-    logLevel: o.logLevel,
-  };
-}
-
-async function validateRun(scenarioName: string, o: RunOpts) {
-  await loadScenario(scenarioName, o.module);
-  const { threadCounts: _tc, ...common } = await validateCommon(o);
-  if (o.perVmaLock !== 'on' && o.perVmaLock !== 'off') throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off)`);
-  return { ...common, scenario: scenarioName, model: { ...common.model, era: parseEra(o.era), perVmaLock: o.perVmaLock === 'on' } };
-}
-
-/** The options `run` and `soak` share. */
-function addRunOptions(cmd: Command, d: { duration: string; statInterval: string; stutter: string; shuffle: string }): Command {
-  return cmd
-    .option('--config <file>', 'read options from a JSON file (keys: the flags in camelCase; flags on the command line win)')
-    .option('-t, --threads <n>', 'worker threads (default: os.availableParallelism()); soak also takes a list or a range (2,5,8 or 1-16) and varies the count between turns')
-    .option('-d, --duration <time>', 'how long to run (ms, s, m, h)', d.duration)
-    .option('--seed <n>', 'seed for every per-thread PRNG (default: random, printed)')
-    .option('-b, --bug <id>', 'switch on a catalogued bug (repeatable, or comma-separated)', collect, [])
-    .option('--json <file>', 'write the summary as JSON')
-    .option('--log <file>', 'write pino JSON lines (phases, progress, stats, violations with their reports, summary); read it back with `mmtorture report`')
-    .addOption(new Option('--log-level <level>', 'pino log level').default('info'))
-    .option('--watchdog <time>', 'no progress for this long is a hang: report waiters, exit 3', '10s')
-    .option('--stat-interval <time>', 'print the statistics lines this often', d.statInterval)
-    .option('--keep-going', 'record every violation instead of stopping at the first')
-    .option('--param <n>', 'scenario parameter (repeatable; e.g. rwsem-torture: acq_writer_lim ms)', collect, [])
-    .option('--no-progress', 'no per-second progress line on stderr')
-    .option('--per-vma-lock <mode>', 'on, or off: every fault takes mmap_lock (the contention baseline); soak also takes both', 'on')
-    .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
-    .option('--vmas <n>', 'VMA slab size (default 512)')
-    .option('--folios <n>', 'folio slab size (default 8192)')
-    .option('--check-interval <time>', 'scenarios with quiescent checks (mm, library ones that define them): stop the world and check this often (0: only at the end)', '2s')
-    .option('--jitter <n>', 'widen race windows: at each named delay point, one time in eight, spin up to n iterations (0: off)', '0')
-    .option('--stutter <time>', 'rcutorture stutter: run this long, then hold every thread at the pause barrier (0: off)', d.stutter)
-    .option('--stutter-hold <time>', 'how long a stutter holds the threads (default: a fifth of --stutter, at least 50ms)')
-    .option('--shuffle <time>', 'this often, stop every actor between operations and restart it on another worker thread (0: off)', d.shuffle)
-    .option('--module <file>', 'an ES module exporting scenarios defined with the library API (defineScenario)')
-    .option('--no-trace', 'no flight recorder (per-thread event rings)')
-    .option('--no-check', 'no oracles beyond the scenario\'s own: lockdep off, no quiescent checks (lets a bug deadlock for real)');
-}
-
-/**
- * Wire SIGINT/SIGTERM to an AbortController: the first signal stops the run
- * at the next tick (final checks, summary, logs); a second one exits at once.
- */
-function onSignals(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const handler = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) {
-      process.stderr.write(`mmtorture: second ${sig}: exiting now\n`);
-      process.exit(signalExitCode(sig));
-    }
-    process.stderr.write(`\nmmtorture: ${sig}: stopping (again to exit at once)\n`);
-    ac.abort(sig);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
-}
-
-const stdIO = () => ({
-  out: (l: string) => process.stdout.write(l + '\n'),
-  err: (t: string) => process.stderr.write(t),
-  isTTY: Boolean(process.stderr.isTTY),
-  color: colorEnabled(Boolean(process.stdout.isTTY && process.stderr.isTTY)),
-});
-
-/** Read --config before the action: validated keys fill the flags the command line left unset. */
-function configHook(positional: Record<string, Record<string, unknown>>) {
-  return (_parent: Command, cmd: Command) => {
-    const file = cmd.getOptionValue('config') as string | undefined;
-    if (!file) return;
-    const data = loadConfig(file, cmd, positional);
-    applyConfig(cmd, data);
-    (cmd as Command & { configPositional?: Record<string, unknown> }).configPositional = data;
-  };
-}
-
-function configPositional(cmd: Command): Record<string, unknown> {
-  return (cmd as Command & { configPositional?: Record<string, unknown> }).configPositional ?? {};
-}
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -223,8 +42,8 @@ export function buildProgram(): Command {
       const scenarioName = arg ?? (configPositional(cmd).scenario as string | undefined);
       if (!scenarioName) throw new UsageError(`missing scenario (valid: ${scenarioNames().join(', ')})`);
       const cfg = await validateRun(scenarioName, o);
-      const usesModel = (await loadScenario(scenarioName, o.module)).usesModel;
-      const rerun = rerunCommand({ ...cfg, duration: o.duration, usesModel: Boolean(usesModel) });
+      const onModel = usesModel(await loadScenario(scenarioName, o.module));
+      const rerun = rerunCommand({ ...cfg, duration: o.duration, usesModel: onModel });
       const effective = { scenario: scenarioName, ...effectiveOptions(cmd), threads: cfg.threads, seed: cfg.seed >>> 0 };
       process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
       process.stdout.write(`config: ${JSON.stringify(effective)}\n`);
@@ -332,7 +151,7 @@ export function buildProgram(): Command {
       const SCENARIOS = [...extra, ...BUILTIN];
       if (o.json) {
         process.stdout.write(JSON.stringify({
-          scenarios: SCENARIOS.map((s) => ({ name: s.name, description: s.description, exposes: s.exposes })),
+          scenarios: SCENARIOS.map((s) => ({ name: s.name, description: s.description, exposes: (s as Partial<BuiltinScenario>).exposes ?? [] })),
           bugs: BUGS.map(({ word: _w, bit: _b, ...rest }) => rest),
         }, null, 2) + '\n');
         return;

@@ -1,4 +1,4 @@
-import type { Scenario, ScenarioOptions } from './types.js';
+import type { BuiltinScenario, ScenarioOptions } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -47,7 +47,7 @@ function faultRegion(t: Task, c: ReturnType<typeof mmCtx>, mm: number, start: nu
 }
 
 /** page-fault-shared-vma: every thread faults its own pages of one shared VMA. */
-const pageFaultSharedVma: Scenario = {
+const pageFaultSharedVma: BuiltinScenario = {
   name: 'bench:page-fault-shared-vma',
   description: 'bench: all threads write-fault their own pages (interleaved) of one VMA and zap them page by page',
   exposes: [],
@@ -83,7 +83,7 @@ const pageFaultSharedVma: Scenario = {
 };
 
 /** Fault workloads with one pacing writer thread (thread 0) doing `op`. */
-function withWriter(name: string, description: string, op: (t: Task, c: ReturnType<typeof mmCtx>, mm: number) => void): Scenario {
+function withWriter(name: string, description: string, op: (t: Task, c: ReturnType<typeof mmCtx>, mm: number) => void): BuiltinScenario {
   return {
     name,
     description,
@@ -140,7 +140,7 @@ const faultVsFork = withWriter(
 );
 
 /** first-touch: map a fresh anonymous VMA, touch every page (anon_vma preparation), unmap. */
-const firstTouch: Scenario = {
+const firstTouch: BuiltinScenario = {
   name: 'bench:first-touch',
   description: 'bench: each thread maps a fresh 16-page anonymous VMA, touches every page, unmaps it (anon_vma preparation and its fallbacks)',
   exposes: [],
@@ -176,7 +176,7 @@ const firstTouch: Scenario = {
 // Primitives alone.
 // ---------------------------------------------------------------------------
 
-function primitive(name: string, description: string, setup: (arena: Arena) => void, body: (t: Task, base: number, writer: boolean) => void): Scenario {
+function primitive(name: string, description: string, setup: (arena: Arena) => void, body: (t: Task, base: number, writer: boolean) => void): BuiltinScenario {
   return {
     name,
     description,
@@ -220,7 +220,7 @@ const rwsemMixed = primitive('bench:rwsem-mixed', 'bench: one rwsem, 1 in 10 acq
     }
   });
 
-const seqcountRead: Scenario = {
+const seqcountRead: BuiltinScenario = {
   ...primitive('bench:seqcount-read', 'bench: readers of a 4-word seqcount record; thread 0 writes at --writer-rate',
     (a) => seqcountInit(a.i32, a.scenBase),
     () => undefined),
@@ -264,5 +264,5 @@ const rcuRead = primitive('bench:rcu-read', 'bench: rcu_read_lock, one pointer l
     rcuReadUnlock(t);
   });
 
-export const BENCH_WORKLOADS: Scenario[] = [pageFaultSharedVma, faultVsMmapWriter, faultVsFork, firstTouch, rwsemRead, rwsemMixed, seqcountRead, rcuRead];
+export const BENCH_WORKLOADS: BuiltinScenario[] = [pageFaultSharedVma, faultVsMmapWriter, faultVsFork, firstTouch, rwsemRead, rwsemMixed, seqcountRead, rcuRead];
 

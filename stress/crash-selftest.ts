@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import { userAccess } from '../src/mm/access.js';
 import { doMadviseDontneed } from '../src/mm/madvise.js';
@@ -13,7 +13,7 @@ import { pageFault } from './page-fault.js';
  * exits its worker thread (process.exit in a worker, a dying CPU). The run
  * must end with exit code 3 and the crashed thread's last events.
  */
-export const crashSelftest: Scenario = {
+export const crashSelftest: BuiltinScenario = {
   ...pageFault,
   name: 'crash-selftest',
   description: 'harness self-test: thread 0 throws (--param 0) or exits its worker (--param 1) mid-run; the run must end with exit 3 and its last events',

@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { initRwsem, downWrite, upWrite } from '../src/sync/rwsem.js';
@@ -16,7 +16,7 @@ const B = 16;
 const SCRATCH = 32;
 const C_OPS = 0;
 
-export const deadlockSelftest: Scenario = {
+export const deadlockSelftest: BuiltinScenario = {
   name: 'deadlock-selftest',
   description: 'harness self-test: ABBA on two rwsems; the watchdog must report the wait-for cycle and exit 3',
   exposes: [],

@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import { rwsemTorture } from './rwsem-torture.js';
 import { spinlockTorture } from './spinlock-torture.js';
 import { seqcountTorture } from './seqcount-torture.js';
@@ -10,10 +10,10 @@ import { pageFault } from './page-fault.js';
 import { RACE_SCENARIOS } from './mm-races.js';
 import { BENCH_WORKLOADS } from './bench-workloads.js';
 
-export type { Scenario } from './types.js';
+export type { Scenario, BuiltinScenario } from './types.js';
 
 /** Every scenario, by name, in the order `mmtorture list` prints them. */
-export const SCENARIOS: readonly Scenario[] = [
+export const SCENARIOS: readonly BuiltinScenario[] = [
   rwsemTorture,
   spinlockTorture,
   seqcountTorture,
@@ -30,19 +30,19 @@ export const SCENARIOS: readonly Scenario[] = [
  * Their scenario names carry a `bench:` prefix (bench:fault-vs-fork is not
  * the race scenario fault-vs-fork); workloadName() gives the user-facing name.
  */
-export const WORKLOADS: readonly Scenario[] = [pageFault, ...BENCH_WORKLOADS];
+export const WORKLOADS: readonly BuiltinScenario[] = [pageFault, ...BENCH_WORKLOADS];
 
-export function workloadName(s: Scenario): string {
+export function workloadName(s: BuiltinScenario): string {
   return s.name.replace(/^bench:/, '');
 }
 
-export function findWorkload(name: string): Scenario | undefined {
+export function findWorkload(name: string): BuiltinScenario | undefined {
   return WORKLOADS.find((w) => workloadName(w) === name);
 }
 
 const byName = new Map([...SCENARIOS, ...BENCH_WORKLOADS].map((s) => [s.name, s]));
 
-export function findScenario(name: string): Scenario | undefined {
+export function findScenario(name: string): BuiltinScenario | undefined {
   return byName.get(name);
 }
 

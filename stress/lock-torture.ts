@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -117,7 +117,7 @@ function lockTortureReader(t: Task, ops: LockTortureOps, base: number): void {
 }
 
 /** The scenario for one lock type: locktorture's nwriters/nreaders split evenly (at least one writer). */
-export function lockTorture(ops: LockTortureOps): Scenario {
+export function lockTorture(ops: LockTortureOps): BuiltinScenario {
   const hasReaders = ops.readLock !== undefined;
   const roles = (threads: number): string[] => Array.from({ length: threads }, (_, i) => (!hasReaders || i % 2 === 0 ? 'writer' : 'reader'));
   return {

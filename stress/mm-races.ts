@@ -1,4 +1,4 @@
-import type { Scenario, ScenarioOptions } from './types.js';
+import type { BuiltinScenario, ScenarioOptions } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -590,7 +590,7 @@ export function racePlan(name: string, threads: number): ActorPlan {
   return planActors(d.kinds, threads);
 }
 
-function makeRace(d: RaceDef): Scenario {
+function makeRace(d: RaceDef): BuiltinScenario {
   let cached: ActorPlan | null = null;
   const plan = (threads: number): ActorPlan => {
     if (!cached || cached.threads.length !== threads) cached = planActors(d.kinds, threads);
@@ -672,4 +672,4 @@ const RACE_DEFS: RaceDef[] = [
   },
 ];
 
-export const RACE_SCENARIOS: Scenario[] = RACE_DEFS.map(makeRace);
+export const RACE_SCENARIOS: BuiltinScenario[] = RACE_DEFS.map(makeRace);

@@ -1,4 +1,4 @@
-import type { Scenario, ScenarioOptions } from './types.js';
+import type { BuiltinScenario, ScenarioOptions } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -31,7 +31,7 @@ export function regionPages(mmPages: number, threads: number): number {
   return Math.min(64, Math.floor((mmPages - SCRATCH_PAGES) / threads / 2));
 }
 
-export const pageFault: Scenario = {
+export const pageFault: BuiltinScenario = {
   name: 'page-fault',
   description: 'will-it-scale page_fault: each thread write-faults its own VMA page by page, checks the data, zaps it with MADV_DONTNEED',
   exposes: [],

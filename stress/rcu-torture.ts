@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -167,7 +167,7 @@ function reader(t: Task, base: number): void {
   }
 }
 
-export const rcuTorture: Scenario = {
+export const rcuTorture: BuiltinScenario = {
   name: 'rcu-torture',
   description: 'rcutorture: a writer publishes and retires objects that age one step per grace period; readers must never see an object aged >= 2',
   exposes: ['rcu-nested-unlock-ends-gp', 'rcu-gp-no-wait'],

@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -140,7 +140,7 @@ function lookup(t: Task, base: number): void {
   }
 }
 
-export const refcountTorture: Scenario = {
+export const refcountTorture: BuiltinScenario = {
   name: 'refcount-torture',
   description: 'RCU lookup + refcount_inc_not_zero against an updater that replaces and frees objects; a reference to a dead object is a use-after-free',
   exposes: ['refcount-inc-on-zero'],

@@ -1,4 +1,4 @@
-import type { Scenario } from './types.js';
+import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -23,7 +23,7 @@ const C_READS = 1;
 const C_RETRIES = 2;
 const C_TORN = 3;
 
-export const seqcountTorture: Scenario = {
+export const seqcountTorture: BuiltinScenario = {
   name: 'seqcount-torture',
   description: 'a writer updates a multi-word record under a seqcount; readers must never accept a torn snapshot',
   exposes: ['seqcount-no-retry', 'seqcount-begin-odd'],

@@ -21,12 +21,6 @@ export interface StatReport {
 export interface Scenario {
   readonly name: string;
   readonly description: string;
-  /** Bug ids (src/bugs) this scenario is the designated detector for. */
-  readonly exposes: readonly string[];
-  /** Whether the scenario runs on the mm model (then --era, --per-vma-lock etc. apply). */
-  readonly usesModel?: boolean;
-  /** A harness self-test that must fail (deadlock, crash): never run clean, never soaked. */
-  readonly selftest?: boolean;
   /** Words of shared state the scenario needs for `threads` threads. */
   words(threads: number, opts: ScenarioOptions): number;
   /** Initialise the shared state (main thread, before workers start). */
@@ -46,6 +40,21 @@ export interface Scenario {
   finalCheck?(arena: Arena, clean: boolean): string[];
   /** Checks over a world stopped at the pause barrier (every --check-interval). */
   quiescentCheck?(arena: Arena): string[];
+}
+
+/** A scenario of mmtorture's own: what the harness knows about it beyond the public Scenario. */
+export interface BuiltinScenario extends Scenario {
+  /** Bug ids (src/bugs) this scenario is the designated detector for. */
+  readonly exposes: readonly string[];
+  /** Whether the scenario runs on the mm model (then --era, --per-vma-lock etc. apply). */
+  readonly usesModel?: boolean;
+  /** A harness self-test that must fail (deadlock, crash): never run clean, never soaked. */
+  readonly selftest?: boolean;
+}
+
+/** Does the scenario run on the mm model (a built-in mm scenario; never a library one)? */
+export function usesModel(s: Scenario): boolean {
+  return (s as Partial<BuiltinScenario>).usesModel === true;
 }
 
 /** Options a scenario is set up with. */

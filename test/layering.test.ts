@@ -20,7 +20,7 @@ function layer(rel: string): number {
   if (/^src\/(mm|check|trace|bugs)\//.test(rel)) return 2;
   if (rel.startsWith('stress/')) return 3;
   if (rel.startsWith('src/harness/') || rel.startsWith('workers/')) return 4;
-  if (rel === 'src/cli.ts' || rel === 'src/index.ts') return 5;
+  if (rel === 'src/cli.ts' || rel === 'src/index.ts' || rel.startsWith('src/cli/')) return 5;
   return 6; // bench/
 }
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
 import { loadScenario } from './module.js';
+import { usesModel } from '../../stress/types.js';
 import { colors } from './color.js';
 import { formatDuration, si } from './parse.js';
 import { EXIT_CLEAN, EXIT_HARNESS, EXIT_VIOLATION } from './errors.js';
@@ -123,7 +124,7 @@ export async function soakPlan(cfg: Pick<SoakConfig, 'scenarios' | 'eras' | 'per
   const configs: SoakTurnKind[] = [];
   for (const name of cfg.scenarios) {
     const s = await loadScenario(name, cfg.module);
-    if (!s.usesModel) {
+    if (!usesModel(s)) {
       configs.push({ scenario: name, era: null, perVmaLock: null, threads: null });
       continue;
     }
