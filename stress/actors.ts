@@ -7,9 +7,10 @@
  *  - threads >= kinds: thread i < kinds runs kind i; every further thread
  *    runs the kind with the fewest instances per unit of weight (ties go to
  *    the kind declared first), so weights 2:1 give F M F F M F F M ...;
- *  - threads < kinds: the kinds multiplex, kind j on thread j mod threads,
- *    each thread stepping through its actors in turn (a kind with weight w
- *    takes w steps per round).
+ *  - threads < kinds: the kinds multiplex, kind j on thread j mod threads
+ *    (a kind declared `everyThread` — the fault path every writer races
+ *    against — on every thread instead); each thread runs its actors in
+ *    seeded time slices, a kind with weight w getting w shares of the time.
  *
  * Every actor instance knows its kind, its index among that kind's
  * instances and how many there are, so it can own its share of the
@@ -28,6 +29,8 @@ export interface KindDecl {
   readonly weight?: number;
   /** A kind that must run on another thread for this one to make progress. */
   readonly needsPeer?: string;
+  /** When the kinds multiplex, run an instance of this kind on every thread. */
+  readonly everyThread?: boolean;
 }
 
 /** One actor instance on a thread. */
@@ -37,7 +40,7 @@ export interface ActorSlot {
   readonly index: number;
   /** Instances of this kind in the whole plan. */
   readonly count: number;
-  /** Steps per round on its thread. */
+  /** Shares of its thread's time (1 when the thread runs only this actor). */
   readonly weight: number;
 }
 
@@ -82,7 +85,11 @@ export function planActors(kinds: readonly KindDecl[], threads: number): ActorPl
       per[i].push(pick);
     }
   } else {
-    live.forEach((k, j) => per[j % threads].push(k));
+    let j = 0;
+    for (const k of live) {
+      if (k.everyThread) for (const ks of per) ks.push(k);
+      else per[j++ % threads].push(k);
+    }
   }
   const count = new Map<string, number>();
   for (const ks of per) for (const k of ks) count.set(k.kind, (count.get(k.kind) ?? 0) + 1);

@@ -1,4 +1,5 @@
 import type { BuiltinScenario, ScenarioOptions } from './types.js';
+import { MM_JITTER_DEFAULT } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
@@ -525,24 +526,50 @@ const FACTORIES: Record<string, Factory> = {
 /** A userfaultfd fault blocks its thread until a manager on another thread resolves it. */
 const UFFD_FAULTER: KindDecl = { kind: 'uffd-faulter', needsPeer: 'uffd-manager' };
 
+/** A multiplexed thread's time slice per actor, in ms: seeded, uniform in [SLICE_MIN_MS, SLICE_MIN_MS + SLICE_SPAN_MS). */
+const SLICE_MIN_MS = 0.5;
+const SLICE_SPAN_MS = 3;
+
 /**
- * One thread's loop: build each of its actors once, then step through them
- * in turn (a kind with weight w takes w steps per round) until the run stops.
+ * One thread's loop: build each of its actors once, then run until the run
+ * stops. A thread with one actor steps it back to back. A thread with
+ * several runs them in seeded time slices — the next actor drawn with
+ * probability proportional to its weight, then stepped back to back for a
+ * slice — so every actor kind on one thread meets every kind on the others
+ * for stretches of time, whatever one step of each costs (a fork is
+ * thousands of faults' worth).
  */
 function runThread(t: Task, plan: ActorPlan): void {
   const x = ctxOf(t);
   const steps: Step[] = [];
+  const cum: number[] = []; // cumulative weights
+  let total = 0;
   for (const a of plan.threads[t.tid]) {
     const make = FACTORIES[a.kind];
     if (!make) throw new Error(`unknown actor kind ${a.kind}`);
-    const step = make(t, x, a.index, a.count);
-    for (let w = 0; w < a.weight; w++) steps.push(step);
+    steps.push(make(t, x, a.index, a.count));
+    total += a.weight;
+    cum.push(total);
   }
   const fn = x.c.rcuFn;
-  for (let i = 0; running(t); ) {
-    steps[i]();
-    rcuReclaim(t, fn);
-    if (++i === steps.length) i = 0;
+  if (steps.length === 1) {
+    const step = steps[0];
+    while (running(t)) {
+      step();
+      rcuReclaim(t, fn);
+    }
+    return;
+  }
+  while (running(t)) {
+    const r = t.randInt(total);
+    let k = 0;
+    while (cum[k] <= r) k++;
+    const step = steps[k];
+    const until = t.now() + SLICE_MIN_MS + (t.rand() % 1024) * (SLICE_SPAN_MS / 1024);
+    do {
+      step();
+      rcuReclaim(t, fn);
+    } while (t.now() < until && running(t));
   }
 }
 
@@ -581,6 +608,8 @@ interface RaceDef {
   exposes: string[];
   /** The actor kinds, in order, with their weights (stress/actors.ts). */
   kinds: KindDecl[];
+  /** --jitter when none is given. */
+  defaultJitter?: number;
 }
 
 /** The actor plan of a race scenario at `threads` threads. */
@@ -601,6 +630,7 @@ function makeRace(d: RaceDef): BuiltinScenario {
     description: d.description,
     exposes: d.exposes,
     usesModel: true,
+    defaultJitter: d.defaultJitter,
     words: (_threads: number, opts: ScenarioOptions) => mmScenarioWords(opts, OWN_WORDS),
     setup(arena: Arena, opts: ScenarioOptions) {
       setupRaces(arena, opts);
@@ -662,10 +692,11 @@ const RACE_DEFS: RaceDef[] = [
     exposes: ['B5', 'b5c-use-after-retry', 'B2'], kinds: [{ kind: 'first-toucher' }, { kind: 'mmap-writer' }],
   },
   {
-    name: 'mixed', description: 'every actor kind at once (multiplexed onto the threads there are): faulters, munmap, mremap, mprotect, fork, pins, swap, userfaultfd, mmap churn, first touches and stack growth, short-lived mms',
+    name: 'mixed', description: 'every actor kind at once (multiplexed onto the threads there are, in time slices, faulters on every thread): faulters, munmap, mremap, mprotect, fork, pins, swap, userfaultfd, mmap churn, first touches and stack growth, short-lived mms; race windows widened by default',
     exposes: [],
+    defaultJitter: MM_JITTER_DEFAULT,
     kinds: [
-      { kind: 'faulter', weight: 3 }, { kind: 'munmapper' }, { kind: 'mremapper' }, { kind: 'mprotector' }, { kind: 'forker' },
+      { kind: 'faulter', weight: 3, everyThread: true }, { kind: 'munmapper' }, { kind: 'mremapper' }, { kind: 'mprotector' }, { kind: 'forker' },
       { kind: 'pinner' }, { kind: 'swapper' }, UFFD_FAULTER, { kind: 'uffd-manager' }, { kind: 'mmap-writer' },
       { kind: 'first-toucher' }, { kind: 'churner' },
     ],

@@ -50,6 +50,19 @@ export interface BuiltinScenario extends Scenario {
   readonly usesModel?: boolean;
   /** A harness self-test that must fail (deadlock, crash): never run clean, never soaked. */
   readonly selftest?: boolean;
+  /** --jitter when the user gives none (mixed: MM_JITTER_DEFAULT). */
+  readonly defaultJitter?: number;
+}
+
+/**
+ * The race-window widening `mixed` and soak's mm turns run with unless
+ * --jitter says otherwise: the longest spin of an opened delay window.
+ */
+export const MM_JITTER_DEFAULT = 10000;
+
+/** The jitter a run of `s` uses: the one asked for, else the scenario's default, else none. */
+export function effectiveJitter(s: Scenario, asked: number | undefined): number {
+  return asked ?? (s as Partial<BuiltinScenario>).defaultJitter ?? 0;
 }
 
 /** Does the scenario run on the mm model (a built-in mm scenario; never a library one)? */

@@ -22,6 +22,14 @@ describe('planActors: how roles scale with threads', () => {
     expect(planActors([{ kind: 'A' }, { kind: 'B' }], 1).roles).toEqual(['A+B']);
   });
 
+  it('multiplexing puts an everyThread kind on every thread, the others round-robin', () => {
+    const p = planActors([{ kind: 'F', weight: 3, everyThread: true }, { kind: 'A' }, { kind: 'B' }, { kind: 'C' }], 2);
+    expect(p.roles).toEqual(['F+A+C', 'F+B']);
+    expect(p.threads[1][0]).toEqual({ kind: 'F', index: 1, count: 2, weight: 3 });
+    // With a thread per kind it is an ordinary kind.
+    expect(planActors([{ kind: 'F', everyThread: true }, { kind: 'A' }], 3).roles).toEqual(['F', 'A', 'F']);
+  });
+
   it('drops a kind that needs a peer on another thread when there is one thread, and never leaves it alone', () => {
     const kinds = [{ kind: 'waiter', needsPeer: 'waker' }, { kind: 'waker' }, { kind: 'other' }];
     const one = planActors(kinds, 1);

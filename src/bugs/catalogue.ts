@@ -55,6 +55,14 @@ export const BUGS: readonly BugEntry[] = [
     symptom: ['torture-writer-overlap', 'torture-reader-with-writer'],
   },
   {
+    id: 'rwsem-lost-writer-wake', word: 0, bit: B.BUG_RWSEM_LOST_WRITER_WAKE,
+    title: 'rwsem: rwsem_mark_wake() leaves the first waiter, a writer, asleep',
+    source: 'kernel/locking/rwsem.c rwsem_mark_wake(): "if (waiter->type == RWSEM_WAITING_FOR_WRITE) { if (wake_type == RWSEM_WAKE_ANY) wake_q_add(wake_q, waiter->task); return; }"; missed-wakeup fixes 5a817641f68a, e158488be27b',
+    reverts: 'the wake of a first waiter that is a writer',
+    scenario: 'rwsem-torture', threads: 2,
+    symptom: ['lost-wake-up', 'writer-starved'],
+  },
+  {
     id: 'seqcount-no-retry', word: 0, bit: B.BUG_SEQCOUNT_NO_RETRY,
     title: 'seqcount: reader never retries',
     source: 'include/linux/seqlock.h read_seqcount_retry()',
@@ -234,6 +242,14 @@ export const BUGS: readonly BugEntry[] = [
     reverts: 'vma_start_write() before vma_mark_detached() in munmap',
     scenario: 'fault-vs-munmap', threads: 2,
     symptom: ['vma-detach-unlocked'],
+  },
+  {
+    id: 'refcount-put-no-wake', word: 1, bit: B.BUG1_REFCOUNT_PUT_NO_WAKE, era: 3,
+    title: 'E3: vma_refcount_put() drops the last reader without waking the writer on mm->vma_writer_wait',
+    source: 'mm/mmap_lock.c vma_refcount_put(): "if (refcount_dec_and_test(...)) ... else if (is_vma_writer_only(oldcnt - 1)) rcuwait_wake_up(&mm->vma_writer_wait)"',
+    reverts: 'the rcuwait_wake_up() of the writer waiting in __vma_enter_locked()',
+    scenario: 'fault-vs-munmap', threads: 3,
+    symptom: ['lost-wake-up'],
   },
 ];
 

@@ -11,6 +11,7 @@ import { parseDuration, parseIntIn, parseIntList } from '../harness/parse.js';
 import type { ModelConfig } from '../mm/model.js';
 import { MAX_THREADS } from '../../stress/actors.js';
 import { ERA_NAMES, type Era } from '../mm/era.js';
+import { MM_JITTER_DEFAULT } from '../../stress/types.js';
 
 /*
  * The CLI's shared options (`run` and `soak`), their validation into a run
@@ -48,7 +49,7 @@ export interface RunOpts {
   vmas?: string;
   folios?: string;
   checkInterval: string;
-  jitter: string;
+  jitter?: string;
   trace: boolean;
   check: boolean;
   stutter: string;
@@ -96,7 +97,7 @@ export async function validateCommon(o: RunOpts, threadList = false) {
   const stutterMs = parseOptDuration(o.stutter, '--stutter');
   return {
     checkIntervalMs: parseOptDuration(o.checkInterval, '--check-interval'),
-    jitter: parseIntIn(o.jitter, '--jitter', 0, 1_000_000),
+    jitter: o.jitter === undefined ? undefined : parseIntIn(o.jitter, '--jitter', 0, 1_000_000),
     trace: o.trace,
     checks: o.check,
     model,
@@ -147,7 +148,7 @@ export function addRunOptions(cmd: Command, d: { duration: string; statInterval:
     .option('--vmas <n>', 'VMA slab size (default 512)')
     .option('--folios <n>', 'folio slab size (default 8192)')
     .option('--check-interval <time>', 'scenarios with quiescent checks (mm, library ones that define them): stop the world and check this often (0: only at the end)', '2s')
-    .option('--jitter <n>', 'widen race windows: at each named delay point, one time in eight, spin up to n iterations (0: off)', '0')
+    .option('--jitter <n>', `widen race windows: each named delay point opens with its own seeded probability (1/2 to 1/64 per run) and spins up to n iterations (0: off; default ${MM_JITTER_DEFAULT} for mixed and soak's mm turns, else 0)`)
     .option('--stutter <time>', 'rcutorture stutter: run this long, then hold every thread at the pause barrier (0: off)', d.stutter)
     .option('--stutter-hold <time>', 'how long a stutter holds the threads (default: a fifth of --stutter, at least 50ms)')
     .option('--shuffle <time>', 'this often, stop every actor between operations and restart it on another worker thread (0: off)', d.shuffle)

@@ -8,13 +8,14 @@ import {
 } from '../shm/layout.js';
 import { loadScenario } from './module.js';
 import { bugWords } from '../bugs/catalogue.js';
-import { buildWaitGraph, formatWaitGraph } from '../check/waitgraph.js';
-import type { Scenario } from '../../stress/types.js';
+import { effectiveJitter, type Scenario } from '../../stress/types.js';
 import type { WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import { totalOps, lockStat, violationCount, type DecodedViolation } from './collect.js';
 import { formatDuration, si } from './parse.js';
 import type { RunConfig, RunHooks, RunIO, RunResult, StatSnapshot } from './run-types.js';
-import { collectGarbage, createPool, memorySample, shuffled } from './pool.js';
+import { wakeAll } from '../sync/sched.js';
+import { collectGarbage, createPool, memorySample, shuffled, loggedConfigOf } from './pool.js';
+import { hangOf } from './verdict.js';
 
 /*
  * One run's lifecycle, in the phases runScenario() calls in order (DESIGN.md):
@@ -84,9 +85,7 @@ export class ScenarioRun {
     readonly logger: Logger | null,
     readonly ownLogger: Logger | null,
   ) {
-    const { progress, quiet, ...loggedConfig } = cfg;
-    void [progress, quiet]; // not configuration: left out of the log and the JSON
-    this.loggedConfig = loggedConfig;
+    this.loggedConfig = loggedConfigOf(cfg);
     this.roles = scenario.roles(cfg.threads);
     this.notes = scenario.notes?.(cfg.threads) ?? [];
     this.tids = this.roles.map((_, tid) => tid);
@@ -112,7 +111,7 @@ export class ScenarioRun {
       bugs0, bugs1,
       seed: cfg.seed,
       flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE) | (cfg.checks === false ? F_NO_CHECK : 0),
-      jitter: cfg.jitter ?? 0,
+      jitter: effectiveJitter(scenario, cfg.jitter),
       params: cfg.params,
     });
     const run = new ScenarioRun(cfg, io, hooks, scenario, arena, logger, ownLogger);
@@ -122,12 +121,18 @@ export class ScenarioRun {
     return run;
   }
 
+  /** Raise ABORT and wake every thread: no wait polls, so a sleeper learns of the abort from its wake-up. */
+  private abortRun(): void {
+    Atomics.store(this.i32, H_ABORT, 1);
+    wakeAll(this.i32, this.arena.ptBase, this.arena.ptStride, this.cfg.threads);
+  }
+
   private onCrash(tid: number, error: string, how: string): void {
     this.crashed = true;
     this.errors.push(`worker ${tid} (${this.roles[tid]}) ${how}: ${error.split('\n')[0]}`);
     this.crash ??= { tid, role: this.roles[tid], error, lastEvents: [] };
     Atomics.store(this.i32, H_STOP, 1);
-    Atomics.store(this.i32, H_ABORT, 1);
+    this.abortRun();
   }
 
   /** Start one long-running task per actor, handed to the pool in `order`. */
@@ -153,7 +158,7 @@ export class ScenarioRun {
       if (Date.now() > barrierDeadline) {
         this.errors.push(`start barrier: only ${Atomics.load(i32, H_READY)}/${this.cfg.threads} workers arrived within 30s`);
         this.crashed = true;
-        Atomics.store(i32, H_ABORT, 1);
+        this.abortRun();
         break;
       }
       await sleep(2);
@@ -224,11 +229,6 @@ export class ScenarioRun {
     return Atomics.load(this.i32, H_STOP) !== 0 || this.crashed || (this.quiescentViolations.length > 0 && !this.cfg.keepGoing);
   }
 
-  private hangNow(blockedMs: number): Hang {
-    const graph = buildWaitGraph(this.arena);
-    return { blockedMs, graph, report: formatWaitGraph(graph, blockedMs) };
-  }
-
   /** Once a second: the progress line on stderr and in the log. */
   private progressTick(now: number, elapsed: number, ops: number): void {
     if (now - this.lastLine < 1000) return;
@@ -297,7 +297,7 @@ export class ScenarioRun {
     Atomics.store(i32, H_STOP, 1);
     const joined = await Promise.race([this.allDone.then(() => true), deadline(Math.max(2000, cfg.watchdogMs))]);
     if (!joined) {
-      this.hang = this.hangNow(performance.now() - now);
+      this.hang = hangOf(this.arena, performance.now() - now);
       return true;
     }
     if (this.crashed || (!cfg.keepGoing && violationCount(this.arena) > 0)) return true;
@@ -360,7 +360,7 @@ export class ScenarioRun {
         break;
       }
       if (now - this.lastOpsChangeAt >= cfg.watchdogMs) {
-        this.hang = this.hangNow(now - this.lastOpsChangeAt);
+        this.hang = hangOf(this.arena, now - this.lastOpsChangeAt);
         break;
       }
       this.progressTick(now, elapsed, ops);
@@ -378,8 +378,8 @@ export class ScenarioRun {
     const i32 = this.i32;
     Atomics.store(i32, H_STOP, 1);
     if (this.hang) {
-      Atomics.store(i32, H_ABORT, 1);
       for (let tid = 0; tid < this.cfg.threads; tid++) Atomics.store(i32, this.arena.pt(tid) + T_KILL, 1);
+      this.abortRun();
     }
     // After a violation the actors only finish their current operation; one
     // still blocked seconds later is blocked by the bug's consequence.
@@ -389,8 +389,8 @@ export class ScenarioRun {
     let lateJoin = false;
     if (!joined) {
       // Someone is stuck: build the graph before we unwind it.
-      this.hang ??= this.hangNow(joinBudget);
-      Atomics.store(i32, H_ABORT, 1);
+      this.hang ??= hangOf(this.arena, joinBudget);
+      this.abortRun();
       lateJoin = !(await Promise.race([this.allDone.then(() => true), deadline(2000)]));
     }
     if (lateJoin) this.errors.push('workers did not unwind after abort; terminated');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Piscina } from 'piscina';
-import type { MemorySample } from './run-types.js';
+import type { MemorySample, RunConfig } from './run-types.js';
 
 /* The process around the runs: the worker pool, memory, exit codes, seeded orders. */
 
@@ -65,4 +65,10 @@ export function shuffled<T>(xs: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
+}
+
+/** The configuration as logged and put in the JSON: without progress/quiet, which are not configuration. */
+export function loggedConfigOf(cfg: RunConfig): Omit<RunConfig, 'progress' | 'quiet'> {
+  const { progress: _p, quiet: _q, ...rest } = cfg;
+  return rest;
 }

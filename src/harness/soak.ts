@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
 import { loadScenario } from './module.js';
-import { usesModel } from '../../stress/types.js';
+import { usesModel, MM_JITTER_DEFAULT } from '../../stress/types.js';
 import { colors } from './color.js';
 import { formatDuration, si } from './parse.js';
 import { EXIT_CLEAN, EXIT_HARNESS, EXIT_VIOLATION } from './errors.js';
@@ -34,7 +34,8 @@ export interface SoakConfig {
   perVmaLock: boolean[];
   /** Model sizes (--mm-pages, --vmas, --folios) for every mm turn. */
   model?: Partial<ModelConfig>;
-  jitter: number;
+  /** --jitter; undefined: MM_JITTER_DEFAULT for mm turns, the scenario's default (none) for the others. */
+  jitter?: number;
   stutterMs: number;
   stutterHoldMs?: number;
   shuffleMs: number;
@@ -172,9 +173,14 @@ export function soakStatLine(label: string, totalElapsedMs: number, s: StatSnaps
   return parts.join(' | ');
 }
 
+/** The jitter of a turn: --jitter, else soak widens every mm turn's race windows. */
+function turnJitter(cfg: SoakConfig, k: SoakTurnKind): number | undefined {
+  return cfg.jitter ?? (k.era !== null ? MM_JITTER_DEFAULT : undefined);
+}
+
 function rerunLine(cfg: SoakConfig, k: SoakTurnKind, seed: number, durationMs: number): string {
   return rerunCommand({
-    ...cfg, scenario: k.scenario, threads: k.threads ?? cfg.threads, duration: durationMs, seed, usesModel: k.era !== null,
+    ...cfg, jitter: turnJitter(cfg, k), scenario: k.scenario, threads: k.threads ?? cfg.threads, duration: durationMs, seed, usesModel: k.era !== null,
     model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
   });
 }
@@ -227,7 +233,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       scenario: k.scenario, module: cfg.module, threads: k.threads ?? cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
       watchdogMs: cfg.watchdogMs, statIntervalMs: cfg.statIntervalMs, keepGoing: cfg.keepGoing,
       model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
-      checkIntervalMs: cfg.checkIntervalMs, jitter: cfg.jitter, trace: cfg.trace, checks: cfg.checks,
+      checkIntervalMs: cfg.checkIntervalMs, jitter: turnJitter(cfg, k), trace: cfg.trace, checks: cfg.checks,
       stutterMs: cfg.stutterMs, stutterHoldMs: cfg.stutterHoldMs, shuffleMs: cfg.shuffleMs,
       quiet: true, progress: Boolean(cfg.progress) && io.isTTY, rerun,
     }, io, {

@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import type { Arena } from '../shm/arena.js';
+import { buildWaitGraph, formatWaitGraph } from '../check/waitgraph.js';
 import { decodeTrace, formatEvent } from '../trace/decode.js';
 import { colors } from './color.js';
 import { raceReport } from './report.js';
@@ -10,6 +12,12 @@ import { memorySample, signalExitCode } from './pool.js';
 import type { ScenarioRun } from './lifecycle.js';
 
 /* The last two phases of a run (lifecycle.ts has the others): verdict and report. */
+
+/** A hang report: the wait-for graph now, before anything is unwound. */
+export function hangOf(arena: Arena, blockedMs: number): NonNullable<RunResult['hang']> {
+  const graph = buildWaitGraph(arena);
+  return { blockedMs, graph, report: formatWaitGraph(graph, blockedMs) };
+}
 
 /** Phase 5: the final checks over the stopped world, the status and the result. */
 export function verdict(run: ScenarioRun): RunResult {

@@ -35,13 +35,14 @@ export const W_INC_TO_CHECK = 10; // E3 vma_start_read: around the refcount incr
 export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc'];
 
 /**
- * A delay point: with --jitter N, one time in eight spin for a seeded number
+ * A delay point: with --jitter N, with the window's seeded probability
+ * (Task.delayMask: one in 2 to one in 64 this run) spin for a seeded number
  * of iterations below N, and remember which window was held open.
  */
 export function delayPoint(c: MmCtx, w: number): void {
   const t = c.t;
   if (t.jitter === 0) return;
-  if ((t.rand() & 7) !== 0) return;
+  if ((t.rand() & t.delayMask[w]) !== 0) return;
   c.i32[t.base + S_WINDOW] = w;
   const n = t.rand() % t.jitter;
   let x = 0;

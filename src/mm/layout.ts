@@ -85,6 +85,7 @@ export const MM_UFFD_WQ = 54; // wait queue: faulters waiting for UFFDIO_COPY/WA
 export const MM_UFFD_PENDING = 55; // messages queued
 export const MM_MMAP_CHANGING = 56;
 export const MM_PINNED = 57; // pages currently pinned via this mm
+export const MM_WRITER_WAKER = 58; // the last reader whose vma_refcount_put() should wake the writer (tid + 1)
 /** Line 4..: the top-level table (one word per PTE table: table index + 1). */
 export const MM_PGD_BASE = 64;
 

@@ -2,17 +2,17 @@ import { Viol } from '../shm/kinds.js';
 import { refcountIncNotZeroLimited, refcountAddNotZero } from '../sync/refcount.js';
 import { lockAcquired, lockReleased, waitBegin, waitEnd } from '../sync/lockdep.js';
 import { LC_VMA_LOCK, MODE_READ, MODE_WRITE, WAIT_LOCK } from '../sync/lockclass.js';
-import { prepareToWait, schedule, wakeUpProcess } from '../sync/sched.js';
+import { prepareToWait, scheduleTimeout, wakeUpProcess, lostWakeUpCheck, WAKE_TIMEOUT_MS } from '../sync/sched.js';
 import { rcuReadLock, rcuReadUnlock } from '../sync/rcu.js';
 import type { MmCtx } from './model.js';
 import { ERA_E3, mmLockSeq, VMA_READ_EAGAIN, VMA_READ_FAIL, VMA_READ_OK, type VmaLockOps } from './era.js';
 import {
-  MM_WRITER_WAIT, VMA_REFCNT, VMA_LOCK_SEQ, VMA_MM, VMA_START, VMA_END, VMA_LOCK_OFFSET, VMA_REF_LIMIT, OBJ_GEN,
+  MM_WRITER_WAIT, MM_WRITER_WAKER, VMA_REFCNT, VMA_LOCK_SEQ, VMA_MM, VMA_START, VMA_END, VMA_LOCK_OFFSET, VMA_REF_LIMIT, OBJ_GEN,
   MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS, MC_VMA_FOREIGN,
 } from './layout.js';
 import { mtWalk } from './tree.js';
 import { mmapAssertLocked, mmgrab, mmdrop, vmaEndRead } from './mmap_lock.js';
-import { BUG1_B3_NO_MM_CHECK, BUG1_B3_NO_RANGE_CHECK, BUG1_B3_DETACH_NO_WAIT } from '../shm/bugbits.js';
+import { BUG1_B3_NO_MM_CHECK, BUG1_B3_NO_RANGE_CHECK, BUG1_B3_DETACH_NO_WAIT, BUG1_REFCOUNT_PUT_NO_WAKE } from '../shm/bugbits.js';
 import { delayPoint, vmaIdentityRecord, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_INC_TO_CHECK, EV_VMA_LOCKED, EV_VMA_LOCK_FAIL } from './debug.js';
 
 /*
@@ -69,6 +69,8 @@ function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
   const old = Atomics.sub(c.i32, vma + VMA_REFCNT, 1);
   const now = old - 1;
   if (now !== 0 && (now & VMA_LOCK_OFFSET) !== 0 && now <= VMA_LOCK_OFFSET + 1 && mm >= 0) {
+    Atomics.store(c.i32, mm + MM_WRITER_WAKER, c.t.tid + 1);
+    if ((c.t.bugs1 & BUG1_REFCOUNT_PUT_NO_WAKE) !== 0) return; // bug: rcuwait_wake_up() left out
     const w = Atomics.load(c.i32, mm + MM_WRITER_WAIT);
     if (w !== 0) wakeUpProcess(c.i32, c.t.arena.pt(w - 1));
   }
@@ -79,7 +81,11 @@ function endRead(c: MmCtx, vma: number): void {
   vmaRefcountPut(c, vma, Atomics.load(c.i32, vma + VMA_MM) - 1);
 }
 
-/** rcuwait_wait_event() on mm->vma_writer_wait (E3): wait until the VMA's refcount equals `target`. */
+/**
+ * rcuwait_wait_event() on mm->vma_writer_wait (E3): sleep until the VMA's
+ * refcount equals `target`; the last reader's vma_refcount_put() wakes us.
+ * Not woken although the count got there is a lost wake-up.
+ */
 function vmaWaitRefcnt(c: MmCtx, mm: number, vma: number, target: number): void {
   const i32 = c.i32;
   if (Atomics.load(i32, vma + VMA_REFCNT) === target) return;
@@ -89,7 +95,10 @@ function vmaWaitRefcnt(c: MmCtx, mm: number, vma: number, target: number): void 
     for (;;) {
       const snap = prepareToWait(c.t);
       if (Atomics.load(i32, vma + VMA_REFCNT) === target) break;
-      schedule(c.t, snap, 2);
+      if (scheduleTimeout(c.t, snap, WAKE_TIMEOUT_MS)) continue;
+      if (Atomics.load(i32, vma + VMA_REFCNT) === target) {
+        lostWakeUpCheck(c.t, snap, vma + VMA_REFCNT, LC_VMA_LOCK, since, Atomics.load(i32, mm + MM_WRITER_WAKER) - 1);
+      }
     }
   } finally {
     Atomics.store(i32, mm + MM_WRITER_WAIT, 0);

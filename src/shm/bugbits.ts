@@ -15,6 +15,8 @@ export const BUG_RCU_NESTED_UNLOCK_ENDS_GP = 1 << 5;
 export const BUG_RCU_GP_NO_WAIT = 1 << 6;
 export const BUG_REFCOUNT_INC_ON_ZERO = 1 << 7;
 export const BUG_SPIN_RACY_ACQUIRE = 1 << 8;
+/** rwsem_mark_wake() does not wake a first waiter that is a writer. */
+export const BUG_RWSEM_LOST_WRITER_WAKE = 1 << 9;
 
 // mm protocol bugs (word 1): the seed threads' bugs and the §3.4 steps.
 /** B1: maybe_unlock_mmap_for_io() calls mmap_read_unlock() under the VMA lock. */
@@ -49,3 +51,5 @@ export const BUG1_NO_START_WRITE = 1 << 13;
 export const BUG1_END_WRITE_ALL_NO_ADVANCE = 1 << 14;
 /** §3.4: munmap detaches VMAs without write-locking them first. */
 export const BUG1_DETACH_WITHOUT_WRITE_LOCK = 1 << 15;
+/** E3: vma_refcount_put() drops the last reader without waking the writer on vma_writer_wait. */
+export const BUG1_REFCOUNT_PUT_NO_WAKE = 1 << 16;

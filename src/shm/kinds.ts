@@ -40,6 +40,7 @@ export const enum Viol {
   /** A library scenario's own oracle (ORACLE_FAILED in src/index.ts). */
   OracleFailed = 34,
   LockNotHeld = 35,
+  LostWakeUp = 36,
 }
 
 export interface KindInfo {
@@ -84,6 +85,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.ForkLeak, name: 'fork-cow-leak', title: 'BUG: COW isolation broken: a write leaked across fork', args: ['page', 'expected', 'got', 'direction'] },
   { id: Viol.VmaStillWriteLocked, name: 'vma-still-write-locked', title: 'BUG: VMA still write-locked after mmap_write_unlock (mm_lock_seq not advanced)', args: ['vma', 'vm_lock_seq', 'mm_lock_seq'] },
   { id: Viol.LockNotHeld, name: 'lock-not-held', title: 'WARNING: lockdep_assert_held(): a function that requires a lock was called without it', args: ['lock', 'class', 'caller'] },
+  { id: Viol.LostWakeUp, name: 'lost-wake-up', title: 'WARNING: lost wake-up: a sleeper was never woken although what it waits for had happened', args: ['lock', 'class', 'waitedMs', 'lastRelease'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
 ];

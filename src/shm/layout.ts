@@ -206,6 +206,8 @@ export const RW_WAIT_LOCK = 2;
 export const RW_HEAD = 3; // first waiter tid + 1
 export const RW_TAIL = 4; // last waiter tid + 1
 export const RW_CLASS = 5;
+/** The thread that released it last (tid + 1): named by a lost wake-up report. */
+export const RW_LAST_RELEASE = 6;
 export const RW_WORDS = 8;
 
 /** seqcount: one word (even = no writer). */

@@ -21,6 +21,9 @@ export const RUN_ABORTED = new RunAborted();
  * caches the typed views and the thread's region bases so hot paths do only
  * index arithmetic.
  */
+/** Delay windows a run can widen (W_* in src/mm/debug.ts are 1..15). */
+export const DELAY_WINDOWS = 16;
+
 export class Task {
   readonly arena: Arena;
   readonly i32: Int32Array;
@@ -44,6 +47,14 @@ export class Task {
   readonly tracing: boolean;
   /** Race-window widening: maximum spin of a delay point (0 = off). */
   readonly jitter: number;
+  /**
+   * Per delay window w, the mask of the draw that opens it (a window opens
+   * when rand() & delayMask[w] is 0): one in 2 to one in 64, seeded from the
+   * run's seed and shuffle generation and the same on every thread, so each
+   * run (and each incarnation after a shuffle) widens some windows often and
+   * others rarely.
+   */
+  readonly delayMask = new Int32Array(DELAY_WINDOWS);
   /** Oracles on (lockdep validation); off with --no-check. */
   readonly checks: boolean;
 
@@ -59,6 +70,8 @@ export class Task {
     this.rng = seedMix(this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION], 0x2545f491), tid);
     this.tracing = (this.i32[H_FLAGS_] & F_TRACE) !== 0;
     this.jitter = this.i32[H_JITTER];
+    const g = this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION] + 1, 0x2545f491);
+    for (let w = 0; w < DELAY_WINDOWS; w++) this.delayMask[w] = (1 << (1 + (seedMix(g, w + 1) >>> 0) % 6)) - 1;
     this.checks = (this.i32[H_FLAGS_] & F_NO_CHECK) === 0;
     this.readBugs();
   }

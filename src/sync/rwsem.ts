@@ -1,7 +1,7 @@
 import type { Task } from '../shm/task.js';
 import {
   RW_COUNT, RW_OWNER, RW_WAIT_LOCK, RW_HEAD, RW_CLASS, RW_WORDS, T_WAITER_TASK, T_WAITER_NEXT, T_WAITER_TYPE,
-  T_WAITER_HANDOFF, T_F_WAITER_TIMEOUT,
+  T_WAITER_HANDOFF, T_F_WAITER_TIMEOUT, RW_LAST_RELEASE,
 } from '../shm/layout.js';
 import {
   BUG_RWSEM_READER_IGNORES_WRITER, BUG_RWSEM_NO_WRITER_PREFERENCE, BUG_RWSEM_WRITE_IGNORES_READERS,
@@ -13,7 +13,7 @@ import {
   lockdepAcquire,
 } from './lockdep.js';
 import { MODE_READ, MODE_WRITE, WAIT_LOCK } from './lockclass.js';
-import { EINTR, UNINTERRUPTIBLE, fatalSignalPending, prepareToWait, schedule } from './sched.js';
+import { EINTR, UNINTERRUPTIBLE, fatalSignalPending, prepareToWait, scheduleTimeout, sleepBudget, lostWakeUpCheck } from './sched.js';
 import {
   RWSEM_WRITER_LOCKED, RWSEM_FLAG_WAITERS, RWSEM_FLAG_HANDOFF, RWSEM_READER_BIAS, RWSEM_READER_MASK, RWSEM_LOCK_MASK,
   RWSEM_READ_FAILED_MASK, RWSEM_WAIT_TIMEOUT_MS, WAITING_FOR_READ, WAITING_FOR_WRITE, WAKE_READ_OWNED,
@@ -139,7 +139,12 @@ function rwsemDownReadSlowpath(t: Task, sem: number, count: number, deadline: nu
         ok = true; // granted while we were giving up
         break;
       }
-      schedule(t, snap);
+      if (scheduleTimeout(t, snap, sleepBudget(t, deadline))) continue;
+      // Not woken: granted (waiter.task cleared) or first in line on a free
+      // lock, nobody will wake us — a lost wake-up.
+      if (Atomics.load(i32, b + T_WAITER_TASK) === 0 || freeWithFirst(i32, sem, me1)) {
+        lostWakeUpCheck(t, snap, sem, cls, since, Atomics.load(i32, sem + RW_LAST_RELEASE) - 1);
+      }
     }
   } finally {
     waitEnd(t, cls, since, !ok);
@@ -147,6 +152,11 @@ function rwsemDownReadSlowpath(t: Task, sem: number, count: number, deadline: nu
   if (!ok) return EINTR;
   lockAcquired(t, sem, cls, MODE_READ);
   return 0;
+}
+
+/** Is the lock free (no writer, no reader) with `me1` first in its queue? What a sleeper may not be left in. */
+function freeWithFirst(i32: Int32Array, sem: number, me1: number): boolean {
+  return (Atomics.load(i32, sem + RW_COUNT) & RWSEM_LOCK_MASK) === 0 && Atomics.load(i32, sem + RW_HEAD) === me1;
 }
 
 /** down_read(): uninterruptible (only a run abort unwinds it). */
@@ -181,6 +191,7 @@ export function downReadTrylock(t: Task, sem: number): boolean {
 export function upRead(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_READ);
+  Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_READER_BIAS);
   if ((old & RWSEM_READER_MASK) === 0) t.violation(Viol.RwsemCountCorrupt, sem, old, 0, 0, 0);
   const tmp = old - RWSEM_READER_BIAS;
@@ -264,7 +275,11 @@ function rwsemDownWriteSlowpath(t: Task, sem: number, deadline: number): number 
         rwsemDelWakeWaiter(t, sem, me1);
         break;
       }
-      schedule(t, snap, i32[b + T_WAITER_HANDOFF] !== 0 ? 1 : RWSEM_WAIT_TIMEOUT_MS + 1);
+      // Sleep until an unlock wakes us (rwsem_mark_wake wakes a first writer);
+      // not woken while first in line on a free lock is a lost wake-up.
+      if (!scheduleTimeout(t, snap, sleepBudget(t, deadline)) && freeWithFirst(i32, sem, me1)) {
+        lostWakeUpCheck(t, snap, sem, cls, since, Atomics.load(i32, sem + RW_LAST_RELEASE) - 1);
+      }
       rawSpinLock(t, sem + RW_WAIT_LOCK);
     }
     rawSpinUnlock(t, sem + RW_WAIT_LOCK);
@@ -323,6 +338,7 @@ export function upWrite(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
   rwsemClearOwner(i32, sem);
+  Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_WRITER_LOCKED);
   if ((old & RWSEM_FLAG_WAITERS) !== 0) rwsemWake(t, sem);
 }

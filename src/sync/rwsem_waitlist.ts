@@ -1,3 +1,4 @@
+import { BUG_RWSEM_LOST_WRITER_WAKE } from '../shm/bugbits.js';
 import type { Task } from '../shm/task.js';
 import {
   RW_COUNT, RW_OWNER, RW_WAIT_LOCK, RW_HEAD, RW_TAIL, RW_CLASS, T_WAITER_TASK, T_WAITER_NEXT, T_WAITER_TYPE,
@@ -128,7 +129,8 @@ export function rwsemMarkWake(t: Task, sem: number, wakeType: number): void {
   if (first === 0) return;
   const fb = ptOf(t, first);
   if (i32[fb + T_WAITER_TYPE] === WAITING_FOR_WRITE) {
-    if (wakeType === WAKE_ANY) wakeUpProcess(i32, fb);
+    // Bug switch: the first writer is not woken (its wake-up is lost).
+    if (wakeType === WAKE_ANY && (t.bugs0 & BUG_RWSEM_LOST_WRITER_WAKE) === 0) wakeUpProcess(i32, fb);
     return;
   }
   let adjustment = 0;

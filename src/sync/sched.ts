@@ -1,4 +1,5 @@
 import { RUN_ABORTED, type Task } from '../shm/task.js';
+import { Viol } from '../shm/kinds.js';
 import { H_ABORT, T_KILL, T_WAKE_SEQ } from '../shm/layout.js';
 
 /** How long one park lasts before the abort word is re-checked (ms). */
@@ -20,6 +21,48 @@ export function prepareToWait(t: Task): number {
 export function schedule(t: Task, snap: number, sliceMs: number = WAIT_SLICE_MS): void {
   Atomics.wait(t.i32, t.base + T_WAKE_SEQ, snap, sliceMs);
   if (Atomics.load(t.i32, H_ABORT) !== 0) throw RUN_ABORTED;
+}
+
+/**
+ * How long a woken wait sleeps before it asks whether it missed its wake-up
+ * (ms). Nothing polls: wakers wake sleepers, and the harness wakes every
+ * thread when it aborts or kills a run; this is a safety timeout.
+ */
+export const WAKE_TIMEOUT_MS = 500;
+
+/**
+ * schedule_timeout(): park until a waker moves our wake word away from
+ * `snap`, or `timeoutMs` passes. Returns true if woken. Throws RunAborted
+ * if the run is being aborted.
+ */
+export function scheduleTimeout(t: Task, snap: number, timeoutMs: number): boolean {
+  Atomics.wait(t.i32, t.base + T_WAKE_SEQ, snap, timeoutMs);
+  if (Atomics.load(t.i32, H_ABORT) !== 0) throw RUN_ABORTED;
+  return Atomics.load(t.i32, t.base + T_WAKE_SEQ) !== snap;
+}
+
+/**
+ * The lost wake-up check of a woken wait that timed out while what it waits
+ * for already holds: wait one more WAKE_TIMEOUT_MS for a wake that is merely
+ * late (a waker preempted between its store and its wake); if none comes,
+ * report the wait. Returns after the report (the caller then proceeds, as a
+ * real sleeper would at its next spurious wake-up). Free under --no-check.
+ */
+export function lostWakeUpCheck(t: Task, snap: number, lock: number, cls: number, since: number, lastRelease: number): void {
+  if (!t.checks) return;
+  if (scheduleTimeout(t, snap, WAKE_TIMEOUT_MS)) return;
+  t.violation(Viol.LostWakeUp, lock, lock, cls, Math.round(t.now() - since), lastRelease);
+}
+
+/** The timeout of one sleep of a killable wait with `deadline`: at most WAKE_TIMEOUT_MS. */
+export function sleepBudget(t: Task, deadline: number): number {
+  if (deadline === UNINTERRUPTIBLE || deadline === Infinity) return WAKE_TIMEOUT_MS;
+  return Math.max(0, Math.min(WAKE_TIMEOUT_MS, deadline - t.now()));
+}
+
+/** Wake every thread of the arena (the harness, when it aborts or kills a run). */
+export function wakeAll(i32: Int32Array, ptBase: number, ptStride: number, nthreads: number): void {
+  for (let tid = 0; tid < nthreads; tid++) wakeUpProcess(i32, ptBase + tid * ptStride);
 }
 
 /** wake_up_process(): bump the target's wake word and notify it. */
