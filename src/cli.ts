@@ -173,7 +173,9 @@ export function buildProgram(): Command {
     .option('-b, --bug <id>', 'validate only this bug (repeatable, or comma-separated; default: all)', collect, [])
     .option('--json <file>', 'write the validation report as JSON')
     .option('--seed <n>', 'base seed; run i uses seed+i (default: random, printed)')
-    .action(async (o: { runs: string; timeout: string; clean: string; cleanThreads: string; bug: string[]; json?: string; seed?: string }) => {
+    .option('--no-mixed', 'skip hunting each mm bug from `mixed` with its defaults (reported beside the tuned row; not part of PASS)')
+    .option('--mixed-threads <n>', 'threads of the mixed hunt (default: os.availableParallelism(), as `run`)')
+    .action(async (o: { runs: string; timeout: string; clean: string; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string }) => {
       for (const b of o.bug) {
         if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
       }
@@ -183,7 +185,8 @@ export function buildProgram(): Command {
       const cleanThreads = parseIntList(o.cleanThreads, '--clean-threads', 1, MAX_THREADS);
       const seed = o.seed === undefined ? undefined : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
       const { runValidate } = await import('./harness/validate.js');
-      const report = await runValidate({ runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json });
+      const mixedThreads = o.mixedThreads === undefined ? undefined : parseIntIn(o.mixedThreads, '--mixed-threads', 1, MAX_THREADS);
+      const report = await runValidate({ runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json, mixed: o.mixed, mixedThreads });
       process.exitCode = report.pass ? 0 : 1;
     });
   return program;

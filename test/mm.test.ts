@@ -288,6 +288,24 @@ for (const era of ERAS) {
       teardown(c, [mm]);
     });
 
+    it('swap-out, fork, swap-in and a write in the parent: the parent copies, the child swaps in the fork-time value', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 4, true, 4242);
+      expect(swapOutPage(c, mm, 4, 0)).toBe(true);
+      const child = dupMmap(c, mm);
+      expect(child).toBeGreaterThan(0);
+      expect(pteGet(c, child, 4) & PTE_SWAP).toBe(PTE_SWAP); // the child holds a swap entry too
+      expect(userAccess(c, mm, 4, false, 0)).toBe(4242); // parent swaps in (read)
+      // wp_can_reuse_anon_folio: the swap cache cannot be freed while the
+      // child's swap PTE names it, so the folio is not the parent's alone.
+      expect(userAccess(c, mm, 4, true, 777)).toBe(777);
+      expect(userAccess(c, child, 4, false, 0)).toBe(4242);
+      expect(userAccess(c, mm, 4, false, 0)).toBe(777);
+      assertClean(c);
+      teardown(c, [child, mm]);
+    });
+
     it('a pinned page is never swapped out', () => {
       const { c, mm } = makeModel({ era });
       doMmap(c, mm, 0, 8, { flags: RW });

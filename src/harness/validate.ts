@@ -37,6 +37,15 @@ export interface ValidateOptions {
   seed?: number;
   /** Write the report as JSON to this file. */
   json?: string;
+  /**
+   * Also hunt every mm entry from `mixed` with its defaults (default true):
+   * `run mixed --bug X` at the default thread count, jitter and windows,
+   * with --era e3 for E3 entries — what a race hunter who does not know the
+   * bug would run.
+   */
+  mixed?: boolean;
+  /** Threads of the mixed hunt (default: os.availableParallelism(), run's default). */
+  mixedThreads?: number;
 }
 
 export interface ValidateRun {
@@ -65,6 +74,8 @@ export interface ValidateBugRow {
   /** Oracles that fired but are not in the catalogue entry's symptom list. */
   unexpectedOracles: string[];
   perRun: ValidateRun[];
+  /** The same bug hunted from `mixed` with its defaults (mm entries, unless --no-mixed). */
+  mixed?: { threads: number; detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
 }
 
 export interface ValidateCleanRow {
@@ -102,7 +113,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: Era = 1, jitter = 0): RunConfig {
+function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: Era = 1, jitter: number | undefined = 0): RunConfig {
   return {
     scenario, threads, durationMs, seed: seed | 0, bugs,
     watchdogMs: 10_000, statIntervalMs: Math.max(durationMs, 60_000), keepGoing: false,
@@ -164,15 +175,14 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   io.out(`mmtorture validate: ${entries.length} bugs × ${opts.runs} runs (timeout ${formatDuration(opts.timeoutMs)}), ` +
     `${cleanNames.length} clean scenarios × ${formatDuration(opts.cleanMs)} at ${(opts.cleanThreads ?? DEFAULT_CLEAN_THREADS).join(', ')} threads, seed=${seed}`);
 
-  const bugRows: ValidateBugRow[] = [];
-  for (const [k, b] of entries.entries()) {
-    const threads = Math.max(b.threads, extraThreads);
+  /** `runs` runs of one configuration (seed + i each): what happened and how fast it was caught. */
+  const hunt = async (b: BugEntry, cfgOf: (runSeed: number) => RunConfig) => {
     const perRun: ValidateRun[] = [];
     for (let i = 0; i < opts.runs; i++) {
       const runSeed = (seed + i) >>> 0;
       let r: RunResult;
       try {
-        r = await runScenario(runConfig(b.scenario, threads, opts.timeoutMs, runSeed, [b.id], b.era ?? 1, b.jitter ?? 0), silentIO);
+        r = await runScenario(cfgOf(runSeed), silentIO);
       } catch (e) {
         perRun.push({ seed: runSeed, status: 'ERROR', detected: false, timeMs: null, oracle: null, violations: 0, durationMs: 0 });
         io.err(`validate: ${b.id} seed ${runSeed}: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -180,13 +190,10 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
       }
       const detected = r.status === 'FAILURE';
       perRun.push({
-        seed: runSeed,
-        status: r.status,
-        detected,
+        seed: runSeed, status: r.status, detected,
         timeMs: detected ? r.firstViolationMs : null,
         oracle: detected ? (r.violations[0]?.kind ?? null) : null,
-        violations: r.violationCount,
-        durationMs: r.durationMs,
+        violations: r.violationCount, durationMs: r.durationMs,
       });
     }
     const hits = perRun.filter((p) => p.detected);
@@ -194,15 +201,20 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     const counts = new Map<string, number>();
     for (const p of hits) if (p.oracle) counts.set(p.oracle, (counts.get(p.oracle) ?? 0) + 1);
     const oracles = [...counts].sort((x, y) => y[1] - x[1]).map(([o]) => o);
-    const row: ValidateBugRow = {
-      id: b.id, scenario: b.scenario, threads,
-      detected: hits.length, runs: opts.runs,
-      medianMs: median(times), maxMs: times.length ? Math.max(...times) : null,
-      oracles, unexpectedOracles: oracles.filter((o) => !b.symptom.includes(o)),
-      perRun,
-    };
+    return { detected: hits.length, runs: opts.runs, medianMs: median(times), maxMs: times.length ? Math.max(...times) : null, oracles, perRun };
+  };
+  const mixedThreads = opts.mixedThreads ?? os.availableParallelism();
+  const bugRows: ValidateBugRow[] = [];
+  for (const [k, b] of entries.entries()) {
+    const threads = Math.max(b.threads, extraThreads);
+    const h = await hunt(b, (s) => runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0));
+    const row: ValidateBugRow = { id: b.id, scenario: b.scenario, threads, ...h, unexpectedOracles: h.oracles.filter((o) => !b.symptom.includes(o)) };
+    if (opts.mixed !== false && findScenario(b.scenario)?.usesModel) {
+      const m = await hunt(b, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1, undefined), checkIntervalMs: undefined }));
+      row.mixed = { threads: mixedThreads, ...m };
+    }
     bugRows.push(row);
-    io.err(`[${k + 1}/${entries.length}] ${b.id}: ${detectedCell(row)} detected\n`);
+    io.err(`[${k + 1}/${entries.length}] ${b.id}: ${detectedCell(row)} detected${row.mixed ? `; from mixed: ${row.mixed.detected}/${row.mixed.runs}` : ''}\n`);
   }
 
   const cleanRows: ValidateCleanRow[] = [];
@@ -235,10 +247,11 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   // Report.
   io.out('');
   io.out(`Bugs (${opts.runs} runs each, seeds ${seed}..${(seed + opts.runs - 1) >>> 0}, timeout ${formatDuration(opts.timeoutMs)}):`);
+  const mixedCell = (r: ValidateBugRow) => (r.mixed ? `${r.mixed.detected}/${r.mixed.runs}${r.mixed.medianMs === null ? '' : ` ${ms(r.mixed.medianMs)}ms`}` : '-');
   for (const l of table(
-    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)'],
-    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r)]),
-    [false, false, true, true, true, true, false],
+    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)', `mixed (${mixedThreads} thr)`],
+    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r), mixedCell(r)]),
+    [false, false, true, true, true, true, false, true],
   )) io.out(l);
   const misses = bugRows.flatMap((r) => r.perRun.filter((p) => !p.detected).map((p) => ({ r, p })));
   if (misses.length) {
@@ -247,6 +260,16 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     for (const { r, p } of misses) {
       const b = findBug(r.id) as BugEntry;
       io.out(`  ${r.id} seed ${p.seed}: ${p.status === 'SUCCESS' ? 'no violation' : p.status}; rerun: ${rerunLine(b, r.threads, opts.timeoutMs, p.seed)}`);
+    }
+  }
+  const hunted = bugRows.filter((r) => r.mixed);
+  if (hunted.length) {
+    const missed = hunted.flatMap((r) => r.mixed!.perRun.filter((p) => !p.detected).map((p) => ({ r, p })));
+    io.out('');
+    io.out(`From mixed with its defaults (${mixedThreads} threads): ${hunted.filter((r) => r.mixed!.detected === r.mixed!.runs).length}/${hunted.length} mm bugs caught in every run (not part of PASS)`);
+    for (const { r, p } of missed) {
+      const b = findBug(r.id) as BugEntry;
+      io.out(`  ${r.id} seed ${p.seed}: ${p.status === 'SUCCESS' ? 'no violation' : p.status}; rerun: mmtorture run mixed --bug ${r.id} --era e${b.era ?? 1} --threads ${mixedThreads} --duration ${formatDuration(opts.timeoutMs)} --seed ${p.seed}`);
     }
   }
   if (cleanRows.length) {

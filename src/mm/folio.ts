@@ -10,7 +10,7 @@ import { findVma } from './tree.js';
 import {
   F_REF, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
   PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, VMA_ANON_VMA, VMA_START, VMA_END, VMA_FLAGS,
-  VMA_FILE, MM_PAGE_TABLE_LOCK, MC_ANON_VMA_PREPARE, VM_SHARED, VMA_MM,
+  VMA_FILE, MM_PAGE_TABLE_LOCK, MC_ANON_VMA_PREPARE, VM_SHARED, VMA_MM, PG_SWAPCACHE, PG_WRITEBACK, F_SWAPCOUNT,
 } from './layout.js';
 
 /*
@@ -82,6 +82,24 @@ export function folioSetFlag(c: MmCtx, f: number, flag: number): void {
 
 export function folioClearFlag(c: MmCtx, f: number, flag: number): void {
   Atomics.and(c.i32, f + F_FLAGS, ~flag);
+}
+
+/** folio_test_clear_*(): clear `flag` atomically; true if this call cleared it. */
+export function folioTestClearFlag(c: MmCtx, f: number, flag: number): boolean {
+  return (Atomics.and(c.i32, f + F_FLAGS, ~flag) & flag) !== 0;
+}
+
+/**
+ * folio_free_swap() (mm/swapfile.c): with the folio locked, drop it from the
+ * swap cache if no swap entry still names it and writeback is done; the swap
+ * cache's reference goes with it. Returns true if it did.
+ */
+export function folioFreeSwap(c: MmCtx, f: number): boolean {
+  if (!folioTestFlag(c, f, PG_SWAPCACHE) || folioTestFlag(c, f, PG_WRITEBACK)) return false;
+  if (Atomics.load(c.i32, f + F_SWAPCOUNT) > 0) return false; // folio_swapped()
+  if (!folioTestClearFlag(c, f, PG_SWAPCACHE)) return false;
+  folioPut(c, f); // delete_from_swap_cache()
+  return true;
 }
 
 /** folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE): first mapping of a fresh anon folio. */

@@ -1,7 +1,7 @@
 import { snapStart, snapEnd, snapVma, mtSnapshot, mtPrealloc, mtPublish, snapInsert } from './tree.js';
 import type { MmCtx } from './model.js';
-import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached } from './mmap_lock.js';
-import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio } from './pgtable.js';
+import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaAssertWriteLocked } from './mmap_lock.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio, pmdAddrEnd } from './pgtable.js';
 import {
   folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
   isZeroFolio, anonVmaAlloc, getAnonVma, anonVmaRoot,
@@ -15,9 +15,9 @@ import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
 import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
-  MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE,
-  PTE_DIRTY, F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM,
-  MC_FORK_COPY_PINNED, VMA_UFFD,
+  MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE, PTE_DIRTY,
+  F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM, MC_FORK_COPY_PINNED,
+  VMA_UFFD,
 } from './layout.js';
 
 /*
@@ -85,17 +85,19 @@ export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: n
 }
 
 /**
- * copy_page_range() for one VMA, bracketed by write_protect_seq. Returns
- * false on -ENOMEM.
+ * copy_page_range() for one VMA, bracketed by write_protect_seq, with the
+ * source VMA write-locked (6.5+: vma_assert_write_locked(src_vma), asserted).
+ * Returns false on -ENOMEM.
  */
 export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: number, dstVma: number): boolean {
   const i32 = c.i32;
   const start = i32[srcVma + VMA_START];
   const end = i32[srcVma + VMA_END];
+  if (c.t.checks) vmaAssertWriteLocked(c, srcMm, srcVma);
   writeSeqcountBegin(i32, srcMm + MM_WRITE_PROTECT_SEQ);
   let ok = true;
   for (let a = start; a < end && ok; ) {
-    const tableEnd = Math.min(end, (a & ~(PTRS_PER_PTE - 1)) + PTRS_PER_PTE);
+    const tableEnd = pmdAddrEnd(a, end);
     const st = pteTable(c, srcMm, a);
     if (st !== 0) {
       const dt = pteAlloc(c, dstMm, a);

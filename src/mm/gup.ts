@@ -64,8 +64,10 @@ export function gupFast(c: MmCtx, mm: number, addr: number, write: boolean): num
     if ((pte & PTE_PRESENT) !== 0 && (!write || (pte & PTE_WRITE) !== 0)) {
       const f = pteFolio(pte);
       delayPoint(c, W_GUP_FAST);
-      if (!isZeroFolio(c, f) && !mustUnshare(c, f) && tryGrabFolioPin(c, f)) {
-        if (Atomics.load(i32, p) === pte) got = f + 1;
+      // gup_fast_pte_range(): pin, re-check the PTE, and only then refuse a
+      // read-only PTE whose anon folio must be unshared (gup_must_unshare).
+      if (!isZeroFolio(c, f) && tryGrabFolioPin(c, f)) {
+        if (Atomics.load(i32, p) === pte && ((pte & PTE_WRITE) !== 0 || !mustUnshare(c, f))) got = f + 1;
         else unpinRaw(c, f);
       }
     }

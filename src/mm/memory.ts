@@ -1,7 +1,7 @@
 import type { MmCtx } from './model.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd } from './pgtable.js';
-import { folioPut, folioRemoveRmap, folioTestFlag, folioClearFlag } from './folio.js';
+import { folioPut, folioRemoveRmap, folioTestClearFlag } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, F_SWAPCOUNT, PG_SWAPCACHE } from './layout.js';
 
@@ -34,8 +34,7 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
         } else if ((pte & PTE_SWAP) !== 0) {
           const f = pteSwapFolio(pte);
           const left = Atomics.sub(i32, f + F_SWAPCOUNT, 1) - 1;
-          if (left <= 0 && folioTestFlag(c, f, PG_SWAPCACHE)) {
-            folioClearFlag(c, f, PG_SWAPCACHE);
+          if (left <= 0 && folioTestClearFlag(c, f, PG_SWAPCACHE)) {
             sc[cleared++] = -1 - f; // swap cache reference only
           }
         }

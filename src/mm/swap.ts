@@ -2,9 +2,8 @@ import type { MmCtx } from './model.js';
 import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, mkPte, pteSwapFolio } from './pgtable.js';
-import {
-  folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSetFlag, folioClearFlag, folioRemoveRmap,
-  folioMaybeDmaPinned, isZeroFolio, folioDupRmap,
+import {  folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSetFlag, folioClearFlag, folioRemoveRmap,
+  folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag,
 } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import {
@@ -99,8 +98,7 @@ export function doSwapPage(c: MmCtx, vmf: Vmf): number {
   // swap_free(): one swap PTE fewer; the last one frees the swap cache's reference.
   const left = Atomics.sub(i32, folio + F_SWAPCOUNT, 1) - 1;
   let dropCache = false;
-  if (left <= 0 && folioTestFlag(c, folio, PG_SWAPCACHE)) {
-    folioClearFlag(c, folio, PG_SWAPCACHE);
+  if (left <= 0 && folioTestClearFlag(c, folio, PG_SWAPCACHE)) {
     dropCache = true;
   }
   pteUnlock(c, vmf.table);

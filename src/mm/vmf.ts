@@ -117,7 +117,9 @@ export function vmfAnonPrepare(c: MmCtx, vmf: Vmf): number {
  */
 export function folioLockOrRetry(c: MmCtx, vmf: Vmf, folio: number): number {
   if (folioTrylock(c, folio)) return 0;
-  if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) === 0) {
+  if (!allowRetryFirst(vmf.flags)) {
+    // No retry allowed, or this is the retry (FAULT_FLAG_TRIED): sleep on
+    // the folio lock with the fault lock still held.
     while (!folioTrylock(c, folio)) folioWaitLocked(c, folio);
     return 0;
   }

@@ -2,9 +2,8 @@ import type { MmCtx } from './model.js';
 import { LC_PTL } from '../sync/lockclass.js';
 import { lockdepAssertHeld, AH_WP_CAN_REUSE } from '../sync/lockdep.js';
 import { ptep, pteUnlock, pteFolio, mkPte } from './pgtable.js';
-import {
-  folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioRemoveRmap, folioTrylock, folioUnlock, isZeroFolio,
-  folioTestFlag, folioSetFlag, folioRefCount,
+import {  folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioRemoveRmap, folioTrylock, folioUnlock, isZeroFolio,
+  folioTestFlag, folioSetFlag, folioRefCount, folioFreeSwap,
 } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { BUG1_B6_COW_REUSE_SHARED } from '../shm/bugbits.js';
@@ -80,8 +79,9 @@ export function doWpPage(c: MmCtx, vmf: Vmf): number {
 }
 
 /**
- * wp_can_reuse_anon_folio(): no other reference (allowing for the swap
- * cache), the folio lock can be taken, re-check; then it becomes exclusive
+ * wp_can_reuse_anon_folio() (6.x): no other reference than the swap cache's,
+ * the folio lock can be taken, folio_free_swap(), then the mapping's must be
+ * the only reference left; the folio becomes exclusive
  * (folio_move_anon_rmap). Asserts the caller holds the PTE lock of `table`.
  */
 function wpCanReuseAnonFolio(c: MmCtx, folio: number, vma: number, table: number): boolean {
@@ -89,7 +89,8 @@ function wpCanReuseAnonFolio(c: MmCtx, folio: number, vma: number, table: number
   const swapcache = folioTestFlag(c, folio, PG_SWAPCACHE) ? 1 : 0;
   if (folioRefCount(c, folio) > 1 + swapcache) return false;
   if (!folioTrylock(c, folio)) return false;
-  const ok = folioRefCount(c, folio) <= 1 + swapcache;
+  if (swapcache !== 0) folioFreeSwap(c, folio);
+  const ok = folioRefCount(c, folio) === 1;
   if (ok) {
     c.i32[folio + F_ANON_VMA] = c.i32[vma + VMA_ANON_VMA];
     folioSetFlag(c, folio, PG_ANON_EXCLUSIVE);
