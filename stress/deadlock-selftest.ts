@@ -1,8 +1,8 @@
 import type { BuiltinScenario } from './types.js';
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
-import { initRwsem, downWrite, upWrite } from '../src/sync/rwsem.js';
-import { LC_TORTURE_RWSEM } from '../src/sync/lockclass.js';
+import { initRwsem, downWrite, downWriteNested, upWrite } from '../src/sync/rwsem.js';
+import { LC_TORTURE_RWSEM, SINGLE_DEPTH_NESTING } from '../src/sync/lockclass.js';
 import { running, spinDelay, sumCtr } from './common.js';
 
 /*
@@ -24,8 +24,9 @@ export const deadlockSelftest: BuiltinScenario = {
   words: () => 48,
   setup(arena: Arena) {
     initRwsem(arena.i32, arena.scenBase + A, LC_TORTURE_RWSEM);
-    // Both locks in one class: lockdep treats same-class nesting as annotated,
-    // so only the watchdog can see this deadlock.
+    // Both locks in one class, the second taken with a nesting annotation
+    // (down_write_nested): lockdep orders subclasses, not instances, so only
+    // the watchdog can see this deadlock.
     initRwsem(arena.i32, arena.scenBase + B, LC_TORTURE_RWSEM);
   },
   roles: (threads) => Array.from({ length: threads }, (_, i) => (i % 2 === 0 ? 'ab' : 'ba')),
@@ -36,7 +37,7 @@ export const deadlockSelftest: BuiltinScenario = {
     while (running(t)) {
       downWrite(t, first);
       spinDelay(t.i32, base + SCRATCH, 20000);
-      downWrite(t, second);
+      downWriteNested(t, second, SINGLE_DEPTH_NESTING);
       t.count(C_OPS);
       upWrite(t, second);
       upWrite(t, first);

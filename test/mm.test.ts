@@ -15,11 +15,12 @@ import { userAccess, ACCESS_SEGV } from '../src/mm/access.js';
 import { pteGet, handleMmFault, doUserAddrFault } from '../src/mm/fault.js';
 import { FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED } from '../src/mm/vmf.js';
 import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/mmap_lock.js';
-import { AH_FIND_VMA } from '../src/sync/lockdep.js';
-import { pteFolio } from '../src/mm/pgtable.js';
+import { AH_FIND_VMA, AH_SET_PTE } from '../src/sync/lockdep.js';
+import { pteFolio, pteTable, ptep, pteLock, pteUnlock, setPte } from '../src/mm/pgtable.js';
 import { dupMmap } from '../src/mm/fork.js';
 import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
 import { swapOutPage } from '../src/mm/swap.js';
+import { kasanCheck, KS_MMU_WALK_FOLIO } from '../src/mm/kasan.js';
 import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
 import {
@@ -304,6 +305,43 @@ for (const era of ERAS) {
       expect(userAccess(c, mm, 4, false, 0)).toBe(777);
       assertClean(c);
       teardown(c, [child, mm]);
+    });
+
+    it('KASAN: a folio the MMU walk reaches is live; the same check on a freed folio is a slab-use-after-free', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 3, true, 9);
+      const f = pteFolio(pteGet(c, mm, 3));
+      expect(kasanCheck(c, f, KS_MMU_WALK_FOLIO, false)).toBe(true);
+      assertClean(c);
+      doMadviseDontneed(c, mm, 3, 1); // zap: the folio is freed
+      expect(kasanCheck(c, f, KS_MMU_WALK_FOLIO, false)).toBe(false);
+      const v = decodeViolations(c.t.arena);
+      expect(v.map((x) => x.kind)).toEqual(['kasan-use-after-free']);
+      expect(v[0].args.site).toBe(KS_MMU_WALK_FOLIO);
+      exitMmap(c, mm);
+      mmFree(c, mm);
+      settle(c);
+      expect(checkNoLeaks(c)).toEqual([]);
+    });
+
+    it('set_pte_at asserts the PTE lock: a PTE store without it is lock-not-held in set_pte_at', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 2, true, 5);
+      const table = pteTable(c, mm, 2);
+      const p = ptep(table, 2);
+      const pte = Atomics.load(c.i32, p);
+      pteLock(c, table);
+      setPte(c, table, p, pte);
+      pteUnlock(c, table);
+      assertClean(c);
+      setPte(c, table, p, pte);
+      const v = decodeViolations(c.t.arena);
+      expect(v.map((x) => x.kind)).toEqual(['lock-not-held']);
+      expect(v[0].args.caller).toBe(AH_SET_PTE);
+      exitMmap(c, mm);
+      mmFree(c, mm);
     });
 
     it('a pinned page is never swapped out', () => {

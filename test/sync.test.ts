@@ -23,6 +23,8 @@ import { EINTR } from '../src/sync/sched.js';
 import { rwsemMarkWake, WAKE_ANY } from '../src/sync/rwsem_waitlist.js';
 import { rawSpinLock, rawSpinUnlock } from '../src/sync/spinlock.js';
 import { AH_RWSEM_MARK_WAKE } from '../src/sync/lockdep.js';
+import { spinLockNested } from '../src/sync/spinlock.js';
+import { LC_PTL, SINGLE_DEPTH_NESTING } from '../src/sync/lockclass.js';
 import { RW_WAIT_LOCK } from '../src/shm/layout.js';
 import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN, LOCK_CLASS_NAMES } from '../src/sync/lockclass.js';
 import { heldLocks } from '../src/check/waitgraph.js';
@@ -47,6 +49,18 @@ function waitFor(cond: () => boolean, ms = 5000): boolean {
 }
 
 describe('rwsem (kernel/locking/rwsem.c semantics)', () => {
+  it('lockdep: a second lock of a held class needs a nesting annotation (spin_lock_nested); an unannotated one is recursive locking', () => {
+    const { arena, tasks: [t0], base } = makeArena();
+    spinLock(t0, base, LC_PTL);
+    spinLockNested(t0, base + 16, LC_PTL, SINGLE_DEPTH_NESTING);
+    spinUnlock(t0, base + 16, LC_PTL);
+    spinUnlock(t0, base, LC_PTL);
+    expect(violationCount(arena)).toBe(0);
+    spinLock(t0, base, LC_PTL);
+    spinLock(t0, base + 16, LC_PTL);
+    expect(decodeViolations(arena).map((x) => x.kind)).toEqual(['recursive-locking']);
+  });
+
   it('rwsem_mark_wake() asserts the wait_lock is held: lock-not-held without it, nothing with it', () => {
     const { arena, tasks: [t0], base } = makeArena();
     const sem = base;

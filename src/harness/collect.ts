@@ -4,8 +4,9 @@ import {
   LS_FAILED, MAX_LOCK_CLASSES, T_F_LOCKSTAT, H_VIOL_COUNT, V_WORDS, V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D,
   V_TIME_F64, T_WAIT_HIST, WH_BUCKETS,
 } from '../shm/layout.js';
-import { waitBucketUpperUs } from '../sync/lockdep.js';
+import { waitBucketUpperUs, AH_NAMES } from '../sync/lockdep.js';
 import { LOCK_CLASS_NAMES } from '../sync/lockclass.js';
+import { KASAN_SITES } from '../mm/kasan.js';
 import { kindInfo } from '../shm/kinds.js';
 
 /** Sum of every thread's completed operations. */
@@ -141,10 +142,30 @@ export function decodeViolations(arena: Arena): DecodedViolation[] {
   return out.sort((a, b) => a.timeMs - b.timeMs);
 }
 
+const OBJ_STATES = ['free', 'live', 'pending an RCU free'];
+
+/** One argument of a violation as a person reads it: lock classes, modes, callers, sites and threads by name. */
+function formatArg(kind: string, k: string, x: number): string {
+  if (k === 'class' && LOCK_CLASS_NAMES[x] !== undefined) return `class=${LOCK_CLASS_NAMES[x]}`;
+  if (k === 'mode' && (kind === 'bad-unlock-balance' || kind === 'recursive-locking')) return `mode=${x === 1 ? 'read' : 'write'}`;
+  if (k === 'caller' && AH_NAMES[x]) return `in ${AH_NAMES[x]}()`;
+  if (k === 'site' && KASAN_SITES[x]) return `in ${KASAN_SITES[x]}`;
+  if (k === 'state' && kind === 'kasan-use-after-free') return `state=${OBJ_STATES[x] ?? x}`;
+  if (k === 'lastRelease') return `last released by ${x >= 0 ? `mmtorture/${x}` : 'nobody yet'}`;
+  if (k === 'waitedMs') return `slept ${x} ms`;
+  return `${k}=${x}`;
+}
+
+/** A violation's arguments, named (formatArg). */
+export function formatArgs(v: DecodedViolation): string {
+  return Object.entries(v.args).map(([k, x]) => formatArg(v.kind, k, x)).join(' ');
+}
+
 export function formatViolation(v: DecodedViolation): string[] {
-  const args = Object.entries(v.args).map(([k, x]) => `${k}=${x}`).join(' ');
+  const args = formatArgs(v);
+  const who = v.tid >= 0 ? `thread mmtorture/${v.tid}` : 'the main thread (quiescent check)';
   return [
     v.title,
-    `  thread mmtorture/${v.tid} at ${v.timeMs.toFixed(3)} ms, object @${v.obj}${args ? `: ${args}` : ''}`,
+    `  ${who} at ${v.timeMs.toFixed(3)} ms, object @${v.obj}${args ? `: ${args}` : ''}`,
   ];
 }

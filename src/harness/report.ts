@@ -1,5 +1,5 @@
 import type { Arena } from '../shm/arena.js';
-import type { DecodedViolation } from './collect.js';
+import { formatArgs, type DecodedViolation } from './collect.js';
 import { traceTail, formatEvent, lastWindow, type TraceEvent } from '../trace/decode.js';
 import { heldLocks } from '../check/waitgraph.js';
 
@@ -14,7 +14,7 @@ export function raceReport(arena: Arena, v: DecodedViolation, events: TraceEvent
   lines.push(v.title);
   const who = v.tid >= 0 ? `mmtorture/${v.tid} (${roles[v.tid] ?? '?'})` : 'main thread (quiescent check)';
   lines.push(`  thread: ${who} at ${v.timeMs.toFixed(3)} ms`);
-  const args = Object.entries(v.args).map(([k, x]) => `${k}=${x}`).join(' ');
+  const args = formatArgs(v);
   if (v.obj || args) lines.push(`  object @${v.obj}${args ? `: ${args}` : ''}`);
   if (v.tid >= 0) {
     const held = heldLocks(arena, v.tid);

@@ -1,4 +1,5 @@
 import type { MmCtx } from './model.js';
+import { kasanCheck, KS_MMU_WALK_PT, KS_MMU_WALK_FOLIO } from './kasan.js';
 import { pteTable, ptep, pteFolio } from './pgtable.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { doUserAddrFault } from './fault.js';
@@ -30,9 +31,11 @@ export function userAccess(c: MmCtx, mm: number, addr: number, write: boolean, v
     mmuEnter(c, mm);
     const table = pteTable(c, mm, addr);
     if (table !== 0) {
+      kasanCheck(c, table, KS_MMU_WALK_PT, false);
       const pte = Atomics.load(i32, ptep(table, addr));
       if ((pte & PTE_PRESENT) !== 0 && (!write || (pte & PTE_WRITE) !== 0)) {
         const f = pteFolio(pte);
+        kasanCheck(c, f, KS_MMU_WALK_FOLIO, false);
         let v: number;
         if (write) {
           Atomics.store(i32, f + F_CONTENT, value);

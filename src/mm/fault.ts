@@ -7,7 +7,7 @@ import {
   mmapWriteUnlock, mmapWriteDowngrade, vmaAssertLocked,
 } from './mmap_lock.js';
 import { findVma } from './tree.js';
-import { pteAlloc, pteTable, ptep, pteLock, pteUnlock, mkPte } from './pgtable.js';
+import { pteAlloc, pteTable, ptep, pteLock, pteUnlock, mkPte, setPte } from './pgtable.js';
 import { folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioAddFileRmap } from './folio.js';
 import { expandDownwards } from './mmap.js';
 import { Viol } from '../shm/kinds.js';
@@ -168,7 +168,7 @@ export function handleMmFault(c: MmCtx, mm: number, vma: number, addr: number, f
   // Spurious fault: only the accessed/dirty bits need updating.
   pteLock(c, table);
   const p = ptep(table, addr);
-  if (Atomics.load(c.i32, p) === pte && write) Atomics.store(c.i32, p, pte | PTE_DIRTY);
+  if (Atomics.load(c.i32, p) === pte && write) setPte(c, table, p, pte | PTE_DIRTY);
   pteUnlock(c, table);
   return 0;
 }
@@ -182,7 +182,7 @@ export function doAnonymousPage(c: MmCtx, vmf: Vmf): number {
   if ((vmf.flags & FAULT_FLAG_WRITE) === 0) {
     if (uffdMissing) return handleUserfault(c, vmf, VM_UFFD_MISSING);
     pteLock(c, vmf.table);
-    if (Atomics.load(i32, p) === vmf.origPte) Atomics.store(i32, p, mkPte(c.zeroFolio(), 0));
+    if (Atomics.load(i32, p) === vmf.origPte) setPte(c, vmf.table, p, mkPte(c.zeroFolio(), 0));
     pteUnlock(c, vmf.table);
     return 0;
   }
@@ -209,7 +209,7 @@ export function doAnonymousPage(c: MmCtx, vmf: Vmf): number {
   folioAddNewAnonRmap(c, folio, vma);
   i32[folio + F_INDEX] = vmf.addr;
   const w = (i32[vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0;
-  Atomics.store(i32, p, mkPte(folio, w));
+  setPte(c, vmf.table, p, mkPte(folio, w));
   pteUnlock(c, vmf.table);
   c.t.count(MC_ANON_FAULT);
   return 0;
@@ -255,7 +255,7 @@ export function doFault(c: MmCtx, vmf: Vmf): number {
     return 0;
   }
   folioAddFileRmap(c, folio);
-  Atomics.store(i32, p, mkPte(folio, write ? PTE_WRITE | PTE_DIRTY : 0)); // the PTE keeps our reference
+  setPte(c, vmf.table, p, mkPte(folio, write ? PTE_WRITE | PTE_DIRTY : 0)); // the PTE keeps our reference
   pteUnlock(c, vmf.table);
   if (write) return faultDirtySharedPage(c, vmf, folio);
   return 0;

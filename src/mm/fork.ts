@@ -1,7 +1,10 @@
+import { SINGLE_DEPTH_NESTING } from '../sync/lockclass.js';
 import { snapStart, snapEnd, snapVma, mtSnapshot, mtPrealloc, mtPublish, snapInsert } from './tree.js';
 import type { MmCtx } from './model.js';
-import { mmapWriteLockKillable, mmapWriteLock, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaAssertWriteLocked } from './mmap_lock.js';
-import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio, pmdAddrEnd } from './pgtable.js';
+import {
+  mmapWriteLockKillable, mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaAssertWriteLocked, mmapWriteLockNested,
+} from './mmap_lock.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio, pmdAddrEnd, pteLockNested, setPte } from './pgtable.js';
 import {
   folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
   isZeroFolio, anonVmaAlloc, getAnonVma, anonVmaRoot,
@@ -52,7 +55,7 @@ function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm: number
  * cleared, both map it, and a writable parent PTE is write-protected.
  * Returns the child's PTE, or -1 on -ENOMEM.
  */
-export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: number, srcP: number, pte: number): number {
+export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: number, srcTable: number, srcP: number, pte: number): number {
   const i32 = c.i32;
   const folio = pteFolio(pte);
   if (isZeroFolio(c, folio)) return pte;
@@ -78,7 +81,7 @@ export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: n
   folioGet(c, folio);
   folioDupRmap(c, folio);
   if ((pte & PTE_WRITE) !== 0) {
-    Atomics.store(i32, srcP, pte & ~PTE_WRITE); // ptep_set_wrprotect()
+    setPte(c, srcTable, srcP, pte & ~PTE_WRITE); // ptep_set_wrprotect()
     return pte & ~PTE_WRITE;
   }
   return pte;
@@ -107,7 +110,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
       }
       delayPoint(c, W_COPY_PAGE_RANGE);
       pteLock(c, st);
-      pteLock(c, dt);
+      pteLockNested(c, dt); // the child's table, nested in the parent's (copy_pte_range)
       let wrprotected = false;
       for (let x = a; x < tableEnd; x++) {
         const sp = ptep(st, x);
@@ -115,7 +118,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
         if (pte === 0) continue;
         let dpte = pte;
         if ((pte & PTE_PRESENT) !== 0) {
-          dpte = copyPresentPte(c, srcMm, dstMm, dstVma, sp, pte);
+          dpte = copyPresentPte(c, srcMm, dstMm, dstVma, st, sp, pte);
           if (dpte === -1) {
             ok = false;
             break;
@@ -125,12 +128,12 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
           // copy_nonpresent_pte(): swap_duplicate(); neither copy stays exclusive.
           const f = pteSwapFolio(pte);
           Atomics.add(i32, f + F_SWAPCOUNT, 1);
-          if ((pte & PTE_SWP_EXCLUSIVE) !== 0) Atomics.store(i32, sp, pte & ~PTE_SWP_EXCLUSIVE);
+          if ((pte & PTE_SWP_EXCLUSIVE) !== 0) setPte(c, st, sp, pte & ~PTE_SWP_EXCLUSIVE);
           dpte = pte & ~PTE_SWP_EXCLUSIVE;
         } else {
           continue; // uffd-wp markers do not survive into an unregistered child
         }
-        Atomics.store(i32, ptep(dt, x), dpte);
+        setPte(c, dt, ptep(dt, x), dpte);
       }
       if (wrprotected) flushTlbMm(c, srcMm);
       pteUnlock(c, dt);
@@ -156,7 +159,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
     mmFree(c, mm);
     return EINTR;
   }
-  mmapWriteLock(c, mm);
+  mmapWriteLockNested(c, mm, SINGLE_DEPTH_NESTING); // dup_mmap: the child's, nested in the parent's
   const s = c.scratch;
   const n = mtSnapshot(c, oldmm, s);
   const d = c.scratch2;

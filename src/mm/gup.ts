@@ -1,4 +1,5 @@
 import type { MmCtx } from './model.js';
+import { kasanCheck, KS_GUP_FAST_PT, KS_GUP_FAST_FOLIO } from './kasan.js';
 import { rawReadSeqcount, readSeqcountRetry } from '../sync/seqcount.js';
 import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
@@ -59,10 +60,12 @@ export function gupFast(c: MmCtx, mm: number, addr: number, write: boolean): num
   let got = 0;
   const table = pteTable(c, mm, addr);
   if (table !== 0) {
+    kasanCheck(c, table, KS_GUP_FAST_PT, false);
     const p = ptep(table, addr);
     const pte = Atomics.load(i32, p);
     if ((pte & PTE_PRESENT) !== 0 && (!write || (pte & PTE_WRITE) !== 0)) {
       const f = pteFolio(pte);
+      kasanCheck(c, f, KS_GUP_FAST_FOLIO, false);
       delayPoint(c, W_GUP_FAST);
       // gup_fast_pte_range(): pin, re-check the PTE, and only then refuse a
       // read-only PTE whose anon folio must be unshared (gup_must_unshare).

@@ -1,6 +1,6 @@
 import type { MmCtx } from './model.js';
 import { findVma } from './tree.js';
-import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd } from './pgtable.js';
+import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd, setPte } from './pgtable.js';
 import { folioPut, folioRemoveRmap, folioTestClearFlag } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, F_SWAPCOUNT, PG_SWAPCACHE } from './layout.js';
@@ -28,7 +28,7 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
         const p = ptep(table, x);
         const pte = Atomics.load(i32, p);
         if (pte === 0) continue;
-        Atomics.store(i32, p, 0);
+        setPte(c, table, p, 0);
         if ((pte & PTE_PRESENT) !== 0) {
           sc[cleared++] = pteFolio(pte);
         } else if ((pte & PTE_SWAP) !== 0) {

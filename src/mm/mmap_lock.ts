@@ -1,7 +1,7 @@
 import { Viol } from '../shm/kinds.js';
 import {
-  downRead, downReadKillable, downReadTrylock, upRead, downWrite, downWriteKillable, upWrite, downgradeWrite,
-  rwsemIsLocked, rwsemWriteOwner,
+downRead, downReadKillable, downReadTrylock, upRead, downWrite, downWriteKillable, upWrite, downgradeWrite,
+  rwsemIsLocked, rwsemWriteOwner, downWriteNested,
 } from '../sync/rwsem.js';
 import type { MmCtx } from './model.js';
 import { mmLockSeq, VMA_READ_OK, VMA_READ_FAIL, VMA_READ_EAGAIN } from './era.js';
@@ -52,6 +52,12 @@ function mmLockSeqcountBegin(c: MmCtx, mm: number): void {
 /** mmap_write_lock(). */
 export function mmapWriteLock(c: MmCtx, mm: number): void {
   downWrite(c.t, mm + MM_MMAP_LOCK);
+  mmLockSeqcountBegin(c, mm);
+}
+
+/** mmap_write_lock_nested(): another mm's mmap_lock while holding one (dup_mmap's child), lockdep subclass `sub`. */
+export function mmapWriteLockNested(c: MmCtx, mm: number, sub: number): void {
+  downWriteNested(c.t, mm + MM_MMAP_LOCK, sub);
   mmLockSeqcountBegin(c, mm);
 }
 

@@ -1,7 +1,7 @@
 import { snapStart, snapVma, snapFind, mtPublish, mtFreePrealloc } from './tree.js';
 import type { MmCtx } from './model.js';
 import { mmapWriteUnlock, vmaStartWrite, vmaSetField } from './mmap_lock.js';
-import { pteTable, ptep, pteLock, pteUnlock, pmdAddrEnd } from './pgtable.js';
+import { pteTable, ptep, pteLock, pteUnlock, pmdAddrEnd, setPte } from './pgtable.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, VMA_END, VMA_FLAGS, PTE_PRESENT, PTE_WRITE } from './layout.js';
 import { BUG1_NO_START_WRITE } from '../shm/bugbits.js';
@@ -69,7 +69,7 @@ export function changeProtection(c: MmCtx, mm: number, start: number, end: numbe
         const p = ptep(table, x);
         const pte = Atomics.load(i32, p);
         if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_WRITE) !== 0) {
-          Atomics.store(i32, p, pte & ~PTE_WRITE);
+          setPte(c, table, p, pte & ~PTE_WRITE);
           changed = true;
         }
       }

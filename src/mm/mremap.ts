@@ -1,7 +1,7 @@
 import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFreePrealloc } from './tree.js';
 import type { MmCtx } from './model.js';
 import { mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaMarkDetached } from './mmap_lock.js';
-import { pteTable, pteAlloc, ptep, pteLock, pteUnlock } from './pgtable.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteLockNested, setPte, ptepGetAndClear } from './pgtable.js';
 import { getAnonVma, unlinkAnonVmas } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT } from './layout.js';
@@ -94,9 +94,9 @@ function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: num
     if (nt === 0) return false;
     // Lock order: the source table, then the destination (nested) if different.
     pteLock(c, ot);
-    if (nt !== ot) pteLock(c, nt);
-    const pte = Atomics.exchange(i32, op, 0);
-    Atomics.store(i32, ptep(nt, to + x), pte);
+    if (nt !== ot) pteLockNested(c, nt);
+    const pte = ptepGetAndClear(c, ot, op);
+    setPte(c, nt, ptep(nt, to + x), pte);
     if (nt !== ot) pteUnlock(c, nt);
     flushTlbMm(c, mm);
     pteUnlock(c, ot);

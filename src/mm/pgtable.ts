@@ -1,5 +1,8 @@
 import type { MmCtx } from './model.js';
-import { spinLock, spinUnlock } from '../sync/spinlock.js';
+import { flushTlbMm } from './tlb.js';
+import { spinLock, spinUnlock, spinLockNested } from '../sync/spinlock.js';
+import { SINGLE_DEPTH_NESTING } from '../sync/lockclass.js';
+import { lockdepAssertHeld, AH_SET_PTE } from '../sync/lockdep.js';
 import { LC_PTL, LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import {
@@ -54,6 +57,11 @@ export function pteLock(c: MmCtx, table: number): void {
   spinLock(c.t, table + PT_PTL, LC_PTL);
 }
 
+/** spin_lock_nested(ptl, SINGLE_DEPTH_NESTING): a second PTE lock while holding one (move_ptes, copy_pte_range). */
+export function pteLockNested(c: MmCtx, table: number): void {
+  spinLockNested(c.t, table + PT_PTL, LC_PTL, SINGLE_DEPTH_NESTING);
+}
+
 export function pteUnlock(c: MmCtx, table: number): void {
   spinUnlock(c.t, table + PT_PTL, LC_PTL);
 }
@@ -61,6 +69,23 @@ export function pteUnlock(c: MmCtx, table: number): void {
 /** pmd_addr_end(): the end of the PTE table's range that `addr` is in, capped at `end`. */
 export function pmdAddrEnd(addr: number, end: number): number {
   return Math.min(end, (addr & ~(PTRS_PER_PTE - 1)) + PTRS_PER_PTE);
+}
+
+/**
+ * set_pte_at() / ptep_set_*(): store the PTE at `p` of `table`; the caller
+ * holds the table's PTE lock (asserted, lockdep_assert_held(ptl); free under
+ * --no-check). Every PTE write of the model goes through here or
+ * ptepGetAndClear; lockless walkers only read.
+ */
+export function setPte(c: MmCtx, table: number, p: number, pte: number): void {
+  lockdepAssertHeld(c.t, table + PT_PTL, LC_PTL, AH_SET_PTE);
+  Atomics.store(c.i32, p, pte);
+}
+
+/** ptep_get_and_clear(): the PTE at `p` of `table`, cleared; the caller holds the PTE lock (asserted). */
+export function ptepGetAndClear(c: MmCtx, table: number, p: number): number {
+  lockdepAssertHeld(c.t, table + PT_PTL, LC_PTL, AH_SET_PTE);
+  return Atomics.exchange(c.i32, p, 0);
 }
 
 /** Folio record of a present PTE (0 if none). */
@@ -100,6 +125,11 @@ export function freePteTable(c: MmCtx, mm: number, addr: number): void {
   const t1 = Atomics.exchange(c.i32, slot, 0);
   if (t1 !== 0) Atomics.sub(c.i32, mm + MM_NR_PTES, 1);
   spinUnlock(c.t, mm + MM_PAGE_TABLE_LOCK, LC_PAGE_TABLE_LOCK);
-  if (t1 !== 0) kmemCacheFree(c.t, c.ptSlab, t1 - 1, c.rcuFn);
+  if (t1 === 0) return;
+  // tlb_remove_table_sync_one(): the IPI that waits out lockless walkers
+  // (GUP-fast, the MMU walk run with "interrupts disabled", not under RCU)
+  // that may still hold the table; then free it after a grace period.
+  flushTlbMm(c, mm);
+  kmemCacheFree(c.t, c.ptSlab, t1 - 1, c.rcuFn);
 }
 

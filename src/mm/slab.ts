@@ -94,14 +94,24 @@ export function kmemCacheFree(t: Task, slab: number, obj: number, fn: RcuCallbac
 // allocates and frees folios without touching the shared free stack.
 // ---------------------------------------------------------------------------
 
-/** kmem_cache_zalloc(): zero the object except its generation, bump the generation, publish. */
+/**
+ * kmem_cache_zalloc(): zero the object except its generation, bump the
+ * generation, publish. The zeroing is plain stores (a memset, as the
+ * kernel's): no other thread may use the object before the ordered stores
+ * of its generation and state publish it; a stale reader of a
+ * SLAB_TYPESAFE_BY_RCU object re-validates after taking its reference, and
+ * the word such readers touch (vm_refcnt) is never cleared here.
+ */
 function zeroAndPublish(i32: Int32Array, slab: number, obj: number): void {
   const words = i32[slab + SL_OBJ_WORDS];
   const gen = i32[obj + OBJ_GEN] + 1;
-  // A SLAB_TYPESAFE_BY_RCU object may still be referenced by a stale RCU
-  // reader: the word such readers touch (vm_refcnt) is never cleared here.
   const keep = i32[slab + SL_PRESERVE] - 1;
-  for (let k = 2; k < words; k++) if (k !== keep) Atomics.store(i32, obj + k, 0);
+  if (keep < 2) {
+    i32.fill(0, obj + 2, obj + words);
+  } else {
+    i32.fill(0, obj + 2, obj + keep);
+    i32.fill(0, obj + keep + 1, obj + words);
+  }
   Atomics.store(i32, obj + OBJ_GEN, gen);
   Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
 }

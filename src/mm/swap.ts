@@ -1,7 +1,7 @@
 import type { MmCtx } from './model.js';
 import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
-import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, mkPte, pteSwapFolio } from './pgtable.js';
+import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, mkPte, pteSwapFolio, setPte } from './pgtable.js';
 import {  folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSetFlag, folioClearFlag, folioRemoveRmap,
   folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag,
 } from './folio.js';
@@ -41,7 +41,7 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
         folioGet(c, f); // the swap cache's reference
         folioSetFlag(c, f, PG_SWAPCACHE | PG_WRITEBACK);
         Atomics.add(i32, f + F_SWAPCOUNT, 1);
-        Atomics.store(i32, p, mkSwapPte(f, exclusive ? PTE_SWP_EXCLUSIVE : 0));
+        setPte(c, table, p, mkSwapPte(f, exclusive ? PTE_SWP_EXCLUSIVE : 0));
         folioClearFlag(c, f, PG_ANON_EXCLUSIVE);
         flushTlbMm(c, mm);
         folioRemoveRmap(c, f);
@@ -94,7 +94,7 @@ export function doSwapPage(c: MmCtx, vmf: Vmf): number {
   const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && exclusive && (i32[vmf.vma + VMA_FLAGS] & VM_WRITE) !== 0;
   if (exclusive) folioSetFlag(c, folio, PG_ANON_EXCLUSIVE);
   folioDupRmap(c, folio); // the reference we took becomes the mapping's
-  Atomics.store(i32, p, mkPte(folio, write ? PTE_WRITE | PTE_DIRTY : 0));
+  setPte(c, vmf.table, p, mkPte(folio, write ? PTE_WRITE | PTE_DIRTY : 0));
   // swap_free(): one swap PTE fewer; the last one frees the swap cache's reference.
   const left = Atomics.sub(i32, folio + F_SWAPCOUNT, 1) - 1;
   let dropCache = false;

@@ -5,7 +5,7 @@ import {
   lockVmaUnderRcu, vmaEndRead, mmapReadLock, mmapReadUnlock, mmapWriteLockKillable, mmapWriteUnlock, vmaStartWrite,
   vmaStartReadLocked, vmaSetField,
 } from './mmap_lock.js';
-import { pteAlloc, ptep, pteLock, pteUnlock, mkPte, pteTable, pteFolio } from './pgtable.js';
+import { pteAlloc, ptep, pteLock, pteUnlock, mkPte, pteTable, pteFolio, setPte } from './pgtable.js';
 import { folioAlloc, folioPut, folioAddNewAnonRmap, anonVmaPrepare } from './folio.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { userfaultfdWake } from './userfaultfd.js';
@@ -140,7 +140,7 @@ export function uffdioCopy(c: MmCtx, mm: number, dst: number, srcMm: number, src
       return EEXIST;
     }
     folioAddNewAnonRmap(c, folio, vma);
-    Atomics.store(i32, p, mkPte(folio, (i32[vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0));
+    setPte(c, table, p, mkPte(folio, (i32[vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0));
     folio = 0; // now owned by the page table
     pteUnlock(c, table);
     if (c.t.tracing) c.t.trace(EV_UFFD_COPY, mm, dst, 0, 0);

@@ -1,7 +1,7 @@
 import type { MmCtx } from './model.js';
 import { LC_PTL } from '../sync/lockclass.js';
 import { lockdepAssertHeld, AH_WP_CAN_REUSE } from '../sync/lockdep.js';
-import { ptep, pteUnlock, pteFolio, mkPte } from './pgtable.js';
+import { ptep, pteUnlock, pteFolio, mkPte, setPte } from './pgtable.js';
 import {  folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioRemoveRmap, folioTrylock, folioUnlock, isZeroFolio,
   folioTestFlag, folioSetFlag, folioRefCount, folioFreeSwap,
 } from './folio.js';
@@ -57,7 +57,7 @@ export function doWpPage(c: MmCtx, vmf: Vmf): number {
       folioPut(c, folio);
       return 0;
     }
-    Atomics.store(i32, p, pte | PTE_WRITE | PTE_DIRTY);
+    setPte(c, vmf.table, p, pte | PTE_WRITE | PTE_DIRTY);
     pteUnlock(c, vmf.table);
     const ret = faultDirtySharedPage(c, vmf, folio);
     folioPut(c, folio);
@@ -68,7 +68,7 @@ export function doWpPage(c: MmCtx, vmf: Vmf): number {
     const reuseAny = (c.t.bugs1 & BUG1_B6_COW_REUSE_SHARED) !== 0; // bug: pre-5.19 reuse without exclusivity
     if (reuseAny || folioTestFlag(c, folio, PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(c, folio, vma, vmf.table)) {
       // wp_page_reuse()
-      if (!unshare) Atomics.store(i32, p, pte | PTE_WRITE | PTE_DIRTY);
+      if (!unshare) setPte(c, vmf.table, p, pte | PTE_WRITE | PTE_DIRTY);
       pteUnlock(c, vmf.table);
       c.t.count(MC_WP_REUSE);
       return 0;
@@ -124,7 +124,7 @@ export function wpPageCopy(c: MmCtx, vmf: Vmf): number {
   i32[folio + F_INDEX] = vmf.addr;
   const unshare = (vmf.flags & FAULT_FLAG_UNSHARE) !== 0;
   const w = !unshare && (i32[vmf.vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0;
-  Atomics.store(i32, p, mkPte(folio, w));
+  setPte(c, vmf.table, p, mkPte(folio, w));
   flushTlbMm(c, vmf.mm);
   folioRemoveRmap(c, old);
   pteUnlock(c, vmf.table);

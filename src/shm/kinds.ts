@@ -41,6 +41,7 @@ export const enum Viol {
   OracleFailed = 34,
   LockNotHeld = 35,
   LostWakeUp = 36,
+  KasanUseAfterFree = 37,
 }
 
 export interface KindInfo {
@@ -58,11 +59,11 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.SeqTorn, name: 'seqcount-torn-read', title: 'BUG: seqcount reader accepted a torn snapshot', args: ['word 0', 'word i', 'index', 'sequence'] },
   { id: Viol.RcuTooShortGp, name: 'rcu-too-short-gp', title: 'BUG: RCU grace period too short: reader saw an object aged >= 2 grace periods', args: ['age', 'object', 'gp seq'] },
   { id: Viol.RefcountUseAfterFree, name: 'refcount-use-after-free', title: 'BUG: refcount: reference taken on a freed object (use-after-free)', args: ['object', 'refcount', 'generation'] },
-  { id: Viol.BadUnlockBalance, name: 'bad-unlock-balance', title: 'WARNING: bad unlock balance detected!', args: ['lock', 'class', 'mode'] },
+  { id: Viol.BadUnlockBalance, name: 'bad-unlock-balance', title: 'WARNING: bad unlock balance detected!', args: ['class', 'mode'] },
   { id: Viol.WriterStarved, name: 'writer-starved', title: 'WARNING: rwsem writer acquisition exceeded acq_writer_lim (writer starvation)', args: ['waited ms', 'limit ms'] },
   { id: Viol.RcuSyncInReader, name: 'rcu-sync-in-reader', title: 'BUG: synchronize_rcu() called inside an RCU read-side critical section', args: ['nesting'] },
-  { id: Viol.SpinBadUnlock, name: 'spin-bad-unlock', title: 'BUG: spinlock wrong owner on unlock', args: ['lock', 'owner'] },
-  { id: Viol.RefcountUnderflow, name: 'refcount-underflow', title: 'WARNING: refcount_t: underflow; use-after-free', args: ['object', 'old'] },
+  { id: Viol.SpinBadUnlock, name: 'spin-bad-unlock', title: 'BUG: spinlock wrong owner on unlock', args: ['owner'] },
+  { id: Viol.RefcountUnderflow, name: 'refcount-underflow', title: 'WARNING: refcount_t: underflow; use-after-free', args: ['old', 'delta'] },
   { id: Viol.HeldStackOverflow, name: 'held-lock-overflow', title: 'BUG: MAX_LOCK_DEPTH too low!', args: ['depth'] },
   { id: Viol.MmapAssertLocked, name: 'mmap-assert-locked', title: 'kernel BUG at include/linux/mmap_lock.h: VM_BUG_ON_MM(!rwsem_is_locked(&mm->mmap_lock))', args: ['mm', 'count'] },
   { id: Viol.MmapAssertWriteLocked, name: 'mmap-assert-write-locked', title: 'kernel BUG: mmap_assert_write_locked() failed', args: ['mm', 'owner'] },
@@ -86,8 +87,9 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.VmaStillWriteLocked, name: 'vma-still-write-locked', title: 'BUG: VMA still write-locked after mmap_write_unlock (mm_lock_seq not advanced)', args: ['vma', 'vm_lock_seq', 'mm_lock_seq'] },
   { id: Viol.LockNotHeld, name: 'lock-not-held', title: 'WARNING: lockdep_assert_held(): a function that requires a lock was called without it', args: ['lock', 'class', 'caller'] },
   { id: Viol.LostWakeUp, name: 'lost-wake-up', title: 'WARNING: lost wake-up: a sleeper was never woken although what it waits for had happened', args: ['lock', 'class', 'waitedMs', 'lastRelease'] },
+  { id: Viol.KasanUseAfterFree, name: 'kasan-use-after-free', title: 'BUG: KASAN: slab-use-after-free: an object was read after it was freed', args: ['object', 'site', 'state', 'gen'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
-  { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['lock', 'count'] },
+  { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['count'] },
 ];
 
 const byId = new Map(KINDS.map((k) => [k.id, k]));

@@ -42,6 +42,12 @@ export class Task {
   rng: number;
   /** Hold-time sampling countdown (lock_stat hold times are sampled 1 in 16). */
   holdSample = 0;
+  /**
+   * The lockdep subclass of the acquisition in progress (spin_lock_nested,
+   * mmap_write_lock_nested): set by the _nested wrapper, recorded with the
+   * held lock and cleared by lockAcquired().
+   */
+  lockSubclass = 0;
   readonly timeBase: number;
   /** Flight recorder on (read once; events are only written when true). */
   readonly tracing: boolean;

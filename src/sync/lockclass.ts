@@ -26,6 +26,9 @@ export const LOCK_CLASS_NAMES: readonly string[] = [
   'torture_rwsem_b', 'refcount_table', 'completion', '&mm->vma_writer_wait', 'slab_lock',
 ];
 
+/** Lockdep subclass of the second lock of a class held at once (include/linux/lockdep.h). */
+export const SINGLE_DEPTH_NESTING = 1;
+
 /** Lock modes as lockdep records them. */
 export const MODE_WRITE = 0;
 export const MODE_READ = 1;

@@ -24,7 +24,7 @@ export function lockAcquired(t: Task, lock: number, cls: number, mode: number): 
   if (d < HELD_MAX) {
     const e = b + T_HELD + d * HELD_W;
     i32[e + HE_LOCK] = lock;
-    i32[e + HE_INFO] = cls | (mode << 8);
+    i32[e + HE_INFO] = cls | (mode << 8) | (t.lockSubclass << 12);
     if (--t.holdSample < 0) {
       t.holdSample = 15;
       t.f64[(e + HE_T_F64) >> 1] = t.now();
@@ -34,6 +34,7 @@ export function lockAcquired(t: Task, lock: number, cls: number, mode: number): 
   } else {
     t.violation(Viol.HeldStackOverflow, lock, d, 0, 0, 0);
   }
+  t.lockSubclass = 0;
   i32[b + T_HELD_DEPTH] = d + 1;
 }
 
@@ -109,7 +110,8 @@ export const AH_FIND_VMA = 1;
 export const AH_WP_CAN_REUSE = 2;
 export const AH_RWSEM_MARK_WAKE = 3;
 export const AH_RWSEM_TRY_WRITE_LOCK = 4;
-export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio', 'rwsem_mark_wake', 'rwsem_try_write_lock'];
+export const AH_SET_PTE = 5;
+export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio', 'rwsem_mark_wake', 'rwsem_try_write_lock', 'set_pte_at'];
 
 /**
  * lockdep_assert_held(): the caller must hold `lock` (any mode); a
@@ -190,11 +192,14 @@ function lockdepReport(t: Task, kind: number, a: number, b: number, c: number): 
 
 /**
  * lock_acquire() validation for a blocking acquisition of `lock` (class
- * `cls`, `mode`): recursive locking of a held lock (a recursive down_read
- * of a writer-preferring rwsem deadlocks once a writer queues), blocking on
- * mmap_lock with a VMA read lock held, and a new class dependency that
- * closes a cycle. Same-class nesting (two PTE locks, parent and child
- * mmap_lock in fork) is annotated as nested and not recorded.
+ * `cls`, `mode`, subclass t.lockSubclass): recursive locking of a held lock
+ * (a recursive down_read of a writer-preferring rwsem deadlocks once a
+ * writer queues), blocking on mmap_lock with a VMA read lock held, and a new
+ * class dependency that closes a cycle. Same-class nesting must be
+ * annotated, as the kernel's (spin_lock_nested(.., SINGLE_DEPTH_NESTING) for
+ * the second PTE lock, mmap_write_lock_nested() for fork's child): a lock of
+ * a held class taken with a subclass not above the held one's is "possible
+ * recursive locking" (an unannotated or inverted nesting).
  */
 export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number): void {
   const i32 = t.i32;
@@ -212,7 +217,10 @@ export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number)
       continue;
     }
     if (hcls === LC_VMA_LOCK && cls === LC_MMAP_LOCK) lockdepReport(t, Viol.MmapLockUnderVmaLock, lock, hl, 0);
-    if (hcls === cls) continue;
+    if (hcls === cls) {
+      if (((i32[e + HE_INFO] >> 12) & 0xf) >= t.lockSubclass) lockdepReport(t, Viol.RecursiveLocking, lock, cls, mode);
+      continue;
+    }
     const idx = ld + hcls * MAX_LOCK_CLASSES + cls;
     if (i32[idx] === 0) {
       Atomics.store(i32, idx, 1);

@@ -316,6 +316,12 @@ export function downWrite(t: Task, sem: number): void {
   downWriteCommon(t, sem, UNINTERRUPTIBLE);
 }
 
+/** down_write_nested(): a second rwsem of a held class, annotated with lockdep subclass `sub`. */
+export function downWriteNested(t: Task, sem: number, sub: number): void {
+  t.lockSubclass = sub;
+  downWriteCommon(t, sem, UNINTERRUPTIBLE);
+}
+
 /** down_write_killable(): returns 0 or -EINTR. */
 export function downWriteKillable(t: Task, sem: number, timeoutMs: number = Infinity): number {
   return downWriteCommon(t, sem, timeoutMs === Infinity ? Infinity : t.now() + timeoutMs);

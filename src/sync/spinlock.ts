@@ -22,6 +22,12 @@ export function spinLockInit(i32: Int32Array, lock: number): void {
   Atomics.store(i32, lock, 0);
 }
 
+/** spin_lock_nested(): a second lock of a held class, annotated with lockdep subclass `sub` (> the held one's). */
+export function spinLockNested(t: Task, lock: number, cls: number, sub: number): void {
+  t.lockSubclass = sub;
+  spinLock(t, lock, cls);
+}
+
 /** raw_spin_lock(): no lockdep, no lock_stat (e.g. rwsem's wait_lock). */
 export function rawSpinLock(t: Task, lock: number): void {
   const me = t.tid + 1;
