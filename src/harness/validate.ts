@@ -113,7 +113,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: Era = 1, jitter: number | undefined = 0): RunConfig {
+function runConfig(scenario: string, threads: number, durationMs: number, seed: number, bugs: string[], era: Era = 1, jitter?: number): RunConfig {
   return {
     scenario, threads, durationMs, seed: seed | 0, bugs,
     watchdogMs: 10_000, statIntervalMs: Math.max(durationMs, 60_000), keepGoing: false,
@@ -210,7 +210,8 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     const h = await hunt(b, (s) => runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0));
     const row: ValidateBugRow = { id: b.id, scenario: b.scenario, threads, ...h, unexpectedOracles: h.oracles.filter((o) => !b.symptom.includes(o)) };
     if (opts.mixed !== false && findScenario(b.scenario)?.usesModel) {
-      const m = await hunt(b, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1, undefined), checkIntervalMs: undefined }));
+      // run's defaults: mixed's own jitter (none given), quiescent checks every 2 s.
+      const m = await hunt(b, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: 2000 }));
       row.mixed = { threads: mixedThreads, ...m };
     }
     bugRows.push(row);

@@ -15,7 +15,6 @@ export type Era = 1 | 2 | 3;
 export const ERA_E1 = 1;
 export const ERA_E2 = 2;
 export const ERA_E3 = 3;
-export const ERAS: readonly Era[] = [ERA_E1, ERA_E2, ERA_E3];
 /** The CLI's names of the eras. */
 export const ERA_NAMES: Readonly<Record<string, Era>> = { e1: ERA_E1, e2: ERA_E2, e3: ERA_E3 };
 
