@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { runScenario, type RunConfig } from '../src/harness/run.js';
 import { BUGS } from '../src/bugs/catalogue.js';
 import { SCENARIOS } from '../stress/index.js';
+import { defaultWriterLimMs, ACQ_WRITER_LIM_DEFAULT_MS } from '../stress/lock-torture.js';
 
 const silent = { out: () => undefined, err: () => undefined, isTTY: false };
 
@@ -133,5 +134,14 @@ describe('watchdog', () => {
     expect(r.hang!.blockedMs).toBeLessThan(2 * 1500);
     // Bounded: watchdog period + join budget, far from the 60 s duration.
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe('writer starvation limit', () => {
+  it('grows with threads per CPU, so an oversubscribed fair rwsem is not reported as starving', () => {
+    expect(defaultWriterLimMs(2, 2)).toBe(ACQ_WRITER_LIM_DEFAULT_MS);
+    expect(defaultWriterLimMs(4, 8)).toBe(ACQ_WRITER_LIM_DEFAULT_MS);
+    expect(defaultWriterLimMs(10, 2)).toBe(5 * ACQ_WRITER_LIM_DEFAULT_MS);
+    expect(defaultWriterLimMs(5, 2)).toBe(3 * ACQ_WRITER_LIM_DEFAULT_MS);
   });
 });

@@ -60,7 +60,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.RcuTooShortGp, name: 'rcu-too-short-gp', title: 'BUG: RCU grace period too short: reader saw an object aged >= 2 grace periods', args: ['age', 'object', 'gp seq'] },
   { id: Viol.RefcountUseAfterFree, name: 'refcount-use-after-free', title: 'BUG: refcount: reference taken on a freed object (use-after-free)', args: ['object', 'refcount', 'generation'] },
   { id: Viol.BadUnlockBalance, name: 'bad-unlock-balance', title: 'WARNING: bad unlock balance detected!', args: ['class', 'mode'] },
-  { id: Viol.WriterStarved, name: 'writer-starved', title: 'WARNING: rwsem writer acquisition exceeded acq_writer_lim (writer starvation)', args: ['waited ms', 'limit ms'] },
+  { id: Viol.WriterStarved, name: 'writer-starved', title: 'WARNING: rwsem writer acquisition exceeded acq_writer_lim (writer starvation)', args: ['waited ms', 'limit ms', 'others served'] },
   { id: Viol.RcuSyncInReader, name: 'rcu-sync-in-reader', title: 'BUG: synchronize_rcu() called inside an RCU read-side critical section', args: ['nesting'] },
   { id: Viol.SpinBadUnlock, name: 'spin-bad-unlock', title: 'BUG: spinlock wrong owner on unlock', args: ['owner'] },
   { id: Viol.RefcountUnderflow, name: 'refcount-underflow', title: 'WARNING: refcount_t: underflow; use-after-free', args: ['old', 'delta'] },
