@@ -18,6 +18,7 @@ import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock
 import { AH_FIND_VMA, AH_SET_PTE } from '../src/sync/lockdep.js';
 import { pteFolio, pteTable, ptep, pteLock, pteUnlock, setPte } from '../src/mm/pgtable.js';
 import { dupMmap } from '../src/mm/fork.js';
+import { anonVmaAlloc, putAnonVma } from '../src/mm/folio.js';
 import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
 import { swapOutPage } from '../src/mm/swap.js';
 import { kasanCheck, KS_MMU_WALK_FOLIO } from '../src/mm/kasan.js';
@@ -26,7 +27,7 @@ import { writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
 import {
   VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA, VMA_FLAGS,
   PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
-  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT,
+  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT, F_INDEX, F_ANON_VMA,
 } from '../src/mm/layout.js';
 import { T_CTR } from '../src/shm/layout.js';
 
@@ -448,6 +449,47 @@ for (const era of ERAS) {
       doMmap(c, mm, 128, 8, { flags: RW });
       expect(uffdioCopy(c, mm, 4, mm, 130)).toBe(0);
       expect(userAccess(c, mm, 4, false, 0)).toBe(0);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('rmap: a folio faulted in a parent stays reachable from a grandchild after the parent and the child exit', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 16, { flags: RW });
+      for (let a = 0; a < 16; a++) userAccess(c, mm, a, true, a);
+      const child = dupMmap(c, mm);
+      userAccess(c, child, 1, true, 11); // the child's own folio, in the child's anon_vma
+      const grandchild = dupMmap(c, child);
+      for (const x of [mm, child]) {
+        exitMmap(c, x);
+        mmFree(c, x);
+      }
+      settle(c);
+      // The grandchild still maps the parent's folios: their anon_vma is linked by its chain and alive.
+      expect(checkAddressSpaces(c)).toEqual([]);
+      expect(userAccess(c, grandchild, 2, false, 0)).toBe(2);
+      expect(userAccess(c, grandchild, 1, false, 0)).toBe(11);
+      teardown(c, [grandchild]);
+    });
+
+    it('rmap: a folio whose index or anon_vma the VMA does not account for is a mapping the rmap walk misses', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 100, 8, { flags: RW });
+      userAccess(c, mm, 100, true, 1);
+      expect(doMremap(c, mm, 100, 300, 8)).toBe(0);
+      userAccess(c, mm, 301, true, 2); // faulted after the move: index from vm_pgoff, not the address
+      expect(checkAddressSpaces(c)).toEqual([]);
+      const f = pteFolio(pteGet(c, mm, 301));
+      expect(c.i32[f + F_INDEX]).toBe(101);
+      c.i32[f + F_INDEX] = 301; // as if indexed by address
+      expect(checkAddressSpaces(c).map((p) => p.kind)).toEqual(['rmap-walk-miss']);
+      c.i32[f + F_INDEX] = 101;
+      const other = anonVmaAlloc(c, mm);
+      const av1 = c.i32[f + F_ANON_VMA];
+      c.i32[f + F_ANON_VMA] = other + 1; // an anon_vma no VMA of this mm links
+      expect(checkAddressSpaces(c).map((p) => p.kind)).toEqual(['rmap-walk-miss']);
+      c.i32[f + F_ANON_VMA] = av1;
+      putAnonVma(c, other);
       assertClean(c);
       teardown(c, [mm]);
     });

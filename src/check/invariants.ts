@@ -2,12 +2,12 @@ import { snapStart, snapEnd, snapVma, mtSnapshot } from '../mm/tree.js';
 import type { MmCtx } from '../mm/model.js';
 import { slabInUse, slabLive, slabObjects, OBJ_LIVE } from '../mm/slab.js';
 import { pteFolio, pteSwapFolio } from '../mm/pgtable.js';
-import { anonVmaRoot } from '../mm/folio.js';
+import { anonVmaChainHas, linearPageIndex } from '../mm/folio.js';
 import { vmaIsAttached } from '../mm/mmap_lock.js';
 import { rwsemWriteOwner } from '../sync/rwsem.js';
 import {
   MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, F_MAPCOUNT, F_REF,
-  F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA, VMA_MM,
+  F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA, VMA_MM, VMA_PGOFF, F_INDEX, AV_PARENT,
   OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES, MM_MMAP_LOCK, MM_LOCK_SEQ, VMA_LOCK_SEQ,
 } from '../mm/layout.js';
 
@@ -17,7 +17,7 @@ import {
  * stopped machine. Each problem names the invariant and the objects.
  */
 export interface Problem {
-  kind: 'pte-outside-vma' | 'pte-table-owner' | 'mapcount' | 'refcount' | 'anon-vma-foreign' | 'swapcount' | 'map-count' | 'leak' | 'vma-write-locked' | 'vma-detached-in-tree';
+  kind: 'pte-outside-vma' | 'pte-table-owner' | 'mapcount' | 'refcount' | 'rmap-walk-miss' | 'anon-vma-freed' | 'swapcount' | 'map-count' | 'leak' | 'vma-write-locked' | 'vma-detached-in-tree';
   detail: string;
   obj: number;
 }
@@ -47,6 +47,12 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
       for (let j = 0; j < n; j++) if (addr >= snapStart(s, j) && addr < snapEnd(s, j)) return snapVma(s, j);
       return -1;
     };
+    for (let j = 0; j < n; j++) {
+      const v = snapVma(s, j);
+      for (let a = i32[v + VMA_ANON_VMA], d = 0; a !== 0 && d < 64; a = i32[a - 1 + AV_PARENT], d++) {
+        if (i32[a - 1 + OBJ_STATE] !== OBJ_LIVE) out.push({ kind: 'anon-vma-freed', detail: `mm ${k}: VMA @${v} [${snapStart(s, j)}, ${snapEnd(s, j)}) links anon_vma @${a - 1}, which is ${i32[a - 1 + OBJ_STATE] === 0 ? 'free' : 'RCU-freed'}`, obj: a - 1 });
+      }
+    }
     const pgd = i32[mm + MM_PGD];
     for (let e = 0; e < c.mmPages / PTRS_PER_PTE; e++) {
       const t1 = Atomics.load(i32, pgd + e);
@@ -64,9 +70,8 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
           if ((i32[f + F_FLAGS] & PG_ZERO) !== 0) continue;
           maps.set(f, (maps.get(f) ?? 0) + 1);
           if (vma >= 0 && (i32[f + F_FLAGS] & PG_ANON) !== 0) {
-            const froot = anonVmaRoot(c, i32[f + F_ANON_VMA]);
-            const vroot = anonVmaRoot(c, i32[vma + VMA_ANON_VMA]);
-            if (froot !== vroot) out.push({ kind: 'anon-vma-foreign', detail: `mm ${k}: folio @${f} at page ${addr} carries anon_vma root ${froot - 1}, its VMA's root is ${vroot - 1}`, obj: f });
+            const p = rmapReaches(c, k, vma, f, addr);
+            if (p) out.push(p);
           }
         } else if ((pte & PTE_SWAP) !== 0) {
           const f = pteSwapFolio(pte);
@@ -102,6 +107,30 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
   }
   void F_MAPPING;
   return out;
+}
+
+/**
+ * What an rmap walk (rmap_walk_anon: the folio's anon_vma, its interval tree
+ * of VMAs, vma_address from folio->index) needs to find the mapping of anon
+ * folio `f` at `addr` in `vma`: the folio's anon_vma alive, linked by the
+ * VMA's chain, and the folio's index the one the VMA maps at `addr`. A
+ * mapping that fails any of these is invisible to reclaim, migration and
+ * KSM: they would unmap, move or merge the folio and leave this PTE behind.
+ */
+function rmapReaches(c: MmCtx, k: number, vma: number, f: number, addr: number): Problem | null {
+  const i32 = c.i32;
+  const av1 = i32[f + F_ANON_VMA];
+  if (av1 === 0) return { kind: 'rmap-walk-miss', detail: `mm ${k}: anon folio @${f} mapped at page ${addr} has no anon_vma`, obj: f };
+  if (i32[av1 - 1 + OBJ_STATE] !== OBJ_LIVE) return { kind: 'anon-vma-freed', detail: `mm ${k}: folio @${f} mapped at page ${addr} points to anon_vma @${av1 - 1}, which is freed`, obj: av1 - 1 };
+  const vav1 = i32[vma + VMA_ANON_VMA];
+  if (!anonVmaChainHas(c, vav1, av1 - 1)) {
+    return { kind: 'rmap-walk-miss', detail: `mm ${k}: folio @${f} at page ${addr} belongs to anon_vma @${av1 - 1}, which VMA @${vma}'s chain (from anon_vma @${vav1 - 1}) does not link: rmap cannot reach this mapping`, obj: f };
+  }
+  const want = linearPageIndex(c, vma, addr);
+  if (i32[f + F_INDEX] !== want) {
+    return { kind: 'rmap-walk-miss', detail: `mm ${k}: folio @${f} at page ${addr} has index ${i32[f + F_INDEX]}, but VMA @${vma} (vm_pgoff ${i32[vma + VMA_PGOFF]}) maps index ${want} there: rmap looks for it at another address`, obj: f };
+  }
+  return null;
 }
 
 /**

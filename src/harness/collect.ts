@@ -142,7 +142,7 @@ export function decodeViolations(arena: Arena): DecodedViolation[] {
   return out.sort((a, b) => a.timeMs - b.timeMs);
 }
 
-const OBJ_STATES = ['free', 'live', 'pending an RCU free'];
+const OBJ_STATES = ['free', 'live', 'pending an RCU free', 'freed and allocated again'];
 
 /** One argument of a violation as a person reads it: lock classes, modes, callers, sites and threads by name. */
 function formatArg(kind: string, k: string, x: number): string {

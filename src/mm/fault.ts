@@ -10,6 +10,7 @@ import { findVma } from './tree.js';
 import { pteAlloc, pteTable, ptep, pteLock, pteUnlock, mkPte, setPte } from './pgtable.js';
 import { folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioAddFileRmap } from './folio.js';
 import { expandDownwards } from './mmap.js';
+import { kasanCheckMm, KS_FAULT_MM } from './kasan.js';
 import { Viol } from '../shm/kinds.js';
 import {
   Vmf, vmfOf, vmfAnonPrepare, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_SIGSEGV, VM_FAULT_RETRY,
@@ -46,6 +47,7 @@ export function doUserAddrFault(c: MmCtx, mm: number, addr: number, write: boole
   const t = c.t;
   t.count(MC_FAULTS);
   if (t.tracing) t.trace(EV_FAULT, mm, addr, write ? 1 : 0, c.mmSlot(mm));
+  kasanCheckMm(c, mm, KS_FAULT_MM);
   let flags = FAULT_FLAG_DEFAULT | FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   let fault = 0;
   if (c.perVma) {
@@ -206,8 +208,7 @@ export function doAnonymousPage(c: MmCtx, vmf: Vmf): number {
     folioPut(c, folio);
     return handleUserfault(c, vmf, VM_UFFD_MISSING);
   }
-  folioAddNewAnonRmap(c, folio, vma);
-  i32[folio + F_INDEX] = vmf.addr;
+  folioAddNewAnonRmap(c, folio, vma, vmf.addr);
   const w = (i32[vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0;
   setPte(c, vmf.table, p, mkPte(folio, w));
   pteUnlock(c, vmf.table);

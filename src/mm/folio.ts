@@ -9,7 +9,7 @@ import { mmapAssertLocked } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import {
   F_REF, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
-  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, VMA_ANON_VMA, VMA_START, VMA_END, VMA_FLAGS,
+  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_PARENT, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START, VMA_END, VMA_FLAGS,
   VMA_FILE, MM_PAGE_TABLE_LOCK, MC_ANON_VMA_PREPARE, VM_SHARED, VMA_MM, PG_SWAPCACHE, PG_WRITEBACK, F_SWAPCOUNT,
 } from './layout.js';
 
@@ -102,10 +102,16 @@ export function folioFreeSwap(c: MmCtx, f: number): boolean {
   return true;
 }
 
-/** folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE): first mapping of a fresh anon folio. */
-export function folioAddNewAnonRmap(c: MmCtx, f: number, vma: number): void {
+/** linear_page_index(): the offset of `addr` in the VMA's object (anon: its pgoff space, kept across mremap). */
+export function linearPageIndex(c: MmCtx, vma: number, addr: number): number {
+  return c.i32[vma + VMA_PGOFF] + (addr - c.i32[vma + VMA_START]);
+}
+
+/** folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE): first mapping of a fresh anon folio at `addr` (__folio_set_anon: mapping and index). */
+export function folioAddNewAnonRmap(c: MmCtx, f: number, vma: number, addr: number): void {
   const i32 = c.i32;
   i32[f + F_ANON_VMA] = i32[vma + VMA_ANON_VMA];
+  i32[f + F_INDEX] = linearPageIndex(c, vma, addr);
   Atomics.or(i32, f + F_FLAGS, PG_ANON | PG_ANON_EXCLUSIVE);
   Atomics.store(i32, f + F_MAPCOUNT, 1);
 }
@@ -157,6 +163,7 @@ export function anonVmaAlloc(c: MmCtx, mm: number): number {
   if (av === 0) return 0;
   c.i32[av + AV_ROOT] = av + 1;
   c.i32[av + AV_MM] = mm + 1;
+  c.i32[av + AV_PARENT] = 0;
   Atomics.store(c.i32, av + AV_REF, 1);
   return av;
 }
@@ -175,9 +182,35 @@ export function putAnonVma(c: MmCtx, av: number): void {
   }
 }
 
+/*
+ * The anon_vma_chain, reduced: a VMA links its own anon_vma and, through
+ * anon_vma->parent, every ancestor's (anon_vma_fork clones the parent VMA's
+ * chain). Each link pins its anon_vma, as an AVC keeps it alive in the
+ * kernel (an anon_vma is freed once no VMA links it and no folio walk holds
+ * it), so a folio faulted in a parent stays reachable from a grandchild
+ * after the parent exits.
+ */
+
+/** anon_vma_clone(): the VMA whose anon_vma is `av1` (+1) links the whole chain; take a reference on each. */
+export function anonVmaCloneChain(c: MmCtx, av1: number): void {
+  for (let a = av1; a !== 0; a = c.i32[a - 1 + AV_PARENT]) getAnonVma(c, a - 1);
+}
+
+/** Is anon_vma `target` on the chain of a VMA whose anon_vma is `av1` (+1)? (anon_vma_interval_tree lookup, reduced.) */
+export function anonVmaChainHas(c: MmCtx, av1: number, target: number, maxDepth = 64): boolean {
+  for (let a = av1, d = 0; a !== 0 && d < maxDepth; a = c.i32[a - 1 + AV_PARENT], d++) if (a - 1 === target) return true;
+  return false;
+}
+
 /** anon_vma root of an anon_vma index + 1 (0 for none). */
 export function anonVmaRoot(c: MmCtx, av1: number): number {
   return av1 === 0 ? 0 : c.i32[av1 - 1 + AV_ROOT];
+}
+
+/** The VMA has an anon_vma and its chain holds only that one. */
+function singularChain(c: MmCtx, vma: number): boolean {
+  const av1 = c.i32[vma + VMA_ANON_VMA];
+  return av1 !== 0 && c.i32[av1 - 1 + AV_PARENT] === 0;
 }
 
 /**
@@ -191,12 +224,13 @@ function findMergeableAnonVma(c: MmCtx, mm: number, vma: number): number {
   const start = i32[vma + VMA_START];
   const end = i32[vma + VMA_END];
   const next = findVma(c, mm, end);
-  if (next !== 0 && i32[next + VMA_START] === end && i32[next + VMA_ANON_VMA] !== 0 &&
+  // reusable_anon_vma(): only a neighbour whose chain is its anon_vma alone (list_is_singular).
+  if (next !== 0 && i32[next + VMA_START] === end && singularChain(c, next) &&
       i32[next + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[next + VMA_MM] === mm + 1) {
     return i32[next + VMA_ANON_VMA] - 1;
   }
   const prev = start > 0 ? findVma(c, mm, start - 1) : 0;
-  if (prev !== 0 && prev !== vma && i32[prev + VMA_END] === start && i32[prev + VMA_ANON_VMA] !== 0 &&
+  if (prev !== 0 && prev !== vma && i32[prev + VMA_END] === start && singularChain(c, prev) &&
       i32[prev + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[prev + VMA_MM] === mm + 1) {
     return i32[prev + VMA_ANON_VMA] - 1;
   }
@@ -232,11 +266,15 @@ export function anonVmaPrepare(c: MmCtx, mm: number, vma: number): boolean {
   return true;
 }
 
-/** unlink_anon_vmas(): the VMA drops its anon_vma reference. */
+/** unlink_anon_vmas(): the VMA drops every link of its chain (its anon_vma and the ancestors'). */
 export function unlinkAnonVmas(c: MmCtx, vma: number): void {
   const av1 = c.i32[vma + VMA_ANON_VMA];
   if (av1 === 0) return;
   c.i32[vma + VMA_ANON_VMA] = 0;
-  putAnonVma(c, av1 - 1);
+  for (let a = av1; a !== 0; ) {
+    const parent = c.i32[a - 1 + AV_PARENT]; // read before the put that may free it
+    putAnonVma(c, a - 1);
+    a = parent;
+  }
 }
 

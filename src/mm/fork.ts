@@ -6,7 +6,7 @@ import {
 } from './mmap_lock.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio, pmdAddrEnd, pteLockNested, setPte } from './pgtable.js';
 import {
-  folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
+  folioAlloc, folioGet, anonVmaCloneChain, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
   isZeroFolio, anonVmaAlloc, getAnonVma, anonVmaRoot,
 } from './folio.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../sync/seqcount.js';
@@ -19,7 +19,7 @@ import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE, PTE_DIRTY,
-  F_CONTENT, F_CONTENT2, F_SWAPCOUNT, F_INDEX, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM, MC_FORK_COPY_PINNED,
+  F_CONTENT, F_CONTENT2, F_SWAPCOUNT, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM, AV_PARENT, MC_FORK_COPY_PINNED,
   VMA_UFFD,
 } from './layout.js';
 
@@ -40,9 +40,11 @@ function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm: number
   const av = anonVmaAlloc(c, childMm);
   if (av === 0) return false;
   const root1 = anonVmaRoot(c, pav1);
+  anonVmaCloneChain(c, pav1); // anon_vma_clone(vma, pvma): the child links the parent's chain
   getAnonVma(c, root1 - 1);
   i32[av + AV_ROOT] = root1;
   i32[av + AV_MM] = childMm + 1;
+  i32[av + AV_PARENT] = pav1;
   i32[child + VMA_ANON_VMA] = av + 1;
   return true;
 }
@@ -55,7 +57,7 @@ function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm: number
  * cleared, both map it, and a writable parent PTE is write-protected.
  * Returns the child's PTE, or -1 on -ENOMEM.
  */
-export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: number, srcTable: number, srcP: number, pte: number): number {
+export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: number, srcTable: number, srcP: number, pte: number, addr: number): number {
   const i32 = c.i32;
   const folio = pteFolio(pte);
   if (isZeroFolio(c, folio)) return pte;
@@ -72,8 +74,7 @@ export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: n
     if (copy === 0) return -1;
     Atomics.store(i32, copy + F_CONTENT, Atomics.load(i32, folio + F_CONTENT));
     Atomics.store(i32, copy + F_CONTENT2, Atomics.load(i32, folio + F_CONTENT2));
-    i32[copy + F_INDEX] = i32[folio + F_INDEX];
-    folioAddNewAnonRmap(c, copy, dstVma);
+    folioAddNewAnonRmap(c, copy, dstVma, addr);
     c.t.count(MC_FORK_COPY_PINNED);
     return mkPte(copy, (i32[dstVma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0);
   }
@@ -118,7 +119,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
         if (pte === 0) continue;
         let dpte = pte;
         if ((pte & PTE_PRESENT) !== 0) {
-          dpte = copyPresentPte(c, srcMm, dstMm, dstVma, st, sp, pte);
+          dpte = copyPresentPte(c, srcMm, dstMm, dstVma, st, sp, pte, x);
           if (dpte === -1) {
             ok = false;
             break;

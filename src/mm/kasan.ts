@@ -1,6 +1,6 @@
 import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
-import { OBJ_GEN, OBJ_STATE } from './layout.js';
+import { OBJ_GEN, OBJ_STATE, MM_COUNT, MM_ID } from './layout.js';
 import { OBJ_LIVE, OBJ_RCU_FREE } from './slab.js';
 
 /*
@@ -13,12 +13,23 @@ import { OBJ_LIVE, OBJ_RCU_FREE } from './slab.js';
  * function.
  */
 
+/** Object state the report shows for a freed object that was allocated again. */
+export const OBJ_REUSED = 3;
+
 /** Dereference sites (the report's "in <function>"). */
 export const KS_MMU_WALK_PT = 1;
 export const KS_MMU_WALK_FOLIO = 2;
 export const KS_GUP_FAST_PT = 3;
 export const KS_GUP_FAST_FOLIO = 4;
-export const KASAN_SITES: readonly string[] = ['', 'the MMU walk (page table)', 'the MMU walk (folio)', 'gup_fast_pte_range (page table)', 'gup_fast_pte_range (folio)'];
+export const KS_MAS_WALK = 5;
+export const KS_FIND_VMA = 6;
+export const KS_FAULT_MM = 7;
+export const KS_VMA_PUT_MM = 8;
+export const KS_VMA_UNDER_RCU = 9;
+export const KASAN_SITES: readonly string[] = [
+  '', 'the MMU walk (page table)', 'the MMU walk (folio)', 'gup_fast_pte_range (page table)', 'gup_fast_pte_range (folio)',
+  'mas_walk (maple node)', 'find_vma (maple node)', 'do_user_addr_fault (mm_struct)', 'vma_refcount_put (mm_struct)', 'lock_vma_under_rcu (vm_area_struct)',
+];
 
 /** kasan_check_read(): `obj` must be live (or pending an RCU free, if `rcuOk`). Returns whether it was. */
 export function kasanCheck(c: MmCtx, obj: number, site: number, rcuOk: boolean): boolean {
@@ -26,5 +37,27 @@ export function kasanCheck(c: MmCtx, obj: number, site: number, rcuOk: boolean):
   const s = Atomics.load(c.i32, obj + OBJ_STATE);
   if (s === OBJ_LIVE || (rcuOk && s === OBJ_RCU_FREE)) return true;
   c.t.violation(Viol.KasanUseAfterFree, obj, obj, site, s, Atomics.load(c.i32, obj + OBJ_GEN));
+  return false;
+}
+
+/**
+ * The same check after a read of `obj` that began when its generation was
+ * `gen`: it must still be that allocation (a node freed and reused under a
+ * walker is a use-after-free even though it is live again).
+ */
+export function kasanCheckGen(c: MmCtx, obj: number, gen: number, site: number, rcuOk: boolean): boolean {
+  if (!c.t.checks) return true;
+  const s = Atomics.load(c.i32, obj + OBJ_STATE);
+  const g = Atomics.load(c.i32, obj + OBJ_GEN);
+  if (g === gen && (s === OBJ_LIVE || (rcuOk && s === OBJ_RCU_FREE))) return true;
+  c.t.violation(Viol.KasanUseAfterFree, obj, obj, site, g === gen ? s : OBJ_REUSED, g);
+  return false;
+}
+
+/** An mm_struct dereferenced by a thread must be pinned (mm_count > 0: mmgrab, or mm_users through mmget). */
+export function kasanCheckMm(c: MmCtx, mm: number, site: number): boolean {
+  if (!c.t.checks) return true;
+  if (Atomics.load(c.i32, mm + MM_COUNT) > 0) return true;
+  c.t.violation(Viol.KasanUseAfterFree, mm, mm, site, 0, Atomics.load(c.i32, mm + MM_ID));
   return false;
 }

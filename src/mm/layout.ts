@@ -56,6 +56,8 @@ export const SL_FAILS = 24;
 export const SL_CLASS = 25; // slab id (for reports)
 /** Object word the allocator must not clear (+1; 0 = none): E3's vm_refcnt in the SLAB_TYPESAFE_BY_RCU VMA cache. */
 export const SL_PRESERVE = 26;
+/** Head of the free ring (caches that are not SLAB_TYPESAFE_BY_RCU reuse the oldest free object: KASAN's quarantine). */
+export const SL_HEAD = 27;
 export const SL_WORDS = 32;
 /** Every slab object starts with these two words. */
 export const OBJ_GEN = 0; // bumped at every allocation (identity for oracles)
@@ -193,6 +195,7 @@ export const AV_LOCK = 16; // rwsem
 export const AV_REF = 32;
 export const AV_ROOT = 33; // root anon_vma + 1
 export const AV_MM = 34; // mm that created it (oracle)
+export const AV_PARENT = 35; // anon_vma->parent + 1 (0: none): the VMA's anon_vma_chain is it and its ancestors
 export const AV_WORDS = 48;
 
 // ---------------------------------------------------------------------------

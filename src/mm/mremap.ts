@@ -2,7 +2,7 @@ import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFree
 import type { MmCtx } from './model.js';
 import { mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaMarkDetached } from './mmap_lock.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteLockNested, setPte, ptepGetAndClear } from './pgtable.js';
-import { getAnonVma, unlinkAnonVmas } from './folio.js';
+import { anonVmaCloneChain, unlinkAnonVmas } from './folio.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT } from './layout.js';
 import { EV_MREMAP } from './debug.js';
@@ -46,7 +46,7 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number,
     i32[nv + VMA_END] = newAddr + newLen;
     const av = i32[vma + VMA_ANON_VMA];
     if (av !== 0) {
-      getAnonVma(c, av - 1);
+      anonVmaCloneChain(c, av); // copy_vma(): anon_vma_clone()
       i32[nv + VMA_ANON_VMA] = av;
     }
     vmaStartWrite(c, mm, nv);

@@ -2,17 +2,20 @@ import type { Task } from '../shm/task.js';
 import { rawSpinLock, rawSpinUnlock } from '../sync/spinlock.js';
 import { callRcu, type RcuCallbackFn } from '../sync/rcu.js';
 import {
-  SL_LOCK, SL_TOP, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS, SL_PRESERVE,
+  SL_LOCK, SL_TOP, SL_HEAD, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS, SL_PRESERVE,
   OBJ_GEN, OBJ_STATE,
 } from './layout.js';
 import { T_MAG, MAG_CAP } from '../shm/layout.js';
 
 /*
  * Fixed-size slab caches (mm/slub.c, reduced to what the model needs): a
- * free stack under a spinlock; every object carries a generation bumped at
+ * free list under a spinlock; every object carries a generation bumped at
  * allocation so oracles can tell an object from its reincarnation. A
- * SLAB_TYPESAFE_BY_RCU cache hands a freed object out again at once; the
- * others free through call_rcu.
+ * SLAB_TYPESAFE_BY_RCU cache hands the most recently freed object out again
+ * at once (a LIFO stack: reuse races show soonest); the others free through
+ * call_rcu into a FIFO ring, so a freed object waits behind every other free
+ * one before it is reused — KASAN's quarantine: a late access finds it dead
+ * rather than reincarnated.
  */
 export const OBJ_FREE = 0;
 export const OBJ_LIVE = 1;
@@ -44,6 +47,32 @@ export function slabInit(i32: Int32Array, base: number, cap: number, objWords: n
     i32[objs + k * objWords + OBJ_STATE] = OBJ_FREE;
   }
   i32[base + SL_TOP] = cap;
+  i32[base + SL_HEAD] = 0;
+}
+
+/** Take a free object off the free list (slab lock held, list not empty). */
+function slabPop(i32: Int32Array, slab: number): number {
+  const top = i32[slab + SL_TOP] - 1;
+  i32[slab + SL_TOP] = top;
+  const stack = i32[slab + SL_STACK];
+  if (i32[slab + SL_TYPESAFE] !== 0) return i32[stack + top];
+  const head = i32[slab + SL_HEAD];
+  i32[slab + SL_HEAD] = head + 1 === i32[slab + SL_CAP] ? 0 : head + 1;
+  return i32[stack + head];
+}
+
+/** Put a free object on the free list (slab lock held). */
+function slabPush(i32: Int32Array, slab: number, obj: number): void {
+  const top = i32[slab + SL_TOP];
+  const stack = i32[slab + SL_STACK];
+  if (i32[slab + SL_TYPESAFE] !== 0) {
+    i32[stack + top] = obj;
+  } else {
+    const cap = i32[slab + SL_CAP];
+    const at = i32[slab + SL_HEAD] + top;
+    i32[stack + (at >= cap ? at - cap : at)] = obj;
+  }
+  i32[slab + SL_TOP] = top + 1;
 }
 
 /** kmem_cache_alloc(): an object's base word, or 0 when the cache is exhausted (-ENOMEM). */
@@ -56,8 +85,7 @@ export function kmemCacheAlloc(t: Task, slab: number): number {
     rawSpinUnlock(t, slab + SL_LOCK);
     return 0;
   }
-  const obj = i32[i32[slab + SL_STACK] + top - 1];
-  i32[slab + SL_TOP] = top - 1;
+  const obj = slabPop(i32, slab);
   i32[slab + SL_ALLOCS]++;
   rawSpinUnlock(t, slab + SL_LOCK);
   zeroAndPublish(i32, slab, obj);
@@ -69,9 +97,7 @@ export function slabFreeNow(t: Task, slab: number, obj: number): void {
   const i32 = t.i32;
   Atomics.store(i32, obj + OBJ_STATE, OBJ_FREE);
   rawSpinLock(t, slab + SL_LOCK);
-  const top = i32[slab + SL_TOP];
-  i32[i32[slab + SL_STACK] + top] = obj;
-  i32[slab + SL_TOP] = top + 1;
+  slabPush(i32, slab, obj);
   i32[slab + SL_FREES]++;
   rawSpinUnlock(t, slab + SL_LOCK);
 }
@@ -123,10 +149,7 @@ export function kmemCacheAllocCpu(t: Task, slab: number): number {
   let n = i32[m];
   if (n === 0) {
     rawSpinLock(t, slab + SL_LOCK);
-    let top = i32[slab + SL_TOP];
-    const stack = i32[slab + SL_STACK];
-    while (n < MAG_CAP / 2 && top > 0) i32[m + 16 + n++] = i32[stack + --top];
-    i32[slab + SL_TOP] = top;
+    while (n < MAG_CAP / 2 && i32[slab + SL_TOP] > 0) i32[m + 16 + n++] = slabPop(i32, slab);
     if (n === 0) i32[slab + SL_FAILS]++;
     else i32[slab + SL_ALLOCS] += n;
     rawSpinUnlock(t, slab + SL_LOCK);
@@ -146,10 +169,7 @@ export function kmemCacheFreeCpu(t: Task, slab: number, obj: number): void {
   let n = i32[m];
   if (n === MAG_CAP) {
     rawSpinLock(t, slab + SL_LOCK);
-    let top = i32[slab + SL_TOP];
-    const stack = i32[slab + SL_STACK];
-    while (n > MAG_CAP / 2) i32[stack + top++] = i32[m + 16 + --n];
-    i32[slab + SL_TOP] = top;
+    while (n > MAG_CAP / 2) slabPush(i32, slab, i32[m + 16 + --n]);
     i32[slab + SL_FREES] += MAG_CAP / 2;
     rawSpinUnlock(t, slab + SL_LOCK);
   }

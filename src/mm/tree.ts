@@ -1,5 +1,6 @@
 import type { MmCtx } from './model.js';
-import { MM_MT, MM_MMAP_LOCK, ND_COUNT, ND_ENTRIES, ND_ENTRY_WORDS } from './layout.js';
+import { MM_MT, MM_MMAP_LOCK, ND_COUNT, ND_ENTRIES, ND_ENTRY_WORDS, OBJ_GEN } from './layout.js';
+import { kasanCheckGen, KS_MAS_WALK, KS_FIND_VMA } from './kasan.js';
 import { lockdepAssertHeld, AH_FIND_VMA } from '../sync/lockdep.js';
 import { LC_MMAP_LOCK } from '../sync/lockclass.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
@@ -20,16 +21,23 @@ export function mtWalk(c: MmCtx, mm: number, addr: number): number {
   const node1 = Atomics.load(i32, mm + MM_MT);
   if (node1 === 0) return 0;
   const node = node1 - 1;
+  const gen = c.t.checks ? Atomics.load(i32, node + OBJ_GEN) : 0;
   let lo = 0;
   let hi = Atomics.load(i32, node + ND_COUNT) - 1;
+  let vma = 0;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const e = node + ND_ENTRIES + mid * ND_ENTRY_WORDS;
     if (addr < i32[e]) hi = mid - 1;
     else if (addr >= i32[e + 1]) lo = mid + 1;
-    else return i32[e + 2] - 1;
+    else {
+      vma = i32[e + 2] - 1;
+      break;
+    }
   }
-  return 0;
+  // An RCU walker may read a node whose free is pending, never a freed one.
+  kasanCheckGen(c, node, gen, KS_MAS_WALK, true);
+  return vma;
 }
 
 /** find_vma(): the first VMA with vm_end > addr, or 0; asserts the caller holds mmap_lock (mmap_assert_locked). */
@@ -39,12 +47,19 @@ export function findVma(c: MmCtx, mm: number, addr: number): number {
   const node1 = Atomics.load(i32, mm + MM_MT);
   if (node1 === 0) return 0;
   const node = node1 - 1;
+  const gen = c.t.checks ? Atomics.load(i32, node + OBJ_GEN) : 0;
   const n = i32[node + ND_COUNT];
+  let vma = 0;
   for (let k = 0; k < n; k++) {
     const e = node + ND_ENTRIES + k * ND_ENTRY_WORDS;
-    if (i32[e + 1] > addr) return i32[e + 2] - 1;
+    if (i32[e + 1] > addr) {
+      vma = i32[e + 2] - 1;
+      break;
+    }
   }
-  return 0;
+  // Under mmap_lock the tree cannot change: the node must still be the live one.
+  kasanCheckGen(c, node, gen, KS_FIND_VMA, false);
+  return vma;
 }
 
 /** Number of VMAs in the index. */

@@ -12,7 +12,7 @@ import { userfaultfdWake } from './userfaultfd.js';
 import { userAccess, ACCESS_SEGV } from './access.js';
 import {
   VMA_START, VMA_END, VMA_UFFD, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_SHARED, VM_WRITE, PTE_PRESENT, PTE_MARKER,
-  PTE_WRITE, PTE_DIRTY, F_CONTENT, F_INDEX,
+  PTE_WRITE, PTE_DIRTY, F_CONTENT,
 } from './layout.js';
 import { EINVAL, ENOMEM, EEXIST, EFAULT, EINTR, EAGAIN } from '../errno.js';
 import { BUG1_B7_COPY_FAULTS_ENABLED } from '../shm/bugbits.js';
@@ -128,7 +128,6 @@ export function uffdioCopy(c: MmCtx, mm: number, dst: number, srcMm: number, src
       break;
     }
     Atomics.store(i32, folio + F_CONTENT, value);
-    i32[folio + F_INDEX] = dst;
     delayPoint(c, W_UFFD_COPY);
     const table = pteAlloc(c, mm, dst);
     if (table === 0) return ENOMEM;
@@ -139,7 +138,7 @@ export function uffdioCopy(c: MmCtx, mm: number, dst: number, srcMm: number, src
       pteUnlock(c, table);
       return EEXIST;
     }
-    folioAddNewAnonRmap(c, folio, vma);
+    folioAddNewAnonRmap(c, folio, vma, dst);
     setPte(c, table, p, mkPte(folio, (i32[vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0));
     folio = 0; // now owned by the page table
     pteUnlock(c, table);

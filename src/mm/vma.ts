@@ -7,11 +7,11 @@ import {
 } from './mmap_lock.js';
 import { EINVAL, EINTR } from '../errno.js';
 import {
-  MC_ENOMEM, VMA_START, VMA_END, VMA_PGOFF, VMA_MM, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_UFFD, VMA_LOCK_SEQ,
+  MC_ENOMEM, AV_PARENT, VMA_START, VMA_END, VMA_PGOFF, VMA_MM, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_UFFD, VMA_LOCK_SEQ,
   VMA_REFCNT, VMA_ALLOC_TID, VMA_FREE_TID, MM_MAP_COUNT, OBJ_GEN,
 } from './layout.js';
 import { Viol } from '../shm/kinds.js';
-import { getAnonVma, unlinkAnonVmas } from './folio.js';
+import { anonVmaCloneChain, unlinkAnonVmas } from './folio.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import { BUG1_B2_ATTACH_ON_STORE } from '../shm/bugbits.js';
 import { EV_VMA_FREE } from './debug.js';
@@ -121,16 +121,24 @@ export function preallocVmas(c: MmCtx, mm: number, count: number, out: number[])
   return true;
 }
 
-/** Are two adjacent VMAs mergeable (is_mergeable_vma + anon_vma compatibility)? */
+/**
+ * Are two adjacent VMAs mergeable? is_mergeable_vma(), the pgoff continuity
+ * of can_vma_merge_after() (anon VMAs too: their folios' index is
+ * linear_page_index), and is_mergeable_anon_vma(): the same anon_vma, or one
+ * side without one while the other's chain is singular.
+ */
 function canMerge(c: MmCtx, prev: number, next: number): boolean {
   const i32 = c.i32;
   if (i32[prev + VMA_END] !== i32[next + VMA_START]) return false;
   if (i32[prev + VMA_FLAGS] !== i32[next + VMA_FLAGS] || i32[prev + VMA_UFFD] !== i32[next + VMA_UFFD]) return false;
   if (i32[prev + VMA_FILE] !== i32[next + VMA_FILE]) return false;
-  if (i32[prev + VMA_FILE] !== 0 && i32[prev + VMA_PGOFF] + (i32[prev + VMA_END] - i32[prev + VMA_START]) !== i32[next + VMA_PGOFF]) return false;
+  if (i32[prev + VMA_PGOFF] + (i32[prev + VMA_END] - i32[prev + VMA_START]) !== i32[next + VMA_PGOFF]) return false;
   const a = i32[prev + VMA_ANON_VMA];
   const b = i32[next + VMA_ANON_VMA];
-  return a === 0 || b === 0 || a === b;
+  if (a === b) return true;
+  if (a === 0) return i32[b - 1 + AV_PARENT] === 0;
+  if (b === 0) return i32[a - 1 + AV_PARENT] === 0;
+  return false;
 }
 
 /**
@@ -148,7 +156,7 @@ function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, add
   i32[lower + VMA_END] = addr;
   const av = i32[vma + VMA_ANON_VMA];
   if (av !== 0) {
-    getAnonVma(c, av - 1); // anon_vma_clone()
+    anonVmaCloneChain(c, av); // anon_vma_clone()
     i32[lower + VMA_ANON_VMA] = av;
   }
   vmaStartWrite(c, mm, lower);
@@ -199,7 +207,7 @@ function mergeWithNext(c: MmCtx, mm: number, s: Int32Array, n: number, k: number
   vmaStartWrite(c, mm, next);
   if (i32[prev + VMA_ANON_VMA] === 0 && i32[next + VMA_ANON_VMA] !== 0) {
     // dup_anon_vma(): dst must be write-locked (it is).
-    getAnonVma(c, i32[next + VMA_ANON_VMA] - 1);
+    anonVmaCloneChain(c, i32[next + VMA_ANON_VMA]);
     vmaSetField(c, mm, prev, VMA_ANON_VMA, i32[next + VMA_ANON_VMA]);
   }
   vmaSetField(c, mm, prev, VMA_END, i32[next + VMA_END]);

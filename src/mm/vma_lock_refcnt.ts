@@ -11,6 +11,7 @@ import {
   MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS, MC_VMA_FOREIGN,
 } from './layout.js';
 import { mtWalk } from './tree.js';
+import { kasanCheckMm, KS_VMA_PUT_MM } from './kasan.js';
 import { mmapAssertLocked, mmgrab, mmdrop, vmaEndRead } from './mmap_lock.js';
 import { BUG1_B3_NO_MM_CHECK, BUG1_B3_NO_RANGE_CHECK, BUG1_B3_DETACH_NO_WAIT, BUG1_REFCOUNT_PUT_NO_WAKE } from '../shm/bugbits.js';
 import { delayPoint, vmaIdentityRecord, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_INC_TO_CHECK, EV_VMA_LOCKED, EV_VMA_LOCK_FAIL } from './debug.js';
@@ -69,6 +70,7 @@ function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
   const old = Atomics.sub(c.i32, vma + VMA_REFCNT, 1);
   const now = old - 1;
   if (now !== 0 && (now & VMA_LOCK_OFFSET) !== 0 && now <= VMA_LOCK_OFFSET + 1 && mm >= 0) {
+    kasanCheckMm(c, mm, KS_VMA_PUT_MM);
     Atomics.store(c.i32, mm + MM_WRITER_WAKER, c.t.tid + 1);
     if ((c.t.bugs1 & BUG1_REFCOUNT_PUT_NO_WAKE) !== 0) return; // bug: rcuwait_wake_up() left out
     const w = Atomics.load(c.i32, mm + MM_WRITER_WAIT);

@@ -5,6 +5,7 @@ import type { MmCtx } from './model.js';
 import { ERA_E1, ERA_E2, mmLockSeq, VMA_READ_FAIL, VMA_READ_OK, type VmaLockOps } from './era.js';
 import { VMA_LOCK, VMA_DETACHED, VMA_LOCK_SEQ, VMA_START, VMA_END, VMA_ANON_VMA, VMA_FILE, OBJ_GEN, MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS } from './layout.js';
 import { mtWalk } from './tree.js';
+import { kasanCheckGen, KS_VMA_UNDER_RCU } from './kasan.js';
 import { mmapAssertLocked, vmaEndRead } from './mmap_lock.js';
 import { BUG1_B3_NO_RANGE_CHECK, BUG1_B5A_ANON_CHECK_BEFORE_LOCK } from '../shm/bugbits.js';
 import { delayPoint, vmaIdentityRecord, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_ANON_CHECK, EV_VMA_LOCKED, EV_VMA_LOCK_FAIL } from './debug.js';
@@ -81,6 +82,9 @@ function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
   for (;;) {
     rcuReadLock(t);
     const vma = mtWalk(c, mm, addr);
+    // E1/E2 free VMAs through call_rcu: inside this section the VMA may be
+    // pending its free, never freed (KASAN, checked once the lock attempt is over).
+    const gen = vma !== 0 && t.checks ? Atomics.load(i32, vma + OBJ_GEN) : 0;
     // 6.4: reject an anonymous VMA without anon_vma *before* locking it (B5a).
     if (anonFirst && vma !== 0 && i32[vma + VMA_FILE] === 0 && Atomics.load(i32, vma + VMA_ANON_VMA) === 0) {
       rcuReadUnlock(t);
@@ -89,7 +93,9 @@ function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
     }
     if (anonFirst) delayPoint(c, W_ANON_CHECK);
     else delayPoint(c, W_WALK_TO_LOCK);
-    if (vma === 0 || startRead(c, mm, vma) !== VMA_READ_OK) {
+    const locked = vma !== 0 && startRead(c, mm, vma) === VMA_READ_OK;
+    if (vma !== 0) kasanCheckGen(c, vma, gen, KS_VMA_UNDER_RCU, true);
+    if (!locked) {
       rcuReadUnlock(t);
       t.count(MC_VMA_LOCK_ABORT);
       if (t.tracing) t.trace(EV_VMA_LOCK_FAIL, vma, addr, 0, mm);

@@ -8,7 +8,7 @@ import {  folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioRemoveRmap, 
 import { flushTlbMm } from './tlb.js';
 import { BUG1_B6_COW_REUSE_SHARED } from '../shm/bugbits.js';
 import {
-  PT_PTL, VMA_FLAGS, VMA_ANON_VMA, VM_WRITE, VM_SHARED, PTE_WRITE, PTE_DIRTY, F_CONTENT, F_CONTENT2, F_FLAGS, F_INDEX,
+  PT_PTL, VMA_FLAGS, VMA_ANON_VMA, VM_WRITE, VM_SHARED, PTE_WRITE, PTE_DIRTY, F_CONTENT, F_CONTENT2, F_FLAGS,
   F_ANON_VMA, PG_ANON_EXCLUSIVE, PG_SWAPCACHE, PG_DIRTY, PG_ANON, MC_WP_REUSE, MC_WP_COPY, MC_ENOMEM, MC_IO_THROTTLE,
 } from './layout.js';
 import {
@@ -120,8 +120,7 @@ export function wpPageCopy(c: MmCtx, vmf: Vmf): number {
   // The copy must be of the content at the time the PTE was still the same.
   Atomics.store(i32, folio + F_CONTENT, Atomics.load(i32, old + F_CONTENT));
   Atomics.store(i32, folio + F_CONTENT2, Atomics.load(i32, old + F_CONTENT2));
-  folioAddNewAnonRmap(c, folio, vmf.vma);
-  i32[folio + F_INDEX] = vmf.addr;
+  folioAddNewAnonRmap(c, folio, vmf.vma, vmf.addr);
   const unshare = (vmf.flags & FAULT_FLAG_UNSHARE) !== 0;
   const w = !unshare && (i32[vmf.vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0;
   setPte(c, vmf.table, p, mkPte(folio, w));
