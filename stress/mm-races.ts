@@ -11,7 +11,8 @@ import { doMadviseDontneed } from '../src/mm/madvise.js';
 import { dupMmap } from '../src/mm/fork.js';
 import { userAccess } from '../src/mm/access.js';
 import { pinUserPage, unpinUserPage, deviceWrite } from '../src/mm/gup.js';
-import { swapOutPage } from '../src/mm/swap.js';
+import { swapOutPage, reclaimFolio } from '../src/mm/swap.js';
+import { SL_OBJS, SL_CAP, SL_OBJ_WORDS } from '../src/mm/layout.js';
 import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
 import { pteGet } from '../src/mm/fault.js';
 import { rcuReclaim } from '../src/sync/rcu.js';
@@ -86,6 +87,7 @@ const C_PINS = 3;
 const C_SWAPOUTS = 4;
 const C_UFFD_COPIES = 5;
 const C_CLAIM_BUSY = 6;
+const C_RECLAIMED = 7;
 
 interface Ctx {
   c: MmCtx;
@@ -333,6 +335,34 @@ const swapper: Factory = (t, x) => () => {
   t.count(C_WRITER_OPS);
 };
 
+/** Folios a reclaimer's PFN scan looks at per operation. */
+const RECLAIM_SCAN = 32;
+
+/**
+ * Reclaimer (kswapd): scan the folio memmap from a random PFN, take the
+ * first mapped anon folio it can lock and unmap it everywhere through the
+ * reverse map — no mmap_lock, no VMA lock, whatever mm or VMA maps it
+ * (try_to_unmap's rmap-walk-miss oracle judges the walk).
+ */
+const reclaimer: Factory = (t, x) => {
+  const { c } = x;
+  const i32 = c.i32;
+  const objs = i32[c.folioSlab + SL_OBJS];
+  const cap = i32[c.folioSlab + SL_CAP];
+  const words = i32[c.folioSlab + SL_OBJ_WORDS];
+  return () => {
+    let k = t.randInt(cap);
+    for (let n = 0; n < RECLAIM_SCAN; n++) {
+      if (reclaimFolio(c, objs + k * words, 200 + t.randInt(2000)) > 0) {
+        t.count(C_RECLAIMED);
+        break;
+      }
+      k = k + 1 === cap ? 0 : k + 1;
+    }
+    t.count(C_WRITER_OPS);
+  };
+};
+
 /**
  * Forker: fork and check COW isolation with its own fork-area pages: the
  * child sees the fork-time values; later writes on either side never leak
@@ -519,7 +549,7 @@ const churner: Factory = (t, x) => {
 };
 
 const FACTORIES: Record<string, Factory> = {
-  faulter, munmapper, mremapper, mprotector, forker, pinner, swapper, 'uffd-faulter': uffdFaulter,
+  faulter, munmapper, mremapper, mprotector, forker, pinner, swapper, reclaimer, 'uffd-faulter': uffdFaulter,
   'uffd-manager': uffdManager, 'mmap-writer': mmapWriter, 'first-toucher': firstToucher, churner,
 };
 
@@ -644,7 +674,7 @@ function makeRace(d: RaceDef): BuiltinScenario {
       const s = mmStatLines(arena);
       const all = Array.from({ length: arena.nthreads }, (_, i) => i);
       const sum = (k: number) => sumCtr(arena, all, k);
-      const extra = { checks: sum(C_CHECKS), writerOps: sum(C_WRITER_OPS), forks: sum(C_FORKS), pins: sum(C_PINS), swapouts: sum(C_SWAPOUTS), uffdCopies: sum(C_UFFD_COPIES), slotsBusy: sum(C_CLAIM_BUSY) };
+      const extra = { checks: sum(C_CHECKS), writerOps: sum(C_WRITER_OPS), forks: sum(C_FORKS), pins: sum(C_PINS), swapouts: sum(C_SWAPOUTS), reclaimed: sum(C_RECLAIMED), uffdCopies: sum(C_UFFD_COPIES), slotsBusy: sum(C_CLAIM_BUSY) };
       s.lines.push(Object.entries(extra).map(([k, v]) => `${k} ${v}`).join('  '));
       return { lines: s.lines, failures: 0, warnings: 0, data: { ...s.data, ...extra } };
     },
@@ -697,7 +727,7 @@ const RACE_DEFS: RaceDef[] = [
     defaultJitter: MM_JITTER_DEFAULT,
     kinds: [
       { kind: 'faulter', weight: 3, everyThread: true }, { kind: 'munmapper' }, { kind: 'mremapper' }, { kind: 'mprotector' }, { kind: 'forker' },
-      { kind: 'pinner' }, { kind: 'swapper' }, UFFD_FAULTER, { kind: 'uffd-manager' }, { kind: 'mmap-writer' },
+      { kind: 'pinner' }, { kind: 'swapper' }, { kind: 'reclaimer' }, UFFD_FAULTER, { kind: 'uffd-manager' }, { kind: 'mmap-writer' },
       { kind: 'first-toucher' }, { kind: 'churner' },
     ],
   },

@@ -15,19 +15,20 @@ import { userAccess, ACCESS_SEGV } from '../src/mm/access.js';
 import { pteGet, handleMmFault, doUserAddrFault } from '../src/mm/fault.js';
 import { FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_USER, VM_FAULT_RETRY, VM_FAULT_COMPLETED } from '../src/mm/vmf.js';
 import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/mmap_lock.js';
-import { AH_FIND_VMA, AH_SET_PTE } from '../src/sync/lockdep.js';
+import { AH_FIND_VMA, AH_SET_PTE, AH_VMA_SET_RANGE } from '../src/sync/lockdep.js';
 import { pteFolio, pteTable, ptep, pteLock, pteUnlock, setPte } from '../src/mm/pgtable.js';
 import { dupMmap } from '../src/mm/fork.js';
 import { anonVmaAlloc, putAnonVma } from '../src/mm/folio.js';
 import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
-import { swapOutPage } from '../src/mm/swap.js';
+import { swapOutPage, reclaimFolio } from '../src/mm/swap.js';
 import { kasanCheck, KS_MMU_WALK_FOLIO } from '../src/mm/kasan.js';
 import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../src/sync/seqcount.js';
 import {
   VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA, VMA_FLAGS,
   PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
-  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT, F_INDEX, F_ANON_VMA,
+  MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT, F_INDEX, F_ANON_VMA, AV_HEAD, AV_TAIL,
+  AVC_VMA, AVC_NEXT, AVC_PREV, VMA_START, VMA_PGOFF,
 } from '../src/mm/layout.js';
 import { T_CTR } from '../src/shm/layout.js';
 
@@ -492,6 +493,68 @@ for (const era of ERAS) {
       putAnonVma(c, other);
       assertClean(c);
       teardown(c, [mm]);
+    });
+
+    it('reclaim through the rmap unmaps a folio from parent and child without their locks; swap-in brings the data back', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 3, true, 33);
+      const child = dupMmap(c, mm);
+      const f = pteFolio(pteGet(c, mm, 3));
+      expect(pteFolio(pteGet(c, child, 3))).toBe(f);
+      expect(reclaimFolio(c, f, 0)).toBe(2);
+      expect(pteGet(c, mm, 3) & PTE_PRESENT).toBe(0);
+      expect(pteGet(c, child, 3) & PTE_SWAP).not.toBe(0);
+      expect(c.i32[f + F_MAPCOUNT]).toBe(0);
+      expect(checkAddressSpaces(c)).toEqual([]);
+      expect(userAccess(c, child, 3, false, 0)).toBe(33);
+      expect(userAccess(c, mm, 3, false, 0)).toBe(33);
+      assertClean(c);
+      teardown(c, [mm, child]);
+    });
+
+    it('a VMA missing from its anon_vma\'s list is a mapping try_to_unmap leaves behind: rmap-walk-miss, live and quiescent', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 3, true, 33);
+      const child = dupMmap(c, mm);
+      const f = pteFolio(pteGet(c, mm, 3));
+      const av = c.i32[f + F_ANON_VMA] - 1;
+      const cv = vmaAt(c, child, 3);
+      // Take the child's link off the folio's anon_vma list, as a path that forgot anon_vma_chain_link would.
+      let a = c.i32[av + AV_HEAD];
+      while (a !== 0 && c.i32[a - 1 + AVC_VMA] !== cv + 1) a = c.i32[a - 1 + AVC_NEXT];
+      expect(a).not.toBe(0);
+      const prev = c.i32[a - 1 + AVC_PREV];
+      const next = c.i32[a - 1 + AVC_NEXT];
+      if (prev === 0) c.i32[av + AV_HEAD] = next; else c.i32[prev - 1 + AVC_NEXT] = next;
+      if (next === 0) c.i32[av + AV_TAIL] = prev; else c.i32[next - 1 + AVC_PREV] = prev;
+      expect(checkAddressSpaces(c).map((p) => p.kind)).toContain('rmap-walk-miss');
+      expect(reclaimFolio(c, f, 0)).toBe(1); // the parent's PTE only
+      const v = decodeViolations(c.t.arena);
+      expect(v.map((x) => x.kind)).toEqual(['rmap-walk-miss']);
+      expect(v[0].args.mapcount).toBe(1);
+      expect(c.i32[cv + VMA_START]).toBe(0);
+    });
+
+    it('the range of an attached VMA with an anon_vma changes only under anon_vma_lock_write: lock-not-held in vma_set_range', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      doMmap(c, mm, 20, 8, { flags: RW });
+      userAccess(c, mm, 1, true, 1);
+      expect(doMprotect(c, mm, 2, 2, VM_READ)).toBe(0); // splits under the lock: no report
+      expect(decodeViolations(c.t.arena)).toEqual([]);
+      mmapWriteLock(c, mm);
+      const v = vmaAt(c, mm, 1);
+      vmaStartWrite(c, mm, v);
+      vmaSetField(c, mm, v, VMA_PGOFF, c.i32[v + VMA_PGOFF]);
+      const w = vmaAt(c, mm, 21); // no anon_vma yet: nothing to hold
+      vmaStartWrite(c, mm, w);
+      vmaSetField(c, mm, w, VMA_PGOFF, c.i32[w + VMA_PGOFF]);
+      mmapWriteUnlock(c, mm);
+      const got = decodeViolations(c.t.arena);
+      expect(got.map((x) => x.kind)).toEqual(['lock-not-held']);
+      expect(got[0].args.caller).toBe(AH_VMA_SET_RANGE);
     });
 
     it('exit_mmap tears everything down: no folio, page table, VMA or anon_vma is left', () => {

@@ -2,12 +2,13 @@ import { snapStart, snapEnd, snapVma, mtSnapshot } from '../mm/tree.js';
 import type { MmCtx } from '../mm/model.js';
 import { slabInUse, slabLive, slabObjects, OBJ_LIVE } from '../mm/slab.js';
 import { pteFolio, pteSwapFolio } from '../mm/pgtable.js';
-import { anonVmaChainHas, linearPageIndex } from '../mm/folio.js';
+import { linearPageIndex } from '../mm/folio.js';
+import { anonVmaChainHas } from '../mm/rmap.js';
 import { vmaIsAttached } from '../mm/mmap_lock.js';
 import { rwsemWriteOwner } from '../sync/rwsem.js';
 import {
   MM_USERS, MM_PGD, MM_MAP_COUNT, PT_MM, PT_ENTRIES, PTRS_PER_PTE, PTE_PRESENT, PTE_SWAP, F_MAPCOUNT, F_REF,
-  F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA, VMA_MM, VMA_PGOFF, F_INDEX, AV_PARENT,
+  F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_SWAPCOUNT, F_MAPPING, PG_ZERO, PG_ANON, PG_SWAPCACHE, VMA_ANON_VMA, VMA_MM, VMA_PGOFF, F_INDEX, VMA_AVC, AVC_VMA, AVC_AV, AVC_SAME_NEXT, AVC_NEXT, AV_HEAD,
   OBJ_STATE, GUP_PIN_COUNTING_BIAS, FILE_PAGES, MM_MMAP_LOCK, MM_LOCK_SEQ, VMA_LOCK_SEQ,
 } from '../mm/layout.js';
 
@@ -49,9 +50,8 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
     };
     for (let j = 0; j < n; j++) {
       const v = snapVma(s, j);
-      for (let a = i32[v + VMA_ANON_VMA], d = 0; a !== 0 && d < 64; a = i32[a - 1 + AV_PARENT], d++) {
-        if (i32[a - 1 + OBJ_STATE] !== OBJ_LIVE) out.push({ kind: 'anon-vma-freed', detail: `mm ${k}: VMA @${v} [${snapStart(s, j)}, ${snapEnd(s, j)}) links anon_vma @${a - 1}, which is ${i32[a - 1 + OBJ_STATE] === 0 ? 'free' : 'RCU-freed'}`, obj: a - 1 });
-      }
+      const p = chainProblem(c, k, v);
+      if (p) out.push(p);
     }
     const pgd = i32[mm + MM_PGD];
     for (let e = 0; e < c.mmPages / PTRS_PER_PTE; e++) {
@@ -110,6 +110,34 @@ export function checkAddressSpaces(c: MmCtx): Problem[] {
 }
 
 /**
+ * A VMA's anon_vma_chain: its own anon_vma among the links, every linked
+ * anon_vma alive, and every link on its anon_vma's list (where the rmap
+ * walk finds the VMA) naming this VMA.
+ */
+function chainProblem(c: MmCtx, k: number, v: number): Problem | null {
+  const i32 = c.i32;
+  const own = i32[v + VMA_ANON_VMA];
+  let sawOwn = own === 0;
+  for (let a = i32[v + VMA_AVC], d = 0; a !== 0 && d < 1024; a = i32[a - 1 + AVC_SAME_NEXT], d++) {
+    const avc = a - 1;
+    const av = i32[avc + AVC_AV] - 1;
+    if (i32[avc + OBJ_STATE] !== OBJ_LIVE || i32[avc + AVC_VMA] !== v + 1) return { kind: 'rmap-walk-miss', detail: `mm ${k}: VMA @${v}'s anon_vma_chain @${avc} is ${i32[avc + OBJ_STATE] !== OBJ_LIVE ? 'freed' : `another VMA's (@${i32[avc + AVC_VMA] - 1})`}`, obj: v };
+    if (i32[av + OBJ_STATE] !== OBJ_LIVE) return { kind: 'anon-vma-freed', detail: `mm ${k}: VMA @${v} links anon_vma @${av}, which is ${i32[av + OBJ_STATE] === 0 ? 'free' : 'RCU-freed'}`, obj: av };
+    let onList = false;
+    for (let b = i32[av + AV_HEAD], e = 0; b !== 0 && e < 1 << 16; b = i32[b - 1 + AVC_NEXT], e++) {
+      if (b === a) {
+        onList = true;
+        break;
+      }
+    }
+    if (!onList) return { kind: 'rmap-walk-miss', detail: `mm ${k}: VMA @${v} links anon_vma @${av} through chain @${avc}, which is not on the anon_vma's list: rmap walks never visit the VMA`, obj: v };
+    if (av + 1 === own) sawOwn = true;
+  }
+  if (!sawOwn) return { kind: 'rmap-walk-miss', detail: `mm ${k}: VMA @${v}'s anon_vma @${own - 1} is not on its own anon_vma_chain`, obj: v };
+  return null;
+}
+
+/**
  * What an rmap walk (rmap_walk_anon: the folio's anon_vma, its interval tree
  * of VMAs, vma_address from folio->index) needs to find the mapping of anon
  * folio `f` at `addr` in `vma`: the folio's anon_vma alive, linked by the
@@ -122,9 +150,8 @@ function rmapReaches(c: MmCtx, k: number, vma: number, f: number, addr: number):
   const av1 = i32[f + F_ANON_VMA];
   if (av1 === 0) return { kind: 'rmap-walk-miss', detail: `mm ${k}: anon folio @${f} mapped at page ${addr} has no anon_vma`, obj: f };
   if (i32[av1 - 1 + OBJ_STATE] !== OBJ_LIVE) return { kind: 'anon-vma-freed', detail: `mm ${k}: folio @${f} mapped at page ${addr} points to anon_vma @${av1 - 1}, which is freed`, obj: av1 - 1 };
-  const vav1 = i32[vma + VMA_ANON_VMA];
-  if (!anonVmaChainHas(c, vav1, av1 - 1)) {
-    return { kind: 'rmap-walk-miss', detail: `mm ${k}: folio @${f} at page ${addr} belongs to anon_vma @${av1 - 1}, which VMA @${vma}'s chain (from anon_vma @${vav1 - 1}) does not link: rmap cannot reach this mapping`, obj: f };
+  if (!anonVmaChainHas(c, vma, av1 - 1)) {
+    return { kind: 'rmap-walk-miss', detail: `mm ${k}: folio @${f} at page ${addr} belongs to anon_vma @${av1 - 1}, which VMA @${vma}'s anon_vma_chain (own anon_vma @${i32[vma + VMA_ANON_VMA] - 1}) does not link: rmap cannot reach this mapping`, obj: f };
   }
   const want = linearPageIndex(c, vma, addr);
   if (i32[f + F_INDEX] !== want) {
@@ -144,7 +171,7 @@ export function checkNoLeaks(c: MmCtx): Problem[] {
   for (let k = 0; k < c.nfiles; k++) for (let p = 0; p < c.filePages; p++) if (i32[c.file(k) + FILE_PAGES + p] !== 0) cached++;
   const folios = slabLive(i32, c.folioSlab) - 1 - cached;
   if (folios !== 0) out.push({ kind: 'leak', detail: `${folios} folios still allocated after teardown`, obj: 0 });
-  for (const [name, slab] of [['vm_area_struct', c.vmaSlab], ['PTE table', c.ptSlab], ['anon_vma', c.avSlab], ['maple node', c.nodeSlab]] as const) {
+  for (const [name, slab] of [['vm_area_struct', c.vmaSlab], ['PTE table', c.ptSlab], ['anon_vma', c.avSlab], ['anon_vma_chain', c.avcSlab], ['maple node', c.nodeSlab]] as const) {
     const n = slabInUse(i32, slab);
     if (n !== 0) out.push({ kind: 'leak', detail: `${n} ${name} objects still allocated after teardown`, obj: slab });
   }

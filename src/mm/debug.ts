@@ -107,6 +107,7 @@ export const EV_UFFD_COPY = 16;
 export const EV_FAULT_DONE = 17;
 export const EV_MMAP_LOCK = 18;
 export const EV_MMAP_UNLOCK = 19;
+export const EV_RMAP_WALK = 20;
 export const EVENT_NAMES: Record<number, [string, string, string, string]> = {
   [EV_FAULT]: ['fault', 'addr', 'write', 'mm'],
   [EV_VMA_LOCKED]: ['vma_start_read ok', 'addr', 'gen', 'mm'],
@@ -127,4 +128,5 @@ export const EVENT_NAMES: Record<number, [string, string, string, string]> = {
   [EV_FAULT_DONE]: ['fault done', 'addr', 'vm_fault_t', 'path'],
   [EV_MMAP_LOCK]: ['mmap_lock', 'mode', '', ''],
   [EV_MMAP_UNLOCK]: ['mmap_unlock', 'mode', '', ''],
+  [EV_RMAP_WALK]: ['try_to_unmap', 'mapcount', 'unmapped', 'anon_vma'],
 };

@@ -2,15 +2,14 @@ import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
 import { kmemCacheAllocCpu, kmemCacheFreeCpu, kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import { refcountDecAndTest, refcountIncNotZero } from '../sync/refcount.js';
-import { spinLock, spinUnlock } from '../sync/spinlock.js';
-import { LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
+import { initRwsem, downWrite, upWrite } from '../sync/rwsem.js';
+import { rwsemIsLocked } from '../sync/rwsem_waitlist.js';
+import { LC_ANON_VMA } from '../sync/lockclass.js';
 import { checkAbort } from '../sync/sched.js';
-import { mmapAssertLocked } from './mmap_lock.js';
-import { findVma } from './tree.js';
 import {
   F_REF, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
-  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_PARENT, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START, VMA_END, VMA_FLAGS,
-  VMA_FILE, MM_PAGE_TABLE_LOCK, MC_ANON_VMA_PREPARE, VM_SHARED, VMA_MM, PG_SWAPCACHE, PG_WRITEBACK, F_SWAPCOUNT,
+  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_PARENT, AV_LOCK, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START,
+  PG_SWAPCACHE, PG_WRITEBACK, F_SWAPCOUNT,
 } from './layout.js';
 
 /*
@@ -164,6 +163,7 @@ export function anonVmaAlloc(c: MmCtx, mm: number): number {
   c.i32[av + AV_ROOT] = av + 1;
   c.i32[av + AV_MM] = mm + 1;
   c.i32[av + AV_PARENT] = 0;
+  initRwsem(c.i32, av + AV_LOCK, LC_ANON_VMA); // anon_vma_ctor()
   Atomics.store(c.i32, av + AV_REF, 1);
   return av;
 }
@@ -173,108 +173,28 @@ export function getAnonVma(c: MmCtx, av: number): void {
   Atomics.add(c.i32, av + AV_REF, 1);
 }
 
-/** put_anon_vma(): the last reference frees it after a grace period (and drops the root's). */
-export function putAnonVma(c: MmCtx, av: number): void {
-  if (refcountDecAndTest(c.t, av + AV_REF, av)) {
-    const root = c.i32[av + AV_ROOT] - 1;
-    kmemCacheFree(c.t, c.avSlab, av, c.rcuFn);
-    if (root !== av && root >= 0) putAnonVma(c, root);
-  }
-}
-
-/*
- * The anon_vma_chain, reduced: a VMA links its own anon_vma and, through
- * anon_vma->parent, every ancestor's (anon_vma_fork clones the parent VMA's
- * chain). Each link pins its anon_vma, as an AVC keeps it alive in the
- * kernel (an anon_vma is freed once no VMA links it and no folio walk holds
- * it), so a folio faulted in a parent stays reachable from a grandchild
- * after the parent exits.
+/**
+ * put_anon_vma(): the last reference frees it after a grace period (and
+ * drops the root's). anon_vma_free(): a folio_lock_anon_vma_read() that
+ * took the root's lock on a stale anon_vma must be out before the free, so
+ * a locked root is locked and unlocked for write first.
  */
-
-/** anon_vma_clone(): the VMA whose anon_vma is `av1` (+1) links the whole chain; take a reference on each. */
-export function anonVmaCloneChain(c: MmCtx, av1: number): void {
-  for (let a = av1; a !== 0; a = c.i32[a - 1 + AV_PARENT]) getAnonVma(c, a - 1);
+export function putAnonVma(c: MmCtx, av: number): void {
+  if (refcountDecAndTest(c.t, av + AV_REF, av)) putAnonVmaLast(c, av);
 }
 
-/** Is anon_vma `target` on the chain of a VMA whose anon_vma is `av1` (+1)? (anon_vma_interval_tree lookup, reduced.) */
-export function anonVmaChainHas(c: MmCtx, av1: number, target: number, maxDepth = 64): boolean {
-  for (let a = av1, d = 0; a !== 0 && d < maxDepth; a = c.i32[a - 1 + AV_PARENT], d++) if (a - 1 === target) return true;
-  return false;
+/** __put_anon_vma(): free an anon_vma whose last reference is gone (the caller holds none of its family's locks). */
+export function putAnonVmaLast(c: MmCtx, av: number): void {
+  const root = c.i32[av + AV_ROOT] - 1;
+  if (root >= 0 && rwsemIsLocked(c.i32, root + AV_LOCK)) {
+    downWrite(c.t, root + AV_LOCK);
+    upWrite(c.t, root + AV_LOCK);
+  }
+  kmemCacheFree(c.t, c.avSlab, av, c.rcuFn);
+  if (root !== av && root >= 0) putAnonVma(c, root);
 }
 
 /** anon_vma root of an anon_vma index + 1 (0 for none). */
 export function anonVmaRoot(c: MmCtx, av1: number): number {
   return av1 === 0 ? 0 : c.i32[av1 - 1 + AV_ROOT];
 }
-
-/** The VMA has an anon_vma and its chain holds only that one. */
-function singularChain(c: MmCtx, vma: number): boolean {
-  const av1 = c.i32[vma + VMA_ANON_VMA];
-  return av1 !== 0 && c.i32[av1 - 1 + AV_PARENT] === 0;
-}
-
-/**
- * find_mergeable_anon_vma() / reusable_anon_vma(): an adjacent VMA of the
- * same kind whose anon_vma can be shared. This looks at *neighbouring* VMAs,
- * which the faulting VMA's own lock does not stabilise: the reason
- * __anon_vma_prepare() needs mmap_lock (B5).
- */
-function findMergeableAnonVma(c: MmCtx, mm: number, vma: number): number {
-  const i32 = c.i32;
-  const start = i32[vma + VMA_START];
-  const end = i32[vma + VMA_END];
-  const next = findVma(c, mm, end);
-  // reusable_anon_vma(): only a neighbour whose chain is its anon_vma alone (list_is_singular).
-  if (next !== 0 && i32[next + VMA_START] === end && singularChain(c, next) &&
-      i32[next + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[next + VMA_MM] === mm + 1) {
-    return i32[next + VMA_ANON_VMA] - 1;
-  }
-  const prev = start > 0 ? findVma(c, mm, start - 1) : 0;
-  if (prev !== 0 && prev !== vma && i32[prev + VMA_END] === start && singularChain(c, prev) &&
-      i32[prev + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[prev + VMA_MM] === mm + 1) {
-    return i32[prev + VMA_ANON_VMA] - 1;
-  }
-  return -1;
-}
-
-/**
- * __anon_vma_prepare(): give the VMA an anon_vma, reusing a neighbour's
- * when possible; installed under page_table_lock. Asserts mmap_lock (6.10).
- * Returns false on -ENOMEM.
- */
-export function anonVmaPrepare(c: MmCtx, mm: number, vma: number): boolean {
-  const i32 = c.i32;
-  if (i32[vma + VMA_ANON_VMA] !== 0) return true;
-  if ((i32[vma + VMA_FLAGS] & VM_SHARED) !== 0 || i32[vma + VMA_FILE] !== 0) return true;
-  mmapAssertLocked(c, mm);
-  c.t.count(MC_ANON_VMA_PREPARE);
-  let av = findMergeableAnonVma(c, mm, vma);
-  if (av >= 0) {
-    getAnonVma(c, av);
-  } else {
-    av = anonVmaAlloc(c, mm);
-    if (av === 0) return false;
-  }
-  spinLock(c.t, mm + MM_PAGE_TABLE_LOCK, LC_PAGE_TABLE_LOCK);
-  let used = false;
-  if (Atomics.load(i32, vma + VMA_ANON_VMA) === 0) {
-    Atomics.store(i32, vma + VMA_ANON_VMA, av + 1);
-    used = true;
-  }
-  spinUnlock(c.t, mm + MM_PAGE_TABLE_LOCK, LC_PAGE_TABLE_LOCK);
-  if (!used) putAnonVma(c, av);
-  return true;
-}
-
-/** unlink_anon_vmas(): the VMA drops every link of its chain (its anon_vma and the ancestors'). */
-export function unlinkAnonVmas(c: MmCtx, vma: number): void {
-  const av1 = c.i32[vma + VMA_ANON_VMA];
-  if (av1 === 0) return;
-  c.i32[vma + VMA_ANON_VMA] = 0;
-  for (let a = av1; a !== 0; ) {
-    const parent = c.i32[a - 1 + AV_PARENT]; // read before the put that may free it
-    putAnonVma(c, a - 1);
-    a = parent;
-  }
-}
-

@@ -6,12 +6,13 @@ import {
 } from './mmap_lock.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio, pmdAddrEnd, pteLockNested, setPte } from './pgtable.js';
 import {
-  folioAlloc, folioGet, anonVmaCloneChain, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
-  isZeroFolio, anonVmaAlloc, getAnonVma, anonVmaRoot,
+  folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
+  isZeroFolio,
 } from './folio.js';
+import { anonVmaFork } from './rmap.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../sync/seqcount.js';
 import { flushTlbMm } from './tlb.js';
-import { vmAreaDup } from './vma.js';
+import { vmAreaDup, vmAreaFree } from './vma.js';
 import { mmAlloc, exitMmap, mmFree } from './mmap.js';
 import { ENOMEM, EINTR } from '../errno.js';
 import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
@@ -19,7 +20,7 @@ import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE, PTE_DIRTY,
-  F_CONTENT, F_CONTENT2, F_SWAPCOUNT, PG_ANON_EXCLUSIVE, PG_ANON, AV_ROOT, AV_MM, AV_PARENT, MC_FORK_COPY_PINNED,
+  F_CONTENT, F_CONTENT2, F_SWAPCOUNT, PG_ANON_EXCLUSIVE, PG_ANON, MC_FORK_COPY_PINNED,
   VMA_UFFD,
 } from './layout.js';
 
@@ -28,26 +29,6 @@ import {
  * (mm/memory.c), with the 5.19 anon-exclusive rules and the 5.11
  * write_protect_seq bracket against GUP-fast.
  */
-
-/**
- * anon_vma_fork(): the child VMA gets its own anon_vma whose root is the
- * parent's root (which it pins). Returns false on -ENOMEM.
- */
-function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm: number): boolean {
-  const i32 = c.i32;
-  const pav1 = i32[parentVma + VMA_ANON_VMA];
-  if (pav1 === 0) return true;
-  const av = anonVmaAlloc(c, childMm);
-  if (av === 0) return false;
-  const root1 = anonVmaRoot(c, pav1);
-  anonVmaCloneChain(c, pav1); // anon_vma_clone(vma, pvma): the child links the parent's chain
-  getAnonVma(c, root1 - 1);
-  i32[av + AV_ROOT] = root1;
-  i32[av + AV_MM] = childMm + 1;
-  i32[av + AV_PARENT] = pav1;
-  i32[child + VMA_ANON_VMA] = av + 1;
-  return true;
-}
 
 /**
  * copy_present_pte() for one anon PTE (parent and child PTE locks held).
@@ -173,6 +154,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
     vmaStartWrite(c, oldmm, mpnt);
     const tmp = vmAreaDup(c, mpnt, mm);
     if (tmp === 0 || !anonVmaFork(c, tmp, mpnt, mm)) {
+      if (tmp !== 0) vmAreaFree(c, tmp);
       failed = true;
       break;
     }

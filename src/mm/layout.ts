@@ -36,6 +36,7 @@ export const MH_FILE_PAGES = 15;
 export const MH_MM_WORDS = 16;
 export const MH_NODE_WORDS = 17;
 export const MH_END = 18; // words the model occupies (scenario words follow)
+export const MH_AVC_SLAB = 19; // anon_vma_chain slab
 export const MH_WORDS = 32;
 export const MODEL_MAGIC = 0x6d6d6d31;
 
@@ -106,6 +107,8 @@ export const VMA_FLAGS = 6;
 export const VMA_ANON_VMA = 7; // anon_vma index + 1
 export const VMA_FILE = 8; // shmem file + 1 (0 = anonymous)
 export const VMA_UFFD = 9; // registered uffd modes (VM_UFFD_MISSING | VM_UFFD_WP)
+/** vma->anon_vma_chain: first anon_vma_chain (+1) of the VMA's same_vma list (mmap_lock write, or read + page_table_lock). */
+export const VMA_AVC = 10;
 /** Line 1: the per-VMA lock. E1/E2 rwsem + detached; E3 vm_refcnt. */
 export const VMA_LOCK = 16; // rwsem (RW_WORDS)
 export const VMA_REFCNT = 16 + RW_WORDS; // E3
@@ -195,8 +198,23 @@ export const AV_LOCK = 16; // rwsem
 export const AV_REF = 32;
 export const AV_ROOT = 33; // root anon_vma + 1
 export const AV_MM = 34; // mm that created it (oracle)
-export const AV_PARENT = 35; // anon_vma->parent + 1 (0: none): the VMA's anon_vma_chain is it and its ancestors
+export const AV_PARENT = 35; // anon_vma->parent + 1 (0: none)
+/** anon_vma->rb_root reduced to a list in rmap traversal order (links append): first and last anon_vma_chain + 1; root's rwsem. */
+export const AV_HEAD = 36;
+export const AV_TAIL = 37;
 export const AV_WORDS = 48;
+
+// ---------------------------------------------------------------------------
+// anon_vma_chain: links one VMA to one anon_vma (mm/rmap.c). same_vma list
+// of its VMA; the anon_vma's list (its interval tree) under the root rwsem.
+// ---------------------------------------------------------------------------
+export const AVC_VMA = 2; // vma + 1
+export const AVC_VMA_GEN = 3; // the VMA's generation when linked (KASAN)
+export const AVC_AV = 4; // anon_vma + 1
+export const AVC_SAME_NEXT = 5; // next on the VMA's same_vma list (+1)
+export const AVC_NEXT = 6; // next on the anon_vma's list (+1)
+export const AVC_PREV = 7; // previous on the anon_vma's list (+1)
+export const AVC_WORDS = 16;
 
 // ---------------------------------------------------------------------------
 // shmem files: a page cache array (pgoff -> folio + 1) under a spinlock.
@@ -229,6 +247,9 @@ export const MC_GUP_FAST_FALLBACK = 49;
 export const MC_GUP_SLOW = 50;
 export const MC_FORK_COPY_PINNED = 51;
 export const MC_VMA_FOREIGN = 52; // E3: vma_start_read found the VMA recycled into another mm
+export const MC_RMAP_WALK = 53; // rmap walks (try_to_unmap of one folio)
+export const MC_RMAP_UNMAP = 54; // PTEs try_to_unmap_one turned into swap entries
+export const MC_RMAP_BUSY = 55; // walks abandoned: a pinned exclusive folio (folio_try_share_anon_rmap_pte)
 export const MC_NAMES: Record<number, string> = {
   [MC_FAULTS]: 'faults', [MC_VMA_LOCK_SUCCESS]: 'vma_lock_success', [MC_VMA_LOCK_ABORT]: 'vma_lock_abort',
   [MC_VMA_LOCK_RETRY]: 'vma_lock_retry', [MC_VMA_LOCK_MISS]: 'vma_lock_miss', [MC_MMAP_FAULTS]: 'mmap_lock_faults',
@@ -236,5 +257,6 @@ export const MC_NAMES: Record<number, string> = {
   [MC_WP_COPY]: 'wp_copy', [MC_SWAPIN]: 'swapin', [MC_UFFD_WAIT]: 'uffd_wait', [MC_ENOMEM]: 'enomem',
   [MC_ANON_VMA_PREPARE]: 'anon_vma_prepare', [MC_IO_THROTTLE]: 'io_throttle', [MC_GUP_FAST]: 'gup_fast',
   [MC_GUP_FAST_FALLBACK]: 'gup_fast_fallback', [MC_GUP_SLOW]: 'gup_slow', [MC_FORK_COPY_PINNED]: 'fork_copy_pinned',
-  [MC_VMA_FOREIGN]: 'vma_lock_foreign_mm',
+  [MC_VMA_FOREIGN]: 'vma_lock_foreign_mm', [MC_RMAP_WALK]: 'rmap_walks', [MC_RMAP_UNMAP]: 'rmap_unmapped',
+  [MC_RMAP_BUSY]: 'rmap_busy',
 };

@@ -7,11 +7,11 @@ import {
   mmapWriteLockKillable, mmapWriteUnlock, mmapWriteDowngrade, mmapReadUnlock, vmaStartWrite, vmaMarkAttached,
   vmaMarkDetached, mmapAssertWriteLocked, vmaSetField,
 } from './mmap_lock.js';
-import { anonVmaPrepare } from './folio.js';
+import { anonVmaPrepare, unlinkAnonVmas, anonVmaLockWrite, anonVmaUnlockWrite } from './rmap.js';
 import { kmemCacheFree } from './slab.js';
 import {
   VMA_START, VMA_END, VMA_PGOFF, VMA_FLAGS, VMA_FILE, VMA_UFFD, MM_MAP_COUNT, MM_USERS, MM_COUNT, MM_FLAGS, MM_MT,
-  MMF_EXITING, MC_ENOMEM,
+  MMF_EXITING, MC_ENOMEM, VMA_ANON_VMA,
 } from './layout.js';
 import { BUG1_DETACH_WITHOUT_WRITE_LOCK } from '../shm/bugbits.js';
 import { delayPoint, W_ZAP_TO_FREE, W_DETACH, EV_MMAP, EV_MUNMAP } from './debug.js';
@@ -163,6 +163,8 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
   if (downgrade) mmapWriteDowngrade(c, mm);
   zapPteRange(c, mm, start, end);
   delayPoint(c, W_ZAP_TO_FREE);
+  // free_pgtables(): each VMA leaves the rmap (unlink_anon_vmas) before its page tables go.
+  for (const v of victims) unlinkAnonVmas(c, v);
   freePgtables(c, mm, start, end);
   freeDead(c, victims);
   if (c.t.tracing) c.t.trace(EV_MUNMAP, mm, start, end - start, victims.length);
@@ -189,8 +191,11 @@ export function expandDownwards(c: MmCtx, mm: number, vma: number, addr: number)
   if (node === 0) return false;
   vmaStartWrite(c, mm, vma);
   const grow = i32[vma + VMA_START] - addr;
+  const av = i32[vma + VMA_ANON_VMA] - 1;
+  if (av >= 0) anonVmaLockWrite(c, av); // anon_vma_interval_tree_pre_update_vma()
   vmaSetField(c, mm, vma, VMA_PGOFF, i32[vma + VMA_PGOFF] - grow);
   vmaSetField(c, mm, vma, VMA_START, addr);
+  if (av >= 0) anonVmaUnlockWrite(c, av);
   snapSetStart(s, k, addr);
   vmaIterStoreOverwrite(c, mm, vma);
   mtPublish(c, mm, s, n, node);
@@ -219,6 +224,7 @@ export function exitMmap(c: MmCtx, mm: number): void {
   if (old !== 0) kmemCacheFree(c.t, c.nodeSlab, old - 1, c.rcuFn);
   i32[mm + MM_MAP_COUNT] = 0;
   zapPteRange(c, mm, 0, c.mmPages);
+  for (const v of victims) unlinkAnonVmas(c, v);
   freePgtables(c, mm, 0, c.mmPages);
   freeDead(c, victims);
   mmapWriteUnlock(c, mm);

@@ -7,9 +7,10 @@ import type { MmCtx } from './model.js';
 import { mmLockSeq, VMA_READ_OK, VMA_READ_FAIL, VMA_READ_EAGAIN } from './era.js';
 import {
   MM_MMAP_LOCK, MM_LOCK_SEQ, MM_COUNT, VMA_REFCNT, VMA_LOCK_SEQ, VMA_START, VMA_END, VMA_WRITE_STARTED,
-  VMA_ATTACH_COUNT,
+  VMA_ATTACH_COUNT, VMA_PGOFF, VMA_ANON_VMA, AV_ROOT, AV_LOCK,
 } from './layout.js';
-import { lockIsHeld } from '../sync/lockdep.js';
+import { LC_ANON_VMA } from '../sync/lockclass.js';
+import { lockIsHeld, AH_VMA_SET_RANGE } from '../sync/lockdep.js';
 import { BUG1_END_WRITE_ALL_NO_ADVANCE } from '../shm/bugbits.js';
 import { vmaIdentityCheck, EV_START_WRITE, EV_DETACH, EV_ATTACH } from './debug.js';
 
@@ -167,16 +168,34 @@ export function vmaAssertWriteLocked(c: MmCtx, mm: number, vma: number): boolean
 }
 
 /**
+ * Field lock rule of an attached VMA's vm_start/vm_end/vm_pgoff once it has
+ * an anon_vma: vma_prepare() / expand_downwards() change them only under
+ * anon_vma_lock_write(), because an rmap walk computes vma_address() from
+ * them holding only the anon_vma lock. Asserted (free under --no-check).
+ */
+export function vmaAssertRmapLocked(c: MmCtx, vma: number, caller: number): void {
+  if (!c.t.checks) return;
+  const av1 = Atomics.load(c.i32, vma + VMA_ANON_VMA);
+  if (av1 === 0) return;
+  const lock = c.i32[av1 - 1 + AV_ROOT] - 1 + AV_LOCK;
+  if (rwsemWriteOwner(c.i32, lock) !== c.t.tid) c.t.violation(Viol.LockNotHeld, lock, lock, LC_ANON_VMA, caller, 0);
+}
+
+/**
  * A store to a field of a VMA that readers may see: vm_start, vm_end,
  * vm_pgoff, vm_flags, vm_userfaultfd_ctx, and anon_vma where it is merged
  * (dup_anon_vma). include/linux/mm_types.h: written only under mmap_lock for
  * write with the VMA write-locked, as vm_flags_reset()/vma_set_range() assert
- * with vma_assert_write_locked(). A VMA not yet attached is private to the
+ * with vma_assert_write_locked(); vm_start/vm_end/vm_pgoff of a VMA with an
+ * anon_vma also under anon_vma_lock_write() (vma_prepare). A VMA not yet attached is private to the
  * thread building it and takes plain stores instead. Asserting is skipped
  * under --no-check; the store (WRITE_ONCE) is not.
  */
 export function vmaSetField(c: MmCtx, mm: number, vma: number, field: number, value: number): void {
-  if (c.t.checks && vmaIsAttached(c, vma)) vmaAssertWriteLocked(c, mm, vma);
+  if (c.t.checks && vmaIsAttached(c, vma)) {
+    vmaAssertWriteLocked(c, mm, vma);
+    if (field === VMA_START || field === VMA_END || field === VMA_PGOFF) vmaAssertRmapLocked(c, vma, AH_VMA_SET_RANGE);
+  }
   Atomics.store(c.i32, vma + field, value);
 }
 

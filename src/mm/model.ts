@@ -4,7 +4,7 @@ import { initRwsem } from '../sync/rwsem.js';
 import { LC_MMAP_LOCK } from '../sync/lockclass.js';
 import type { RcuCallbackFn } from '../sync/rcu.js';
 import {
-  MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB,
+  MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB, MH_AVC_SLAB, AVC_WORDS,
   MH_MAX_VMAS, MH_ERA, MH_PER_VMA, MH_ZERO_FOLIO, MH_FILE_BASE, MH_NFILES, MH_FILE_PAGES, MH_MM_WORDS, MH_NODE_WORDS,
   MH_WORDS, MH_END, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
   ND_ENTRY_WORDS, MM_MMAP_LOCK, MM_ID, MM_PGD, F_FLAGS, F_REF, PG_ZERO, PG_UPTODATE, FILE_PAGES,
@@ -86,11 +86,21 @@ function fileWords(filePages: number): number {
   return round16(FILE_PAGES + filePages);
 }
 
+/**
+ * anon_vma_chain slab size: every VMA with an anon_vma links its own and
+ * each ancestor's (fork depth); four links per VMA covers the deepest chains
+ * the scenarios build (a fork's child: two) with room for a VMA being split.
+ */
+function avcCap(c: ModelConfig): number {
+  return 4 * c.vmas + 256;
+}
+
 /** Words the model needs for `c` (placed first in the scenario region). */
 export function modelWords(c: ModelConfig): number {
   return 16 + MH_WORDS + c.maxMms * mmWords(c.mmPages) + slabWords(c.vmas, VMA_WORDS) +
     slabWords(c.nodes, nodeWords(c.maxVmasPerMm)) + slabWords(c.pageTables, PT_WORDS) +
-    slabWords(c.folios, FOLIO_WORDS) + slabWords(c.anonVmas, AV_WORDS) + c.files * fileWords(c.filePages);
+    slabWords(c.folios, FOLIO_WORDS) + slabWords(c.anonVmas, AV_WORDS) + slabWords(avcCap(c), AVC_WORDS) +
+    c.files * fileWords(c.filePages);
 }
 
 /**
@@ -135,6 +145,7 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
   slab(MH_PT_SLAB, c.pageTables, PT_WORDS, false);
   slab(MH_FOLIO_SLAB, c.folios, FOLIO_WORDS, false);
   slab(MH_AV_SLAB, c.anonVmas, AV_WORDS, false);
+  slab(MH_AVC_SLAB, avcCap(c), AVC_WORDS, false);
   h(MH_FILE_BASE, at);
   h(MH_NFILES, c.files);
   h(MH_FILE_PAGES, c.filePages);
@@ -166,6 +177,7 @@ export class MmCtx {
   readonly ptSlab: number;
   readonly folioSlab: number;
   readonly avSlab: number;
+  readonly avcSlab: number;
   readonly maxVmas: number;
   readonly fileBase: number;
   readonly nfiles: number;
@@ -184,6 +196,8 @@ export class MmCtx {
   readonly spareVmas: number[] = [];
   readonly deadVmas: number[] = [];
   readonly victimVmas: number[] = [];
+  /** anon_vma_chains preallocated for the splits of one operation (anon_vma_clone cannot fail half way). */
+  readonly spareAvcs: number[] = [];
   /** mmapWriteBegin()'s snapshot: the number of entries it left in scratch. */
   snapN = 0;
   /** splitEdges() results: first and last snapshot entries inside the range. */
@@ -209,6 +223,7 @@ export class MmCtx {
     this.ptSlab = i32[base + MH_PT_SLAB];
     this.folioSlab = i32[base + MH_FOLIO_SLAB];
     this.avSlab = i32[base + MH_AV_SLAB];
+    this.avcSlab = i32[base + MH_AVC_SLAB];
     this.maxVmas = i32[base + MH_MAX_VMAS];
     this.fileBase = i32[base + MH_FILE_BASE];
     this.nfiles = i32[base + MH_NFILES];

@@ -2,7 +2,7 @@ import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFree
 import type { MmCtx } from './model.js';
 import { mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaMarkDetached } from './mmap_lock.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteLockNested, setPte, ptepGetAndClear } from './pgtable.js';
-import { anonVmaCloneChain, unlinkAnonVmas } from './folio.js';
+import { anonVmaClone, unlinkAnonVmas } from './rmap.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT } from './layout.js';
 import { EV_MREMAP } from './debug.js';
@@ -41,14 +41,19 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number,
       mtFreePrealloc(c, node);
       return ENOMEM;
     }
-    vmaStartWrite(c, mm, vma);
     i32[nv + VMA_START] = newAddr;
     i32[nv + VMA_END] = newAddr + newLen;
     const av = i32[vma + VMA_ANON_VMA];
-    if (av !== 0) {
-      anonVmaCloneChain(c, av); // copy_vma(): anon_vma_clone()
-      i32[nv + VMA_ANON_VMA] = av;
+    // copy_vma(): anon_vma_clone() links the copy after every link of the source, so an
+    // rmap walk visits the old VMA before the new one and cannot miss a moving PTE
+    // (need_rmap_locks is false for a new VMA).
+    if (av !== 0 && !anonVmaClone(c, nv, vma, null)) {
+      vmAreaFree(c, nv);
+      mtFreePrealloc(c, node);
+      return ENOMEM;
     }
+    if (av !== 0) i32[nv + VMA_ANON_VMA] = av;
+    vmaStartWrite(c, mm, vma);
     vmaStartWrite(c, mm, nv);
     vmaMarkAttached(c, mm, nv);
     if (!movePageTables(c, mm, oldAddr, newAddr, oldLen)) {
@@ -71,11 +76,10 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number,
     i32[mm + MM_MAP_COUNT]++;
     if (c.t.tracing) c.t.trace(EV_MREMAP, vma, oldAddr, newAddr, newLen);
     mtPublish(c, mm, s, n, node);
+    // free_pgtables(): unlink_anon_vmas() before the tables go.
+    if (dead >= 0) unlinkAnonVmas(c, dead);
     freePgtables(c, mm, oldAddr, oldAddr + oldLen);
-    if (dead >= 0) {
-      unlinkAnonVmas(c, dead);
-      vmAreaFree(c, dead);
-    }
+    if (dead >= 0) vmAreaFree(c, dead);
     return 0;
   } finally {
     mmapWriteUnlock(c, mm);

@@ -3,12 +3,15 @@ import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, mkPte, pteSwapFolio, setPte } from './pgtable.js';
 import {  folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSetFlag, folioClearFlag, folioRemoveRmap,
-  folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag,
+  folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag, folioTryGet, folioMapcount,
 } from './folio.js';
+import { tryToUnmap } from './rmap.js';
+import { EV_RMAP_WALK } from './debug.js';
 import { flushTlbMm } from './tlb.js';
 import {
   VMA_START, VMA_FILE, PTE_PRESENT, PTE_SWP_EXCLUSIVE, F_SWAPCOUNT, F_FLAGS, PG_ANON, PG_ANON_EXCLUSIVE, PG_SWAPCACHE,
-  PG_WRITEBACK, VMA_FLAGS, VM_WRITE, PTE_WRITE, PTE_SWAP, PTE_DIRTY, MC_SWAPIN,
+  PG_WRITEBACK, VMA_FLAGS, VM_WRITE, PTE_WRITE, PTE_SWAP, PTE_DIRTY, MC_SWAPIN, PG_ZERO, PG_LOCKED, MC_RMAP_WALK,
+  MC_RMAP_BUSY, F_ANON_VMA,
 } from './layout.js';
 import { Vmf, folioLockOrRetry, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, FAULT_FLAG_WRITE, vmfPteLockSame } from './vmf.js';
 
@@ -63,6 +66,50 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
     if (x < 0) return false;
   }
   return done;
+}
+
+/**
+ * shrink_folio_list() for one anon folio that a PFN scan found (kswapd or
+ * compaction, not a page-table walk: no mmap_lock, no VMA): a speculative
+ * reference (folio_try_get, as isolate_lru_folio), the folio lock,
+ * add_to_swap(), try_to_unmap() through the reverse map, and writeback once
+ * no PTE maps it. A folio some PTE still maps stays in the swap cache, as
+ * the kernel's does. Returns the PTEs it unmapped.
+ */
+export function reclaimFolio(c: MmCtx, f: number, ioSpins: number): number {
+  const i32 = c.i32;
+  const fl = Atomics.load(i32, f + F_FLAGS);
+  if ((fl & (PG_ANON | PG_SWAPCACHE | PG_ZERO | PG_LOCKED)) !== PG_ANON || folioMapcount(c, f) <= 0) return 0;
+  if (!folioTryGet(c, f)) return 0;
+  if (!folioTrylock(c, f)) {
+    folioPut(c, f);
+    return 0;
+  }
+  const now = Atomics.load(i32, f + F_FLAGS);
+  if ((now & (PG_ANON | PG_SWAPCACHE | PG_ZERO)) !== PG_ANON || folioMapcount(c, f) <= 0 || folioMaybeDmaPinned(c, f)) {
+    folioUnlock(c, f);
+    folioPut(c, f);
+    return 0;
+  }
+  folioGet(c, f); // add_to_swap(): the swap cache's reference
+  folioSetFlag(c, f, PG_SWAPCACHE);
+  c.t.count(MC_RMAP_WALK);
+  const before = folioMapcount(c, f);
+  const n = tryToUnmap(c, f);
+  if (c.t.tracing) c.t.trace(EV_RMAP_WALK, f, before, n, Atomics.load(i32, f + F_ANON_VMA) - 1);
+  if (n < 0) c.t.count(MC_RMAP_BUSY);
+  if (folioMapcount(c, f) === 0 && Atomics.load(i32, f + F_SWAPCOUNT) > 0) {
+    folioSetFlag(c, f, PG_WRITEBACK); // pageout()
+    let x = 0;
+    for (let k = 0; k < ioSpins; k++) x += Atomics.load(i32, f + F_FLAGS);
+    folioClearFlag(c, f, PG_WRITEBACK);
+    if (x < 0) folioSetFlag(c, f, PG_WRITEBACK);
+  }
+  // No swap entry names it (nothing unmapped, or every swap PTE already zapped): out of the swap cache.
+  if (Atomics.load(i32, f + F_SWAPCOUNT) <= 0 && folioTestClearFlag(c, f, PG_SWAPCACHE)) folioPut(c, f);
+  folioUnlock(c, f);
+  folioPut(c, f);
+  return n < 0 ? 0 : n;
 }
 
 /**

@@ -6,7 +6,8 @@ import {
   vmaStartReadLocked, vmaSetField,
 } from './mmap_lock.js';
 import { pteAlloc, ptep, pteLock, pteUnlock, mkPte, pteTable, pteFolio, setPte } from './pgtable.js';
-import { folioAlloc, folioPut, folioAddNewAnonRmap, anonVmaPrepare } from './folio.js';
+import { folioAlloc, folioPut, folioAddNewAnonRmap } from './folio.js';
+import { anonVmaPrepare } from './rmap.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { userfaultfdWake } from './userfaultfd.js';
 import { userAccess, ACCESS_SEGV } from './access.js';

@@ -7,11 +7,11 @@ import {
 } from './mmap_lock.js';
 import { EINVAL, EINTR } from '../errno.js';
 import {
-  MC_ENOMEM, AV_PARENT, VMA_START, VMA_END, VMA_PGOFF, VMA_MM, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_UFFD, VMA_LOCK_SEQ,
+  MC_ENOMEM, VMA_START, VMA_END, VMA_PGOFF, VMA_MM, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VMA_UFFD, VMA_LOCK_SEQ,
   VMA_REFCNT, VMA_ALLOC_TID, VMA_FREE_TID, MM_MAP_COUNT, OBJ_GEN,
 } from './layout.js';
 import { Viol } from '../shm/kinds.js';
-import { anonVmaCloneChain, unlinkAnonVmas } from './folio.js';
+import { anonVmaClone, unlinkAnonVmas, anonVmaLockWrite, anonVmaUnlockWrite, anonVmaChainLength, avcPrealloc, avcPutSpares, singularChain } from './rmap.js';
 import { kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import { BUG1_B2_ATTACH_ON_STORE } from '../shm/bugbits.js';
 import { EV_VMA_FREE } from './debug.js';
@@ -136,8 +136,8 @@ function canMerge(c: MmCtx, prev: number, next: number): boolean {
   const a = i32[prev + VMA_ANON_VMA];
   const b = i32[next + VMA_ANON_VMA];
   if (a === b) return true;
-  if (a === 0) return i32[b - 1 + AV_PARENT] === 0;
-  if (b === 0) return i32[a - 1 + AV_PARENT] === 0;
+  if (a === 0) return singularChain(c, next);
+  if (b === 0) return singularChain(c, prev);
   return false;
 }
 
@@ -156,13 +156,16 @@ function splitVma(c: MmCtx, mm: number, s: Int32Array, n: number, k: number, add
   i32[lower + VMA_END] = addr;
   const av = i32[vma + VMA_ANON_VMA];
   if (av !== 0) {
-    anonVmaCloneChain(c, av); // anon_vma_clone()
+    anonVmaClone(c, lower, vma, c.spareAvcs); // preallocated by splitEdges: cannot fail
     i32[lower + VMA_ANON_VMA] = av;
   }
   vmaStartWrite(c, mm, lower);
   vmaMarkAttached(c, mm, lower);
+  // vma_prepare(): the range changes under the anon_vma lock (rmap walks compute vma_address from it).
+  if (av !== 0) anonVmaLockWrite(c, av - 1);
   vmaSetField(c, mm, vma, VMA_PGOFF, i32[vma + VMA_PGOFF] + (addr - start));
   vmaSetField(c, mm, vma, VMA_START, addr);
+  if (av !== 0) anonVmaUnlockWrite(c, av - 1);
   snapSetStart(s, k, addr);
   vmaIterStoreOverwrite(c, mm, vma);
   i32[mm + MM_MAP_COUNT]++;
@@ -183,12 +186,20 @@ export function splitEdges(c: MmCtx, mm: number, s: Int32Array, n: number, k: nu
   const needFirst = snapStart(s, k) < start;
   const needLast = snapEnd(s, last) > end;
   if (!preallocVmas(c, mm, (needFirst ? 1 : 0) + (needLast ? 1 : 0), spare)) return -1;
+  const avcs = c.spareAvcs;
+  avcs.length = 0;
+  const chains = (needFirst ? anonVmaChainLength(c, snapVma(s, k)) : 0) + (needLast ? anonVmaChainLength(c, snapVma(s, last)) : 0);
+  if (!avcPrealloc(c, chains, avcs)) {
+    while (spare.length > 0) vmAreaFree(c, spare.pop()!);
+    return -1;
+  }
   if (needFirst) {
     n = splitVma(c, mm, s, n, k, start, spare.pop()!);
     k++;
     last++;
   }
   if (needLast) n = splitVma(c, mm, s, n, last, end, spare.pop()!); // [vm_start, end) is now at `last`
+  avcPutSpares(c, avcs);
   c.edgeFirst = k;
   c.edgeLast = last;
   return n;
@@ -206,11 +217,14 @@ function mergeWithNext(c: MmCtx, mm: number, s: Int32Array, n: number, k: number
   vmaStartWrite(c, mm, prev);
   vmaStartWrite(c, mm, next);
   if (i32[prev + VMA_ANON_VMA] === 0 && i32[next + VMA_ANON_VMA] !== 0) {
-    // dup_anon_vma(): dst must be write-locked (it is).
-    anonVmaCloneChain(c, i32[next + VMA_ANON_VMA]);
+    // dup_anon_vma(): dst must be write-locked (it is); chains preallocated by mergeRange.
+    anonVmaClone(c, prev, next, c.spareAvcs);
     vmaSetField(c, mm, prev, VMA_ANON_VMA, i32[next + VMA_ANON_VMA]);
   }
+  const av = i32[prev + VMA_ANON_VMA];
+  if (av !== 0) anonVmaLockWrite(c, av - 1); // vma_prepare()
   vmaSetField(c, mm, prev, VMA_END, i32[next + VMA_END]);
+  if (av !== 0) anonVmaUnlockWrite(c, av - 1);
   snapSetEnd(s, k, i32[next + VMA_END]);
   vmaIterStoreOverwrite(c, mm, prev);
   vmaMarkDetached(c, mm, next);
@@ -224,8 +238,12 @@ export function mergeRange(c: MmCtx, mm: number, s: Int32Array, n: number, from:
   while (k < n - 1 && k <= to) {
     const a = snapVma(s, k);
     const b = snapVma(s, k + 1);
-    if (canMerge(c, a, b)) {
+    const avcs = c.spareAvcs;
+    avcs.length = 0;
+    // dup_anon_vma() can fail with -ENOMEM: then there is no merge.
+    if (canMerge(c, a, b) && avcPrealloc(c, c.i32[a + VMA_ANON_VMA] === 0 ? anonVmaChainLength(c, b) : 0, avcs)) {
       dead.push(mergeWithNext(c, mm, s, n, k));
+      avcPutSpares(c, avcs);
       n = snapRemove(s, n, k + 1);
       to--;
     } else {

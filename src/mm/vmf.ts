@@ -1,7 +1,8 @@
 import type { MmCtx } from './model.js';
 import { pteLock, pteUnlock, ptep } from './pgtable.js';
 import { vmaEndRead, mmapReadTrylock, mmapReadUnlock } from './mmap_lock.js';
-import { folioTrylock, folioWaitLocked, anonVmaPrepare } from './folio.js';
+import { folioTrylock, folioWaitLocked } from './folio.js';
+import { anonVmaPrepare } from './rmap.js';
 import { BUG1_B1_MAYBE_UNLOCK_MMAP, BUG1_B5_PREPARE_UNDER_VMA_LOCK, BUG1_B5A_ANON_CHECK_BEFORE_LOCK } from '../shm/bugbits.js';
 import { VMA_ANON_VMA } from './layout.js';
 

@@ -111,7 +111,9 @@ export const AH_WP_CAN_REUSE = 2;
 export const AH_RWSEM_MARK_WAKE = 3;
 export const AH_RWSEM_TRY_WRITE_LOCK = 4;
 export const AH_SET_PTE = 5;
-export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio', 'rwsem_mark_wake', 'rwsem_try_write_lock', 'set_pte_at'];
+export const AH_VMA_SET_RANGE = 6;
+export const AH_ANON_VMA_CHAIN_LINK = 7;
+export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_folio', 'rwsem_mark_wake', 'rwsem_try_write_lock', 'set_pte_at', 'vma_set_range (anon_vma_lock_write)', 'anon_vma_chain_link'];
 
 /**
  * lockdep_assert_held(): the caller must hold `lock` (any mode); a
