@@ -175,7 +175,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'base seed; run i uses seed+i (default: random, printed)')
     .option('--no-mixed', 'skip hunting each mm bug from `mixed` with its defaults (reported beside the tuned row; not part of PASS)')
     .option('--mixed-threads <n>', 'threads of the mixed hunt (default: os.availableParallelism(), as `run`)')
-    .action(async (o: { runs: string; timeout: string; clean: string; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string }) => {
+    .option('--indirect', 'also hunt each mm bug in its tuned row with --no-direct-asserts (detection through the race\'s consequence; not part of PASS)')
+    .action(async (o: { runs: string; timeout: string; clean: string; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string; indirect?: boolean }) => {
       for (const b of o.bug) {
         if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
       }
@@ -186,7 +187,7 @@ export function buildProgram(): Command {
       const seed = o.seed === undefined ? undefined : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
       const { runValidate } = await import('./harness/validate.js');
       const mixedThreads = o.mixedThreads === undefined ? undefined : parseIntIn(o.mixedThreads, '--mixed-threads', 1, MAX_THREADS);
-      const report = await runValidate({ runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json, mixed: o.mixed, mixedThreads });
+      const report = await runValidate({ runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json, mixed: o.mixed, mixedThreads, indirect: o.indirect === true });
       process.exitCode = report.pass ? 0 : 1;
     });
   return program;

@@ -80,6 +80,21 @@ describe('commands', () => {
     expect(r.out).toMatch(/FAILURE/);
   });
 
+  it('--no-direct-asserts: B1 is caught through its consequence (the rwsem count), not the unlock-balance assertion; the rerun line keeps the flag', () => {
+    const r = run(['run', 'fault-vs-munmap', '--threads', '3', '--duration', '40s', '--bug', 'B1', '--seed', '7', '--no-direct-asserts']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/BUG: rwsem count corrupt/);
+    expect(r.err).not.toMatch(/bad unlock balance/);
+    expect(r.err).toMatch(/rerun: mmtorture run fault-vs-munmap .*--no-direct-asserts --bug B1/);
+  });
+
+  it('--no-direct-asserts: B5 is caught as a use-after-free of the maple node its unlocked neighbour walk read (KASAN), not by mmap_assert_locked', () => {
+    const r = run(['run', 'anon-vma-prepare', '--threads', '2', '--duration', '40s', '--bug', 'B5', '--seed', '7', '--no-direct-asserts']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/BUG: KASAN: slab-use-after-free/);
+    expect(r.err).not.toMatch(/VM_BUG_ON_MM|lockdep_assert_held/);
+  });
+
   it('a model deadlock exits 3 with the watchdog report', () => {
     const r = run(['run', 'deadlock-selftest', '--threads', '2', '--duration', '1m', '--watchdog', '1s']);
     expect(r.code).toBe(3);

@@ -52,6 +52,7 @@ export interface RunOpts {
   jitter?: string;
   trace: boolean;
   check: boolean;
+  directAsserts: boolean;
   stutter: string;
   stutterHold?: string;
   shuffle: string;
@@ -100,6 +101,7 @@ export async function validateCommon(o: RunOpts, threadList = false) {
     jitter: o.jitter === undefined ? undefined : parseIntIn(o.jitter, '--jitter', 0, 1_000_000),
     trace: o.trace,
     checks: o.check,
+    directAsserts: o.directAsserts,
     model,
     threads,
     threadCounts,
@@ -154,7 +156,8 @@ export function addRunOptions(cmd: Command, d: { duration: string; statInterval:
     .option('--shuffle <time>', 'this often, stop every actor between operations and restart it on another worker thread (0: off)', d.shuffle)
     .option('--module <file>', 'an ES module exporting scenarios defined with the library API (defineScenario)')
     .option('--no-trace', 'no flight recorder (per-thread event rings)')
-    .option('--no-check', 'no oracles beyond the scenario\'s own: lockdep off, no quiescent checks (lets a bug deadlock for real)');
+    .option('--no-check', 'no oracles beyond the scenario\'s own: lockdep off, no quiescent checks (lets a bug deadlock for real)')
+    .option('--no-direct-asserts', 'precondition assertions off (mmap/VMA lock asserts, vma_mark_attached/detached, might_fault, unlock balance): a bug must show through its consequences');
 }
 
 /**

@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { Arena } from '../shm/arena.js';
 import { modelDefaults } from '../mm/model.js';
 import {
-  H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ,
+  H_ABORT, H_GO, H_READY, H_STOP, F_KEEP_GOING, F_TRACE, F_NO_CHECK, F_NO_DIRECT, T_KILL, H_PAUSE, H_PAUSED, T_STATE, H_CHECK_SEQ,
   H_GENERATION, STATE_DONE, STATE_RUNNING,
 } from '../shm/layout.js';
 import { loadScenario } from './module.js';
@@ -110,7 +110,7 @@ export class ScenarioRun {
       scenarioWords: scenario.words(cfg.threads, sopts),
       bugs0, bugs1,
       seed: cfg.seed,
-      flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE) | (cfg.checks === false ? F_NO_CHECK : 0),
+      flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE) | (cfg.checks === false ? F_NO_CHECK : 0) | (cfg.directAsserts === false ? F_NO_DIRECT : 0),
       jitter: effectiveJitter(scenario, cfg.jitter),
       params: cfg.params,
     });

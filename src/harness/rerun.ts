@@ -15,6 +15,7 @@ export interface RerunSpec {
   shuffleMs?: number;
   checkIntervalMs?: number;
   checks?: boolean;
+  directAsserts?: boolean;
   trace?: boolean;
   module?: string;
   bugs: readonly string[];
@@ -43,6 +44,7 @@ export function rerunCommand(r: RerunSpec): string {
   if (r.stutterMs && r.stutterHoldMs !== undefined) a.push('--stutter-hold', ms(r.stutterHoldMs));
   if (r.shuffleMs) a.push('--shuffle', ms(r.shuffleMs));
   if (r.checks === false) a.push('--no-check');
+  else if (r.directAsserts === false) a.push('--no-direct-asserts');
   if (r.trace === false) a.push('--no-trace');
   if (r.module) a.push('--module', r.module);
   for (const b of r.bugs) a.push('--bug', b);

@@ -37,6 +37,8 @@ export interface RunConfig {
   trace?: boolean;
   /** Oracles on (default true): lockdep, quiescent and final checks. */
   checks?: boolean;
+  /** Precondition assertions on (default true); false: only consequence oracles (--no-direct-asserts). */
+  directAsserts?: boolean;
   /** An ES module (path or URL) that exports the scenario, for scenarios defined outside mmtorture. */
   module?: string;
   /** rcutorture stutter: run this long, then hold every thread at the pause barrier (0 = off). */

@@ -47,6 +47,7 @@ export interface SoakConfig {
   params: number[];
   trace: boolean;
   checks: boolean;
+  directAsserts?: boolean;
   /** The per-second progress line, on a terminal only (an 8-hour soak into a pipe would be 28,800 lines). */
   progress?: boolean;
   module?: string;
@@ -233,7 +234,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       scenario: k.scenario, module: cfg.module, threads: k.threads ?? cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
       watchdogMs: cfg.watchdogMs, statIntervalMs: cfg.statIntervalMs, keepGoing: cfg.keepGoing,
       model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
-      checkIntervalMs: cfg.checkIntervalMs, jitter: turnJitter(cfg, k), trace: cfg.trace, checks: cfg.checks,
+      checkIntervalMs: cfg.checkIntervalMs, jitter: turnJitter(cfg, k), trace: cfg.trace, checks: cfg.checks, directAsserts: cfg.directAsserts,
       stutterMs: cfg.stutterMs, stutterHoldMs: cfg.stutterHoldMs, shuffleMs: cfg.shuffleMs,
       quiet: true, progress: Boolean(cfg.progress) && io.isTTY, rerun,
     }, io, {

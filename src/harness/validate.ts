@@ -44,6 +44,11 @@ export interface ValidateOptions {
    * bug would run.
    */
   mixed?: boolean;
+  /**
+   * Also hunt every mm entry in its tuned row with precondition assertions
+   * off (--no-direct-asserts): detection through the race's consequence.
+   */
+  indirect?: boolean;
   /** Threads of the mixed hunt (default: os.availableParallelism(), run's default). */
   mixedThreads?: number;
 }
@@ -76,6 +81,8 @@ export interface ValidateBugRow {
   perRun: ValidateRun[];
   /** The same bug hunted from `mixed` with its defaults (mm entries, unless --no-mixed). */
   mixed?: { threads: number; detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
+  /** The tuned row again with --no-direct-asserts (mm entries, with --indirect). */
+  indirect?: { detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
 }
 
 export interface ValidateCleanRow {
@@ -214,8 +221,11 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
       const m = await hunt(b, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: 2000 }));
       row.mixed = { threads: mixedThreads, ...m };
     }
+    if (opts.indirect && findScenario(b.scenario)?.usesModel) {
+      row.indirect = await hunt(b, (s) => ({ ...runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0), directAsserts: false }));
+    }
     bugRows.push(row);
-    io.err(`[${k + 1}/${entries.length}] ${b.id}: ${detectedCell(row)} detected${row.mixed ? `; from mixed: ${row.mixed.detected}/${row.mixed.runs}` : ''}\n`);
+    io.err(`[${k + 1}/${entries.length}] ${b.id}: ${detectedCell(row)} detected${row.mixed ? `; from mixed: ${row.mixed.detected}/${row.mixed.runs}` : ''}${row.indirect ? `; without direct asserts: ${row.indirect.detected}/${row.indirect.runs}` : ''}\n`);
   }
 
   const cleanRows: ValidateCleanRow[] = [];
@@ -249,9 +259,10 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   io.out('');
   io.out(`Bugs (${opts.runs} runs each, seeds ${seed}..${(seed + opts.runs - 1) >>> 0}, timeout ${formatDuration(opts.timeoutMs)}):`);
   const mixedCell = (r: ValidateBugRow) => (r.mixed ? `${r.mixed.detected}/${r.mixed.runs}${r.mixed.medianMs === null ? '' : ` ${ms(r.mixed.medianMs)}ms`}` : '-');
+  const indirectCell = (r: ValidateBugRow) => (r.indirect ? `${r.indirect.detected}/${r.indirect.runs}${r.indirect.medianMs === null ? '' : ` ${ms(r.indirect.medianMs)}ms`}${r.indirect.oracles.length ? ` ${r.indirect.oracles.join(', ')}` : ''}` : '-');
   for (const l of table(
-    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)', `mixed (${mixedThreads} thr)`],
-    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r), mixedCell(r)]),
+    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)', `mixed (${mixedThreads} thr)`, ...(opts.indirect ? ['no direct asserts'] : [])],
+    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r), mixedCell(r), ...(opts.indirect ? [indirectCell(r)] : [])]),
     [false, false, true, true, true, true, false, true],
   )) io.out(l);
   const misses = bugRows.flatMap((r) => r.perRun.filter((p) => !p.detected).map((p) => ({ r, p })));

@@ -95,7 +95,7 @@ export function mmapWriteDowngrade(c: MmCtx, mm: number): void {
 /** mmap_assert_locked(): VM_BUG_ON_MM(!rwsem_is_locked(&mm->mmap_lock)). */
 export function mmapAssertLocked(c: MmCtx, mm: number): boolean {
   // lockdep_assert_held() and VM_BUG_ON_MM(!rwsem_is_locked()).
-  if (rwsemIsLocked(c.i32, mm + MM_MMAP_LOCK) && lockIsHeld(c.t, mm + MM_MMAP_LOCK)) return true;
+  if (!c.t.directAsserts || (rwsemIsLocked(c.i32, mm + MM_MMAP_LOCK) && lockIsHeld(c.t, mm + MM_MMAP_LOCK))) return true;
   c.t.violation(Viol.MmapAssertLocked, mm, c.mmSlot(mm), Atomics.load(c.i32, mm + MM_MMAP_LOCK), 0, 0);
   return false;
 }
@@ -162,7 +162,7 @@ export function vmaStartWrite(c: MmCtx, mm: number, vma: number): void {
 export function vmaAssertWriteLocked(c: MmCtx, mm: number, vma: number): boolean {
   const seq = mmLockSeq(c, mm);
   const v = Atomics.load(c.i32, vma + VMA_LOCK_SEQ);
-  if (v === seq && rwsemWriteOwner(c.i32, mm + MM_MMAP_LOCK) === c.t.tid) return true;
+  if (!c.t.directAsserts || (v === seq && rwsemWriteOwner(c.i32, mm + MM_MMAP_LOCK) === c.t.tid)) return true;
   c.t.violation(Viol.VmaAssertWriteLocked, vma, vma, v, seq, 0);
   return false;
 }
@@ -174,7 +174,7 @@ export function vmaAssertWriteLocked(c: MmCtx, mm: number, vma: number): boolean
  * them holding only the anon_vma lock. Asserted (free under --no-check).
  */
 export function vmaAssertRmapLocked(c: MmCtx, vma: number, caller: number): void {
-  if (!c.t.checks) return;
+  if (!c.t.directAsserts) return;
   const av1 = Atomics.load(c.i32, vma + VMA_ANON_VMA);
   if (av1 === 0) return;
   const lock = c.i32[av1 - 1 + AV_ROOT] - 1 + AV_LOCK;
@@ -210,7 +210,7 @@ export function vmaIsAttached(c: MmCtx, vma: number): boolean {
  */
 export function vmaMarkAttached(c: MmCtx, mm: number, vma: number): void {
   const i32 = c.i32;
-  if (c.vl.isAttached(c, vma)) c.t.violation(Viol.VmaAttachAttached, vma, vma, i32[vma + VMA_REFCNT], 0, 0);
+  if (c.t.directAsserts && c.vl.isAttached(c, vma)) c.t.violation(Viol.VmaAttachAttached, vma, vma, i32[vma + VMA_REFCNT], 0, 0);
   i32[vma + VMA_ATTACH_COUNT]++;
   if (c.t.tracing) c.t.trace(EV_ATTACH, vma, i32[vma + VMA_START], i32[vma + VMA_END], mm);
   c.vl.markAttached(c, vma);
@@ -223,7 +223,7 @@ export function vmaMarkAttached(c: MmCtx, mm: number, vma: number): void {
  */
 export function vmaMarkDetached(c: MmCtx, mm: number, vma: number): void {
   const i32 = c.i32;
-  if (Atomics.load(i32, vma + VMA_LOCK_SEQ) !== mmLockSeq(c, mm)) c.t.violation(Viol.VmaDetachNotWriteLocked, vma, vma, 0, 0, 0);
+  if (c.t.directAsserts && Atomics.load(i32, vma + VMA_LOCK_SEQ) !== mmLockSeq(c, mm)) c.t.violation(Viol.VmaDetachNotWriteLocked, vma, vma, 0, 0, 0);
   if (c.t.tracing) c.t.trace(EV_DETACH, vma, i32[vma + VMA_START], i32[vma + VMA_END], i32[vma + VMA_REFCNT]);
   c.vl.markDetached(c, mm, vma);
 }
@@ -242,7 +242,7 @@ export function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
  * hugetlb_vma_unlock_read() and friends assert it before touching the VMA.
  */
 export function vmaAssertLocked(c: MmCtx, mm: number, vma: number): boolean {
-  if (lockIsHeld(c.t, vma + c.vl.lockWord) || lockIsHeld(c.t, mm + MM_MMAP_LOCK)) return true;
+  if (!c.t.directAsserts || lockIsHeld(c.t, vma + c.vl.lockWord) || lockIsHeld(c.t, mm + MM_MMAP_LOCK)) return true;
   c.t.violation(Viol.VmaAssertLocked, vma, vma, 0, 0, 0);
   return false;
 }

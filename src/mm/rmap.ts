@@ -96,7 +96,7 @@ function anonVmaChainLink(c: MmCtx, vma: number, avc: number, av: number): void 
   i32[avc + AVC_NEXT] = 0;
   const tail = i32[av + AV_TAIL];
   i32[avc + AVC_PREV] = tail;
-  if (c.t.checks && rwsemWriteOwner(i32, avRoot(c, av) + AV_LOCK) !== c.t.tid) {
+  if (c.t.directAsserts && rwsemWriteOwner(i32, avRoot(c, av) + AV_LOCK) !== c.t.tid) {
     c.t.violation(Viol.LockNotHeld, avRoot(c, av) + AV_LOCK, avRoot(c, av) + AV_LOCK, LC_ANON_VMA, AH_ANON_VMA_CHAIN_LINK, 0);
   }
   // Publish the initialised chain with one ordered store.

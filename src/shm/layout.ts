@@ -69,6 +69,8 @@ export const HEADER_WORDS = 192;
 // Run flag bits (H_FLAGS).
 export const F_KEEP_GOING = 1 << 0;
 export const F_NO_CHECK = 1 << 1;
+/** Precondition assertions off (--no-direct-asserts): only consequence oracles judge. */
+export const F_NO_DIRECT = 1 << 2;
 export const F_TRACE = 1 << 4;
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import {
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
-  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, STATE_PARKED, H_TRACE_OFF, H_GENERATION,
+  H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, F_NO_DIRECT, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, STATE_PARKED, H_TRACE_OFF, H_GENERATION,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -63,6 +63,13 @@ export class Task {
   readonly delayMask = new Int32Array(DELAY_WINDOWS);
   /** Oracles on (lockdep validation); off with --no-check. */
   readonly checks: boolean;
+  /**
+   * Precondition assertions at the call site (lockdep_assert_held-style
+   * mmap/VMA lock asserts, vma_mark_attached/detached's VM_BUG_ONs,
+   * might_fault, lockdep's unlock balance): on with the checks unless
+   * --no-direct-asserts, which leaves a bug to show through its race.
+   */
+  readonly directAsserts: boolean;
 
   constructor(arena: Arena, tid: number) {
     this.arena = arena;
@@ -79,6 +86,7 @@ export class Task {
     const g = this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION] + 1, 0x2545f491);
     for (let w = 0; w < DELAY_WINDOWS; w++) this.delayMask[w] = (1 << (1 + (seedMix(g, w + 1) >>> 0) % 6)) - 1;
     this.checks = (this.i32[H_FLAGS_] & F_NO_CHECK) === 0;
+    this.directAsserts = this.checks && (this.i32[H_FLAGS_] & F_NO_DIRECT) === 0;
     this.readBugs();
   }
 

@@ -78,7 +78,7 @@ export function lockReleased(t: Task, lock: number, cls: number, mode: number): 
     i32[b + T_HELD_DEPTH] = d - 1;
     return true;
   }
-  t.violation(Viol.BadUnlockBalance, lock, cls, mode, 0, 0);
+  if (t.directAsserts) t.violation(Viol.BadUnlockBalance, lock, cls, mode, 0, 0);
   return false;
 }
 
@@ -120,7 +120,7 @@ export const AH_NAMES: readonly string[] = ['', 'find_vma', 'wp_can_reuse_anon_f
  * violation otherwise. Free under --no-check. Returns whether it held.
  */
 export function lockdepAssertHeld(t: Task, lock: number, cls: number, caller: number): boolean {
-  if (!t.checks || lockIsHeld(t, lock)) return true;
+  if (!t.directAsserts || lockIsHeld(t, lock)) return true;
   t.violation(Viol.LockNotHeld, lock, lock, cls, caller, 0);
   return false;
 }
@@ -237,7 +237,7 @@ export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number)
  * take mmap_lock recursively, B7). Returns true if it was reported.
  */
 export function mightFault(t: Task): boolean {
-  if (!t.checks) return false;
+  if (!t.directAsserts) return false;
   const i32 = t.i32;
   const b = t.base;
   const top = Math.min(i32[b + T_HELD_DEPTH], HELD_MAX);
