@@ -251,6 +251,14 @@ export const BUGS: readonly BugEntry[] = [
     scenario: 'fault-vs-munmap', threads: 3,
     symptom: ['lost-wake-up'],
   },
+  {
+    id: 'folio-unlock-no-wake', word: 1, bit: B.BUG1_FOLIO_UNLOCK_NO_WAKE,
+    title: 'folio_unlock() clears PG_locked but does not wake the sleepers on the folio',
+    source: 'mm/filemap.c folio_unlock(): "if (folio_xor_flags_has_waiters(folio, 1 << PG_locked)) folio_wake_bit(folio, PG_locked)"',
+    reverts: 'the folio_wake_bit() of folio_unlock()',
+    scenario: 'swap-retry', threads: 2,
+    symptom: ['lost-wake-up'],
+  },
 ];
 
 const byId = new Map(BUGS.map((b) => [b.id, b]));

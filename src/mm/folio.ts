@@ -1,13 +1,14 @@
 import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
+import { BUG1_FOLIO_UNLOCK_NO_WAKE } from '../shm/bugbits.js';
 import { kmemCacheAllocCpu, kmemCacheFreeCpu, kmemCacheAlloc, kmemCacheFree } from './slab.js';
 import { refcountDecAndTest, refcountIncNotZero } from '../sync/refcount.js';
 import { initRwsem, downWrite, upWrite } from '../sync/rwsem.js';
 import { rwsemIsLocked } from '../sync/rwsem_waitlist.js';
-import { LC_ANON_VMA } from '../sync/lockclass.js';
-import { checkAbort } from '../sync/sched.js';
+import { LC_ANON_VMA, LC_FOLIO_LOCK } from '../sync/lockclass.js';
+import { checkAbort, WAKE_TIMEOUT_MS } from '../sync/sched.js';
 import {
-  F_REF, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
+  F_REF, F_UNLOCKER, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
   PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_PARENT, AV_LOCK, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START,
   PG_SWAPCACHE, PG_WRITEBACK, F_SWAPCOUNT,
 } from './layout.js';
@@ -137,18 +138,35 @@ export function folioTrylock(c: MmCtx, f: number): boolean {
 
 /** folio_unlock(). */
 export function folioUnlock(c: MmCtx, f: number): void {
+  Atomics.store(c.i32, f + F_UNLOCKER, c.t.tid + 1);
   Atomics.and(c.i32, f + F_FLAGS, ~PG_LOCKED);
+  if ((c.t.bugs1 & BUG1_FOLIO_UNLOCK_NO_WAKE) !== 0) return; // bug: folio_wake_bit() left out
   Atomics.notify(c.i32, f + F_FLAGS);
 }
 
-/** folio_wait_locked_killable(): wait for the lock bit to clear (no lock taken). */
+/**
+ * folio_wait_locked_killable(): sleep until folio_unlock() wakes us (the
+ * kernel's folio wait queue, reduced to a futex on the flags word: the
+ * unlock clears PG_locked, then wakes every sleeper on the word). No lock
+ * is taken. A sleep that times out (WAKE_TIMEOUT_MS, the safety timeout
+ * that also bounds how long a run abort waits for us) on an unlocked folio
+ * gets one more WAKE_TIMEOUT_MS for a late wake-up; none is a lost wake-up.
+ */
 export function folioWaitLocked(c: MmCtx, f: number): void {
   const i32 = c.i32;
+  const since = c.t.now();
   for (;;) {
     const v = Atomics.load(i32, f + F_FLAGS);
     if ((v & PG_LOCKED) === 0) return;
-    Atomics.wait(i32, f + F_FLAGS, v, 2);
+    const r = Atomics.wait(i32, f + F_FLAGS, v, WAKE_TIMEOUT_MS);
     checkAbort(c.t);
+    if (r !== 'timed-out' || !c.t.checks) continue;
+    const now = Atomics.load(i32, f + F_FLAGS);
+    if ((now & PG_LOCKED) !== 0) continue; // still held (a long writeback, a preempted holder)
+    if (Atomics.wait(i32, f + F_FLAGS, now, WAKE_TIMEOUT_MS) === 'timed-out') {
+      c.t.violation(Viol.LostWakeUp, f, f, LC_FOLIO_LOCK, Math.round(c.t.now() - since), Atomics.load(i32, f + F_UNLOCKER) - 1);
+    }
+    return;
   }
 }
 

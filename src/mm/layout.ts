@@ -175,6 +175,7 @@ export const F_MAPPING = 7; // shmem file + 1 for file folios
 export const F_INDEX = 8; // pgoff
 export const F_OWNER_MM = 9; // mm that allocated it (oracle bookkeeping)
 export const F_SWAPCOUNT = 10; // swap PTEs referring to this swap-cache folio (swap_map count)
+export const F_UNLOCKER = 11; // tid + 1 of the last folio_unlock (a lost wake-up report names it)
 export const F_CONTENT = 16; // the page's data: a stamp (tid + 1) << 20 | seq
 export const F_CONTENT2 = 17;
 export const FOLIO_WORDS = 32;

@@ -53,3 +53,5 @@ export const BUG1_END_WRITE_ALL_NO_ADVANCE = 1 << 14;
 export const BUG1_DETACH_WITHOUT_WRITE_LOCK = 1 << 15;
 /** E3: vma_refcount_put() drops the last reader without waking the writer on vma_writer_wait. */
 export const BUG1_REFCOUNT_PUT_NO_WAKE = 1 << 16;
+/** folio_unlock() clears PG_locked without waking the folio's sleepers (folio_wake_bit). */
+export const BUG1_FOLIO_UNLOCK_NO_WAKE = 1 << 17;
