@@ -352,8 +352,9 @@ const reclaimer: Factory = (t, x) => {
   const words = i32[c.folioSlab + SL_OBJ_WORDS];
   return () => {
     let k = t.randInt(cap);
+    const ioSpins = 200 + t.randInt(2000);
     for (let n = 0; n < RECLAIM_SCAN; n++) {
-      if (reclaimFolio(c, objs + k * words, 200 + t.randInt(2000)) > 0) {
+      if (reclaimFolio(c, objs + k * words, ioSpins) > 0) {
         t.count(C_RECLAIMED);
         break;
       }

@@ -9,7 +9,7 @@ import { LC_ANON_VMA, LC_FOLIO_LOCK } from '../sync/lockclass.js';
 import { checkAbort, WAKE_TIMEOUT_MS } from '../sync/sched.js';
 import {
   F_REF, F_UNLOCKER, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
-  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_PARENT, AV_LOCK, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START,
+  PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_LOCK, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START,
   PG_SWAPCACHE, PG_WRITEBACK, F_SWAPCOUNT,
 } from './layout.js';
 
@@ -180,7 +180,6 @@ export function anonVmaAlloc(c: MmCtx, mm: number): number {
   if (av === 0) return 0;
   c.i32[av + AV_ROOT] = av + 1;
   c.i32[av + AV_MM] = mm + 1;
-  c.i32[av + AV_PARENT] = 0;
   initRwsem(c.i32, av + AV_LOCK, LC_ANON_VMA); // anon_vma_ctor()
   Atomics.store(c.i32, av + AV_REF, 1);
   return av;
@@ -210,9 +209,4 @@ export function putAnonVmaLast(c: MmCtx, av: number): void {
   }
   kmemCacheFree(c.t, c.avSlab, av, c.rcuFn);
   if (root !== av && root >= 0) putAnonVma(c, root);
-}
-
-/** anon_vma root of an anon_vma index + 1 (0 for none). */
-export function anonVmaRoot(c: MmCtx, av1: number): number {
-  return av1 === 0 ? 0 : c.i32[av1 - 1 + AV_ROOT];
 }

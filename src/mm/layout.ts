@@ -199,7 +199,6 @@ export const AV_LOCK = 16; // rwsem
 export const AV_REF = 32;
 export const AV_ROOT = 33; // root anon_vma + 1
 export const AV_MM = 34; // mm that created it (oracle)
-export const AV_PARENT = 35; // anon_vma->parent + 1 (0: none)
 /** anon_vma->rb_root reduced to a list in rmap traversal order (links append): first and last anon_vma_chain + 1; root's rwsem. */
 export const AV_HEAD = 36;
 export const AV_TAIL = 37;

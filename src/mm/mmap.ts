@@ -7,7 +7,7 @@ import {
   mmapWriteLockKillable, mmapWriteUnlock, mmapWriteDowngrade, mmapReadUnlock, vmaStartWrite, vmaMarkAttached,
   vmaMarkDetached, mmapAssertWriteLocked, vmaSetField,
 } from './mmap_lock.js';
-import { anonVmaPrepare, unlinkAnonVmas, anonVmaLockWrite, anonVmaUnlockWrite } from './rmap.js';
+import { anonVmaPrepare, anonVmaLockWrite, anonVmaUnlockWrite } from './rmap.js';
 import { kmemCacheFree } from './slab.js';
 import {
   VMA_START, VMA_END, VMA_PGOFF, VMA_FLAGS, VMA_FILE, VMA_UFFD, MM_MAP_COUNT, MM_USERS, MM_COUNT, MM_FLAGS, MM_MT,
@@ -17,7 +17,7 @@ import { BUG1_DETACH_WITHOUT_WRITE_LOCK } from '../shm/bugbits.js';
 import { delayPoint, W_ZAP_TO_FREE, W_DETACH, EV_MMAP, EV_MUNMAP } from './debug.js';
 import { EINVAL, ENOMEM, EEXIST, EINTR } from '../errno.js';
 import {
-  vmaIterStoreOverwrite, badRange, vmAreaAlloc, splitEdges, mergeRange, freeDead, mmapWriteBegin, vmaIterPrealloc,
+  vmaIterStoreOverwrite, badRange, vmAreaAlloc, splitEdges, mergeRange, freeDead, unlinkDead, freeUnlinked, mmapWriteBegin, vmaIterPrealloc,
 } from './vma.js';
 import { zapPteRange, freePgtables } from './memory.js';
 
@@ -163,10 +163,9 @@ export function munmapLocked(c: MmCtx, mm: number, start: number, end: number, d
   if (downgrade) mmapWriteDowngrade(c, mm);
   zapPteRange(c, mm, start, end);
   delayPoint(c, W_ZAP_TO_FREE);
-  // free_pgtables(): each VMA leaves the rmap (unlink_anon_vmas) before its page tables go.
-  for (const v of victims) unlinkAnonVmas(c, v);
+  unlinkDead(c, victims); // free_pgtables(): out of the rmap before the tables go
   freePgtables(c, mm, start, end);
-  freeDead(c, victims);
+  freeUnlinked(c, victims);
   if (c.t.tracing) c.t.trace(EV_MUNMAP, mm, start, end - start, victims.length);
   return downgrade ? 1 : 0;
 }
@@ -224,8 +223,8 @@ export function exitMmap(c: MmCtx, mm: number): void {
   if (old !== 0) kmemCacheFree(c.t, c.nodeSlab, old - 1, c.rcuFn);
   i32[mm + MM_MAP_COUNT] = 0;
   zapPteRange(c, mm, 0, c.mmPages);
-  for (const v of victims) unlinkAnonVmas(c, v);
+  unlinkDead(c, victims);
   freePgtables(c, mm, 0, c.mmPages);
-  freeDead(c, victims);
+  freeUnlinked(c, victims);
   mmapWriteUnlock(c, mm);
 }

@@ -174,10 +174,14 @@ export function vmaAssertWriteLocked(c: MmCtx, mm: number, vma: number): boolean
  * them holding only the anon_vma lock. Asserted (free under --no-check).
  */
 export function vmaAssertRmapLocked(c: MmCtx, vma: number, caller: number): void {
-  if (!c.t.directAsserts) return;
   const av1 = Atomics.load(c.i32, vma + VMA_ANON_VMA);
-  if (av1 === 0) return;
-  const lock = c.i32[av1 - 1 + AV_ROOT] - 1 + AV_LOCK;
+  if (av1 !== 0) anonVmaAssertWriteLocked(c, av1 - 1, caller);
+}
+
+/** lockdep_assert_held_write(&anon_vma->root->rwsem) on behalf of `caller` (free under --no-check / --no-direct-asserts). */
+export function anonVmaAssertWriteLocked(c: MmCtx, av: number, caller: number): void {
+  if (!c.t.directAsserts) return;
+  const lock = c.i32[av + AV_ROOT] - 1 + AV_LOCK;
   if (rwsemWriteOwner(c.i32, lock) !== c.t.tid) c.t.violation(Viol.LockNotHeld, lock, lock, LC_ANON_VMA, caller, 0);
 }
 

@@ -2,13 +2,12 @@ import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
 import { kmemCacheAlloc, slabFreeNow } from './slab.js';
 import { downRead, downReadTrylock, upRead, downWrite, upWrite } from '../sync/rwsem.js';
-import { rwsemWriteOwner } from '../sync/rwsem_waitlist.js';
 import { refcountIncNotZero, refcountDecAndTest } from '../sync/refcount.js';
 import { rcuReadLock, rcuReadUnlock } from '../sync/rcu.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
-import { LC_PAGE_TABLE_LOCK, LC_ANON_VMA } from '../sync/lockclass.js';
+import { LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
 import { AH_ANON_VMA_CHAIN_LINK } from '../sync/lockdep.js';
-import { mmapAssertLocked } from './mmap_lock.js';
+import { mmapAssertLocked, anonVmaAssertWriteLocked } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { kasanCheck, kasanCheckGen, kasanCheckMm, KS_RMAP_VMA, KS_RMAP_PT, KS_RMAP_MM, KS_RMAP_AV, KS_RMAP_AVC } from './kasan.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, setPte, ptepGetAndClear } from './pgtable.js';
@@ -18,7 +17,7 @@ import {
   folioMapcount,
 } from './folio.js';
 import {
-  AV_LOCK, AV_ROOT, AV_MM, AV_PARENT, AV_HEAD, AV_TAIL, AV_REF, AVC_VMA, AVC_VMA_GEN, AVC_AV, AVC_SAME_NEXT, AVC_NEXT,
+  AV_LOCK, AV_ROOT, AV_MM, AV_HEAD, AV_TAIL, AV_REF, AVC_VMA, AVC_VMA_GEN, AVC_AV, AVC_SAME_NEXT, AVC_NEXT,
   AVC_PREV, VMA_AVC, VMA_ANON_VMA, VMA_START, VMA_END, VMA_PGOFF, VMA_FLAGS, VMA_FILE, VMA_MM, VM_SHARED, OBJ_GEN,
   MM_PAGE_TABLE_LOCK, MC_ANON_VMA_PREPARE, MC_RMAP_UNMAP, F_ANON_VMA, F_INDEX, F_SWAPCOUNT, PG_ANON, PG_ANON_EXCLUSIVE,
   PTE_PRESENT, PTE_SWP_EXCLUSIVE, PTE_UFFD_WP,
@@ -96,9 +95,7 @@ function anonVmaChainLink(c: MmCtx, vma: number, avc: number, av: number): void 
   i32[avc + AVC_NEXT] = 0;
   const tail = i32[av + AV_TAIL];
   i32[avc + AVC_PREV] = tail;
-  if (c.t.directAsserts && rwsemWriteOwner(i32, avRoot(c, av) + AV_LOCK) !== c.t.tid) {
-    c.t.violation(Viol.LockNotHeld, avRoot(c, av) + AV_LOCK, avRoot(c, av) + AV_LOCK, LC_ANON_VMA, AH_ANON_VMA_CHAIN_LINK, 0);
-  }
+  anonVmaAssertWriteLocked(c, av, AH_ANON_VMA_CHAIN_LINK);
   // Publish the initialised chain with one ordered store.
   if (tail === 0) Atomics.store(i32, av + AV_HEAD, avc + 1);
   else Atomics.store(i32, tail - 1 + AVC_NEXT, avc + 1);
@@ -169,8 +166,8 @@ export function anonVmaClone(c: MmCtx, dst: number, src: number, spares: number[
 
 /**
  * anon_vma_fork(): the child VMA links the parent VMA's chain, then an
- * anon_vma of its own (root: the parent's root, which it pins; parent: the
- * parent VMA's) at the end. Returns false on -ENOMEM.
+ * anon_vma of its own (root: the parent's root, which it pins) at the end.
+ * Returns false on -ENOMEM.
  */
 export function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm: number): boolean {
   const i32 = c.i32;
@@ -189,7 +186,6 @@ export function anonVmaFork(c: MmCtx, child: number, parentVma: number, childMm:
   getAnonVma(c, root1 - 1);
   i32[av + AV_ROOT] = root1;
   i32[av + AV_MM] = childMm + 1;
-  i32[av + AV_PARENT] = pav1;
   i32[child + VMA_ANON_VMA] = av + 1;
   anonVmaLockWrite(c, av);
   anonVmaChainLink(c, child, avc, av); // the allocation's reference becomes the link's
@@ -342,9 +338,10 @@ export function folioLockAnonVmaRead(c: MmCtx, f: number): number {
   return av;
 }
 
-/** Walk outcome (per thread): PTEs unmapped, and whether a pinned exclusive folio stopped it. */
-let rmapUnmapped = 0;
-let rmapBusy = false;
+/** try_to_unmap_one() results. */
+const TTU_SKIP = 0;
+const TTU_UNMAPPED = 1;
+const TTU_BUSY = -1;
 
 /**
  * try_to_unmap_one() for `vma` (rmap lock held for read, folio locked, in
@@ -352,26 +349,26 @@ let rmapBusy = false;
  * page_vma_mapped_walk — the PTE table under RCU and its lock, re-checked
  * after locking (pte_offset_map_lock) — and, where the PTE maps the folio,
  * a swap entry instead. An exclusive folio that may be pinned cannot be
- * shared: the PTE is restored and the walk stops (-EBUSY).
+ * shared: the PTE is restored and the walk stops (TTU_BUSY).
  */
-function tryToUnmapOne(c: MmCtx, f: number, vma: number): void {
+function tryToUnmapOne(c: MmCtx, f: number, vma: number): number {
   const i32 = c.i32;
   const start = Atomics.load(i32, vma + VMA_START);
   const end = Atomics.load(i32, vma + VMA_END);
   const pgoff = Atomics.load(i32, vma + VMA_PGOFF);
   const index = i32[f + F_INDEX];
-  if (index < pgoff || index >= pgoff + (end - start)) return; // the interval tree would not return it
+  if (index < pgoff || index >= pgoff + (end - start)) return TTU_SKIP; // the interval tree would not return it
   const addr = start + (index - pgoff);
   const mm = i32[vma + VMA_MM] - 1;
-  if (mm < 0 || !kasanCheckMm(c, mm, KS_RMAP_MM)) return;
+  if (mm < 0 || !kasanCheckMm(c, mm, KS_RMAP_MM)) return TTU_SKIP;
   rcuReadLock(c.t);
   const table = pteTable(c, mm, addr);
   if (table === 0 || !kasanCheck(c, table, KS_RMAP_PT, true)) {
     rcuReadUnlock(c.t);
-    return;
+    return TTU_SKIP;
   }
   pteLock(c, table);
-  let unmapped = false;
+  let ret = TTU_SKIP;
   if (pteTable(c, mm, addr) === table) {
     const p = ptep(table, addr);
     const pte = Atomics.load(i32, p);
@@ -381,23 +378,23 @@ function tryToUnmapOne(c: MmCtx, f: number, vma: number): void {
       flushTlbMm(c, mm); // ptep_clear_flush()
       if (exclusive && folioMaybeDmaPinned(c, f)) {
         setPte(c, table, p, pte); // folio_try_share_anon_rmap_pte() failed
-        rmapBusy = true;
+        ret = TTU_BUSY;
       } else {
         Atomics.add(i32, f + F_SWAPCOUNT, 1); // swap_duplicate()
         setPte(c, table, p, mkSwapPte(f, (exclusive ? PTE_SWP_EXCLUSIVE : 0) | (pte & PTE_UFFD_WP)));
         if (exclusive) folioClearFlag(c, f, PG_ANON_EXCLUSIVE);
         folioRemoveRmap(c, f);
-        unmapped = true;
+        ret = TTU_UNMAPPED;
       }
     }
   }
   pteUnlock(c, table);
   rcuReadUnlock(c.t);
-  if (unmapped) {
+  if (ret === TTU_UNMAPPED) {
     folioPut(c, f); // the mapping's reference
-    rmapUnmapped++;
     c.t.count(MC_RMAP_UNMAP);
   }
+  return ret;
 }
 
 /**
@@ -413,23 +410,24 @@ function tryToUnmapOne(c: MmCtx, f: number, vma: number): void {
  */
 export function tryToUnmap(c: MmCtx, f: number): number {
   const i32 = c.i32;
-  rmapUnmapped = 0;
-  rmapBusy = false;
   const av = folioLockAnonVmaRead(c, f);
   if (av < 0) return 0;
-  const root = avRoot(c, av);
+  let unmapped = 0;
   let walked = 0;
-  for (let a = Atomics.load(i32, av + AV_HEAD); a !== 0 && !rmapBusy; a = Atomics.load(i32, a - 1 + AVC_NEXT)) {
+  let busy = false;
+  for (let a = Atomics.load(i32, av + AV_HEAD); a !== 0 && !busy; a = Atomics.load(i32, a - 1 + AVC_NEXT)) {
     if (!kasanCheck(c, a - 1, KS_RMAP_AVC, false)) break;
     const vma = i32[a - 1 + AVC_VMA] - 1;
     if (!kasanCheckGen(c, vma, i32[a - 1 + AVC_VMA_GEN], KS_RMAP_VMA, false)) break;
-    tryToUnmapOne(c, f, vma);
+    const r = tryToUnmapOne(c, f, vma);
+    if (r === TTU_UNMAPPED) unmapped++;
+    busy = r === TTU_BUSY;
     walked++;
   }
-  if (c.t.checks && !rmapBusy) {
+  if (c.t.checks && !busy) {
     const left = folioMapcount(c, f);
     if (left > 0) c.t.violation(Viol.RmapWalkMiss, f, f, av, left, walked);
   }
-  upRead(c.t, root + AV_LOCK);
-  return rmapBusy ? -1 : rmapUnmapped;
+  upRead(c.t, avRoot(c, av) + AV_LOCK);
+  return busy ? -1 : unmapped;
 }

@@ -58,14 +58,21 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
   if (folio >= 0) {
     // Writeback in flight: the folio stays locked; we still hold the
     // mapping's reference, so a concurrent zap cannot free it under us.
-    let x = 0;
-    for (let k = 0; k < ioSpins; k++) x += Atomics.load(i32, folio + F_FLAGS);
-    folioClearFlag(c, folio, PG_WRITEBACK);
+    writebackWait(c, folio, ioSpins);
     folioUnlock(c, folio);
     folioPut(c, folio);
-    if (x < 0) return false;
   }
   return done;
+}
+
+/**
+ * The simulated swap I/O of a locked folio with PG_writeback set: `ioSpins`
+ * reads of its flags (the time a swap-in finds it locked), then
+ * folio_end_writeback().
+ */
+function writebackWait(c: MmCtx, f: number, ioSpins: number): void {
+  for (let k = 0; k < ioSpins; k++) Atomics.load(c.i32, f + F_FLAGS); // atomic loads are never optimised away
+  folioClearFlag(c, f, PG_WRITEBACK);
 }
 
 /**
@@ -100,10 +107,7 @@ export function reclaimFolio(c: MmCtx, f: number, ioSpins: number): number {
   if (n < 0) c.t.count(MC_RMAP_BUSY);
   if (folioMapcount(c, f) === 0 && Atomics.load(i32, f + F_SWAPCOUNT) > 0) {
     folioSetFlag(c, f, PG_WRITEBACK); // pageout()
-    let x = 0;
-    for (let k = 0; k < ioSpins; k++) x += Atomics.load(i32, f + F_FLAGS);
-    folioClearFlag(c, f, PG_WRITEBACK);
-    if (x < 0) folioSetFlag(c, f, PG_WRITEBACK);
+    writebackWait(c, f, ioSpins);
   }
   // No swap entry names it (nothing unmapped, or every swap PTE already zapped): out of the swap cache.
   if (Atomics.load(i32, f + F_SWAPCOUNT) <= 0 && folioTestClearFlag(c, f, PG_SWAPCACHE)) folioPut(c, f);

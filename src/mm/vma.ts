@@ -253,9 +253,18 @@ export function mergeRange(c: MmCtx, mm: number, s: Int32Array, n: number, from:
   return n;
 }
 
+/** unlink_anon_vmas() of every VMA in `dead`: out of the rmap (free_pgtables does it before the tables go). */
+export function unlinkDead(c: MmCtx, dead: number[]): void {
+  for (const v of dead) unlinkAnonVmas(c, v);
+}
+
+/** vm_area_free() of every VMA in `dead` (already unlinked from the rmap). */
+export function freeUnlinked(c: MmCtx, dead: number[]): void {
+  for (const v of dead) vmAreaFree(c, v);
+}
+
+/** Unlink and free the VMAs a merge detached. */
 export function freeDead(c: MmCtx, dead: number[]): void {
-  for (const v of dead) {
-    unlinkAnonVmas(c, v);
-    vmAreaFree(c, v);
-  }
+  unlinkDead(c, dead);
+  freeUnlinked(c, dead);
 }
