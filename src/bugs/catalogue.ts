@@ -43,7 +43,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'rwsem: new readers ignore queued writers and handoff (writer starvation)',
     source: 'KERNEL.md §1.1: as soon as anyone is queued new readers leave the fast path; anti-starvation 2f06f702925b; locktorture acq_writer_lim',
     reverts: 'RWSEM_FLAG_WAITERS/RWSEM_FLAG_HANDOFF in the reader fast-path mask and the no-steal rule',
-    scenario: 'rwsem-torture', threads: 4,
+    scenario: 'rwsem-torture', threads: 6,
     symptom: ['writer-starved'],
   },
   {
