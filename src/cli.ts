@@ -8,12 +8,12 @@ import { loadScenario, loadModule } from './harness/module.js';
 import { colors, colorEnabled } from './harness/color.js';
 import { effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
-import { threadSweep } from './harness/soak.js';
+import { threadSweep, shardFromEnv } from './harness/soak.js';
 import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
 import { runScenario } from './harness/run.js';
 import { rerunCommand } from './harness/rerun.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
-import { parseDuration, parseIntIn, parseIntList } from './harness/parse.js';
+import { parseDuration, parseIntIn, parseIntList, parseShard } from './harness/parse.js';
 import { MAX_THREADS } from '../stress/actors.js';
 import {
   soakDefault, collect, parseEra, validateCommon, validateRun, addRunOptions, onSignals, configHook, configPositional,
@@ -62,11 +62,19 @@ export function buildProgram(): Command {
     .argument('[scenarios...]', `scenarios to rotate (default: every scenario but the self-tests: ${soakDefault().join(', ')})`), { duration: '1h', statInterval: '1m', stutter: '5s', shuffle: '20s' })
     .option('--segment <time>', 'length of one scenario\'s turn in the rotation', '1m')
     .option('--threads-sweep', `vary the thread count between turns over ${threadSweep(os.availableParallelism()).join(',')} (1, 2, 3, 5, 8, then doubling to 4x the cores; --threads also takes a list or range, e.g. 2,5,8 or 1-16)`)
-    .option('--era <list>', 'eras the mm scenarios rotate through, e.g. e1,e3', 'e1,e2,e3');
+    .option('--era <list>', 'eras the mm scenarios rotate through, e.g. e1,e3', 'e1,e2,e3')
+    .option('--shard <i/N>', 'run shard i of N of the rotation (global turns i-1, i-1+N, ...; seeds from --seed and the turn), for job arrays and CI matrices');
   soak.hook('preAction', configHook({ scenarios: { description: 'scenarios to rotate', anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] } }))
-    .action(async (args: string[], o: RunOpts & { segment: string; threadsSweep?: boolean }, cmd: Command) => {
+    .action(async (args: string[], o: RunOpts & { segment: string; threadsSweep?: boolean; shard?: string }, cmd: Command) => {
       const fromConfig = configPositional(cmd).scenarios as string[] | string | undefined;
-      const names = args.length ? args : fromConfig ? (Array.isArray(fromConfig) ? fromConfig : fromConfig.split(',')).map((x) => x.trim()) : soakDefault();
+      const given = args.length ? args : fromConfig ? (Array.isArray(fromConfig) ? fromConfig : [fromConfig]) : soakDefault();
+      // Scenario lists take commas as --bug, --era and -w do.
+      const names = [...new Set(given.flatMap((a) => a.split(',')).map((x) => x.trim()).filter(Boolean))];
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+      if (!shard) {
+        const env = shardFromEnv(process.env);
+        if (env) process.stderr.write(`note: ${env.text} is set, but without --shard this runs the whole rotation${env.shard ? ` (that task would be --shard ${env.shard.index}/${env.shard.count})` : ' (give --shard i/N)'}\n`);
+      }
       for (const n of names) await loadScenario(n, o.module);
       if (o.threadsSweep && o.threads !== undefined) throw new UsageError(`--threads-sweep and --threads '${o.threads}' exclude each other (give one)`);
       const common = await validateCommon(o, true);
@@ -84,7 +92,7 @@ export function buildProgram(): Command {
       const { runSoak } = await import('./harness/soak.js');
       const sig = onSignals();
       try {
-        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress }, stdIO(), sig.signal);
+        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress, shard }, stdIO(), sig.signal);
         process.exitCode = rep.exitCode;
       } finally {
         sig.dispose();

@@ -266,3 +266,63 @@ describe('colour', () => {
     expect(none.stdout + none.stderr).not.toContain('\x1b[');
   });
 });
+
+describe('fleet shards', () => {
+  it('N shards run every global turn of the rotation exactly once, each with its own seed, for N = 1..5', async () => {
+    const { shardTurn, shardCoverage, soakPlan } = await import('../src/harness/soak.js');
+    const plan = await soakPlan({ scenarios: ['rwsem-torture', 'page-fault', 'mixed'], eras: [1, 3], perVmaLock: [true, false], threadCounts: [1, 2, 5] });
+    const P = plan.length;
+    for (let N = 1; N <= 5; N++) {
+      const rounds = 3;
+      const seen = new Map<number, number>();
+      for (let index = 1; index <= N; index++) {
+        for (let i = 0; shardTurn({ index, count: N }, i) < P * rounds; i++) {
+          const g = shardTurn({ index, count: N }, i);
+          expect(seen.has(g)).toBe(false);
+          seen.set(g, index);
+        }
+      }
+      // Every global turn, so every configuration with each of `rounds` seeds, exactly once.
+      expect([...seen.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: P * rounds }, (_, g) => g));
+      const perConfig = new Map<number, number>();
+      for (const g of seen.keys()) perConfig.set(g % P, (perConfig.get(g % P) ?? 0) + 1);
+      expect([...perConfig.values()].every((n) => n === rounds)).toBe(true);
+      // A shard meets every configuration in P of its turns unless N shares a factor with P.
+      const cover = shardCoverage({ index: 1, count: N }, P, P);
+      expect(cover).toBe(P / gcdOf(N, P));
+    }
+  });
+
+  it('soak --shard 2/3 runs global turns 1, 4, 7 with seeds seed+g, says so with the host, and logs it', () => {
+    const dir = tmp();
+    const json = path.join(dir, 's.json');
+    const r = runCli(['soak', 'rwsem-torture,spinlock-torture', '--duration', '2.4s', '--segment', '800ms', '--shard', '2/3', '--seed', '100', '--json', json]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/shard 2\/3 on \S+: global turns 1, 4, 7, \.\.\. of the rotation/);
+    const rep = JSON.parse(readFileSync(json, 'utf8'));
+    expect(rep.shard).toBe('2/3');
+    expect(rep.segments.map((s: { turn: number }) => s.turn).slice(0, 2)).toEqual([1, 4]);
+    expect(rep.segments.map((s: { seed: number }) => s.seed).slice(0, 2)).toEqual([101, 104]);
+    // Two configurations, turns 1 and 4: spinlock-torture then rwsem-torture.
+    expect(rep.segments.map((s: { label: string }) => s.label).slice(0, 2)).toEqual(['spinlock-torture', 'rwsem-torture']);
+    expect(rep.coverage).toEqual({ configurations: 2, covered: 2 });
+  });
+
+  it('a job-array environment without --shard is named, not applied', () => {
+    const r = runCli(['soak', 'spinlock-torture', '--duration', '500ms', '--segment', '500ms'], 60_000, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_MIN: '0' });
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('note: SLURM_ARRAY_TASK_ID=3 of SLURM_ARRAY_TASK_COUNT=4 is set, but without --shard this runs the whole rotation (that task would be --shard 4/4)');
+    expect(r.out).not.toContain('shard 4/4 on');
+  });
+
+  it('a soak stats line comes every --stat-interval across turns shorter than it', () => {
+    const r = runCli(['soak', 'spinlock-torture', '--duration', '4s', '--segment', '700ms', '--stat-interval', '1s']);
+    expect(r.code).toBe(0);
+    const stats = r.out.split('\n').filter((l) => /^\[ *[\d.]+m?s\] spinlock-torture t=/.test(l));
+    expect(stats.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+function gcdOf(a: number, b: number): number {
+  return b === 0 ? a : gcdOf(b, a % b);
+}

@@ -68,6 +68,8 @@ export class ScenarioRun {
   private lastProgressAt = 0;
   private lastLine = 0;
   private lastStat = 0;
+  /** When the next stats snapshot is due (a soak keeps its clock across turns). */
+  private nextStatAt = 0;
   private lastStatOps = 0;
   private lastCheck = 0;
   private lastStutter = 0;
@@ -175,6 +177,7 @@ export class ScenarioRun {
     this.t0 = performance.now();
     this.goAt = this.arena.now(); // violation timestamps are on the arena clock
     for (const k of ['lastProgressAt', 'lastLine', 'lastStat', 'lastCheck', 'lastStutter', 'lastShuffle', 'lastOpsChangeAt'] as const) this[k] = this.t0;
+    this.nextStatAt = this.t0 + (this.hooks.firstStatAfterMs ?? this.cfg.statIntervalMs);
     this.logger?.info({ phase: 'run', threads: this.cfg.threads, roles: this.roles, notes: this.notes }, 'run');
   }
 
@@ -322,8 +325,9 @@ export class ScenarioRun {
 
   /** Every stat interval: a snapshot for the hook, or the scenario's stat lines; and the log. */
   private statTick(now: number, ops: number): void {
-    if (now - this.lastStat < this.cfg.statIntervalMs) return;
+    if (now < this.nextStatAt) return;
     const tnow = performance.now();
+    this.nextStatAt = tnow + this.cfg.statIntervalMs;
     const snap: StatSnapshot = {
       scenario: this.cfg.scenario, elapsedMs: tnow - this.t0, ops, opsPerSec: ((ops - this.lastStatOps) * 1000) / (tnow - this.lastStat),
       violations: violationCount(this.arena) + this.quiescentViolations.length, stats: this.scenario.stats(this.arena, tnow - this.t0, false),

@@ -55,3 +55,12 @@ export function parseIntList(text: string, what: string, min: number, max: numbe
   if (out.length === 0) throw new UsageError(`invalid ${what} '${text}' (expected an integer ${min}..${max}, a list or a range)`);
   return out;
 }
+
+/** Parse --shard "i/N" (1 <= i <= N), as vitest --shard and Playwright --shard=i/N. */
+export function parseShard(text: string, what = '--shard'): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(String(text).trim());
+  const index = m ? parseInt(m[1], 10) : NaN;
+  const count = m ? parseInt(m[2], 10) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`invalid ${what} '${text}' (expected i/N with 1 <= i <= N, e.g. 1/4)`);
+  return { index, count };
+}

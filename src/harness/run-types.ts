@@ -57,6 +57,8 @@ export interface RunHooks {
   logger?: Logger;
   /** Called every stat interval instead of printing the scenario's stat lines. */
   onStats?: (s: StatSnapshot) => void;
+  /** The first snapshot comes this long after the start instead of one stat interval (soak's stats clock runs across turns). */
+  firstStatAfterMs?: number;
 }
 
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR' | 'INTERRUPTED';

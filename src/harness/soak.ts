@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
 import { loadScenario } from './module.js';
@@ -56,6 +57,57 @@ export interface SoakConfig {
   logLevel?: string;
   /** The effective configuration as the user gave it (echoed, logged, in the JSON summary). */
   effective?: Record<string, unknown>;
+  /** --shard i/N: this machine runs global turns i-1, i-1+N, i-1+2N, ... of the rotation (seed + global turn). */
+  shard?: Shard;
+}
+
+/** One machine's part of a fleet soak or validate: index 1..count. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/**
+ * The global turn numbers a shard runs, in order: turn g is configuration
+ * g mod P of the plan with seed + g, so N shards together run every global
+ * turn exactly once with no coordination, and every shard whose count is
+ * prime to P meets every configuration once per P of its turns.
+ */
+export function shardTurn(shard: Shard | undefined, local: number): number {
+  return shard ? shard.index - 1 + local * shard.count : local;
+}
+
+/** How many distinct configurations of a P-configuration plan `turns` local turns of a shard meet. */
+export function shardCoverage(shard: Shard | undefined, planLength: number, turns: number): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < turns && seen.size < planLength; i++) seen.add(shardTurn(shard, i) % planLength);
+  return seen.size;
+}
+
+/**
+ * The shard a job engine's environment names (Slurm job arrays, Kubernetes
+ * Indexed Jobs), or null; said, never applied, when --shard is not given.
+ */
+export function shardFromEnv(env: NodeJS.ProcessEnv): { text: string; shard: Shard | null } | null {
+  const id = env.SLURM_ARRAY_TASK_ID;
+  if (id !== undefined) {
+    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+    const count = Number(env.SLURM_ARRAY_TASK_COUNT);
+    const index = Number(id) - min + 1;
+    const shard = Number.isInteger(index) && Number.isInteger(count) && index >= 1 && index <= count ? { index, count } : null;
+    return { text: `SLURM_ARRAY_TASK_ID=${id}${env.SLURM_ARRAY_TASK_COUNT ? ` of SLURM_ARRAY_TASK_COUNT=${env.SLURM_ARRAY_TASK_COUNT}` : ''}`, shard };
+  }
+  const k = env.JOB_COMPLETION_INDEX;
+  if (k !== undefined) return { text: `JOB_COMPLETION_INDEX=${k} (the job's completions count is not in the environment)`, shard: null };
+  return null;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+export function shardText(shard: Shard): string {
+  return `${shard.index}/${shard.count}`;
 }
 
 /** One scenario in one configuration: what a turn runs. */
@@ -78,10 +130,14 @@ export interface SoakTotals {
   stutters: number;
   shuffles: number;
   failed: number;
+  /** The scenario counts faults (mm scenarios); the summary shows '-' for the others. */
+  hasFaults: boolean;
 }
 
 export interface SoakSegment {
   index: number;
+  /** The global turn (index i of shard s/N is turn s-1 + i N). */
+  turn: number;
   label: string;
   seed: number;
   status: RunStatus;
@@ -96,6 +152,9 @@ export interface SoakReport {
   status: RunStatus;
   exitCode: number;
   config: Record<string, unknown>;
+  host: string;
+  shard: string | null;
+  coverage: { configurations: number; covered: number };
   startedAt: string;
   durationMs: number;
   ops: number;
@@ -194,19 +253,20 @@ function worse(a: RunStatus, b: RunStatus): RunStatus {
 export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal): Promise<SoakReport> {
   const paint = colors(io.color);
   const plan = await soakPlan(cfg);
+  const host = hostname();
   const logger: Logger | null = cfg.log
     ? pino({ level: cfg.logLevel ?? 'info', base: { soak: true } }, pino.destination({ dest: cfg.log, sync: true, mkdir: true }))
     : null;
   const config = cfg.effective ?? { ...cfg };
   const startedAt = new Date().toISOString();
-  logger?.info({ phase: 'soak-start', config, plan: plan.map(turnLabel) }, 'soak start');
+  logger?.info({ phase: 'soak-start', config, plan: plan.map(turnLabel), host, shard: cfg.shard ? shardText(cfg.shard) : null }, 'soak start');
   const memStart = memorySample();
   let maxRss = memStart.rssMiB;
   const t0 = performance.now();
   const totals = new Map<string, SoakTotals>();
   for (const k of plan) {
     const label = turnLabel(k);
-    totals.set(label, { label, turns: 0, durationMs: 0, ops: 0, faults: 0, violations: 0, checks: 0, stutters: 0, shuffles: 0, failed: 0 });
+    totals.set(label, { label, turns: 0, durationMs: 0, ops: 0, faults: 0, violations: 0, checks: 0, stutters: 0, shuffles: 0, failed: 0, hasFaults: false });
   }
   const segments: SoakSegment[] = [];
   const failures: SoakReport['failures'] = [];
@@ -214,7 +274,16 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   let exitCode: number = EXIT_CLEAN;
   let interrupted: string | null = null;
   const threadsText = cfg.threadCounts && cfg.threadCounts.length > 1 ? `threads ${cfg.threadCounts.join(',')}` : `${cfg.threads} threads`;
+  const expectTurns = Math.max(1, Math.floor(cfg.durationMs / cfg.segmentMs));
+  const expectCover = shardCoverage(cfg.shard, plan.length, expectTurns);
   io.out(`soak: ${plan.length} scenario configurations in rotation, ${formatDuration(cfg.segmentMs)} turns, ${formatDuration(cfg.durationMs)} in all, ${threadsText}, seed ${cfg.seed >>> 0}`);
+  if (cfg.shard) io.out(`shard ${shardText(cfg.shard)} on ${host}: global turns ${cfg.shard.index - 1}, ${cfg.shard.index - 1 + cfg.shard.count}, ${cfg.shard.index - 1 + 2 * cfg.shard.count}, ... of the rotation, turn g with seed ${cfg.seed >>> 0} + g`);
+  const share = plan.length / gcd(cfg.shard?.count ?? 1, plan.length);
+  const rest = expectCover < share ? ` (${share === plan.length ? 'the whole rotation' : `this shard's ${share}`} takes ${formatDuration(share * cfg.segmentMs)})` : '';
+  const together = cfg.shard && share < plan.length ? `; the ${cfg.shard.count} shards together cover all ${plan.length}` : '';
+  io.out(`coverage: about ${expectTurns} turns will meet ${expectCover} of the ${plan.length} configurations${rest}${together}`);
+  // The stats clock runs across turns, so a segment shorter than the stat interval still gets its lines.
+  let nextStatAt = cfg.statIntervalMs;
 
   for (let i = 0; ; i++) {
     const elapsed = performance.now() - t0;
@@ -224,9 +293,10 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       break;
     }
     if (left < Math.min(cfg.segmentMs, 250)) break;
-    const k = plan[i % plan.length];
+    const g = shardTurn(cfg.shard, i);
+    const k = plan[g % plan.length];
     const label = turnLabel(k);
-    const seed = (cfg.seed + i) | 0;
+    const seed = (cfg.seed + g) | 0;
     const durationMs = Math.min(cfg.segmentMs, left);
     const rerun = rerunLine(cfg, k, seed, durationMs);
     const segStart = performance.now() - t0;
@@ -239,9 +309,11 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       quiet: true, progress: Boolean(cfg.progress) && io.isTTY, rerun,
     }, io, {
       signal,
-      logger: logger?.child({ segment: i, scenario: k.scenario, label }),
+      logger: logger?.child({ segment: i, turn: g, scenario: k.scenario, label }),
+      firstStatAfterMs: Math.max(0, nextStatAt - segStart),
       onStats: (s) => {
         maxRss = Math.max(maxRss, s.memory.rssMiB);
+        nextStatAt = segStart + s.elapsedMs + cfg.statIntervalMs;
         io.out(soakStatLine(label, segStart + s.elapsedMs, s));
       },
     });
@@ -252,11 +324,12 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
     tot.durationMs += res.durationMs;
     tot.ops += res.ops;
     tot.faults += typeof d.faults === 'number' ? d.faults : 0;
+    if (typeof d.faults === 'number') tot.hasFaults = true;
     tot.violations += res.violationCount;
     tot.checks += res.checks.done;
     tot.stutters += res.stutters;
     tot.shuffles += res.shuffles.done;
-    segments.push({ index: i, label, seed: seed >>> 0, status: res.status, durationMs: Math.round(res.durationMs), ops: res.ops, violations: res.violationCount, memory: res.memory, rerun });
+    segments.push({ index: i, turn: g, label, seed: seed >>> 0, status: res.status, durationMs: Math.round(res.durationMs), ops: res.ops, violations: res.violationCount, memory: res.memory, rerun });
     io.out(`[${formatDuration(performance.now() - t0).padStart(6)}] turn ${i + 1}: ${label}: ${formatDuration(res.durationMs)}, ${si(res.ops)} ops (${si(res.opsPerSec)}/s), ${res.checks.done} checks, ${res.stutters} stutters, ${res.shuffles.done} shuffles, ${res.violationCount} violations, rss ${res.memory.rssMiB} MiB: ${paint.status(res.status)}`);
     if (res.status === 'INTERRUPTED') {
       interrupted = res.interrupted;
@@ -284,10 +357,11 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
         : EXIT_HARNESS;
   const memEnd = memorySample();
   const perScenario = [...totals.values()];
+  const covered = perScenario.filter((t) => t.turns > 0).length;
   const ops = perScenario.reduce((a, t) => a + t.ops, 0);
   const violations = perScenario.reduce((a, t) => a + t.violations, 0);
   const report: SoakReport = {
-    status, exitCode, config, startedAt, durationMs, ops, violations, perScenario, segments,
+    status, exitCode, config, host, shard: cfg.shard ? shardText(cfg.shard) : null, coverage: { configurations: plan.length, covered }, startedAt, durationMs, ops, violations, perScenario, segments,
     memory: { start: memStart, end: memEnd, maxRssMiB: Math.max(maxRss, memEnd.rssMiB) }, interrupted, failures,
   };
 
@@ -298,12 +372,13 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   io.out(`  ${'scenario'.padEnd(w)}  turns      time        ops     faults  checks  stutters  shuffles  violations`);
   for (const t of perScenario) {
     if (!t.turns) continue;
-    io.out(`  ${t.label.padEnd(w)}  ${String(t.turns).padStart(5)}  ${formatDuration(t.durationMs).padStart(8)}  ${si(t.ops).padStart(9)}  ${si(t.faults).padStart(9)}  ${String(t.checks).padStart(6)}  ${String(t.stutters).padStart(8)}  ${String(t.shuffles).padStart(8)}  ${String(t.violations).padStart(10)}`);
+    io.out(`  ${t.label.padEnd(w)}  ${String(t.turns).padStart(5)}  ${formatDuration(t.durationMs).padStart(8)}  ${si(t.ops).padStart(9)}  ${(t.hasFaults ? si(t.faults) : '-').padStart(9)}  ${String(t.checks).padStart(6)}  ${String(t.stutters).padStart(8)}  ${String(t.shuffles).padStart(8)}  ${String(t.violations).padStart(10)}`);
   }
+  io.out(`coverage: ${covered} of the ${plan.length} configurations in ${segments.length} turns${cfg.shard ? ` (shard ${shardText(cfg.shard)} on ${host})` : ''}`);
   io.out(`memory: rss ${memStart.rssMiB} MiB at start, ${memEnd.rssMiB} MiB at end, ${report.memory.maxRssMiB} MiB max; heap ${memStart.heapUsedMiB} -> ${memEnd.heapUsedMiB} MiB`);
   if (interrupted) io.err(`interrupted by ${interrupted} after ${formatDuration(durationMs)}\n`);
   io.out(`soak: ${formatDuration(durationMs)}, ${segments.length} turns, ${si(ops)} ops, ${violations} violations: ${paint.status(status)}`);
-  logger?.info({ phase: 'soak-summary', status, exitCode, durationMs: Math.round(durationMs), ops, violations, perScenario, memory: report.memory, interrupted, failures: failures.map((f) => ({ segment: f.segment, label: f.label, status: f.status, rerun: f.rerun })) }, 'soak summary');
+  logger?.info({ phase: 'soak-summary', host, shard: report.shard, coverage: report.coverage, status, exitCode, durationMs: Math.round(durationMs), ops, violations, perScenario, memory: report.memory, interrupted, failures: failures.map((f) => ({ segment: f.segment, label: f.label, status: f.status, rerun: f.rerun })) }, 'soak summary');
   logger?.flush();
   if (cfg.json) writeFileSync(cfg.json, JSON.stringify(report, null, 2) + '\n');
   return report;
