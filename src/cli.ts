@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import os from 'node:os';
-import { Command, CommanderError } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, Help } from 'commander';
+import { prepareOutput, writeOutput } from './harness/output.js';
 import { SCENARIOS as BUILTIN, WORKLOADS, scenarioNames, workloadName, type BuiltinScenario } from '../stress/index.js';
 import { usesModel } from '../stress/types.js';
 import { loadScenario, loadModule } from './harness/module.js';
@@ -9,16 +9,20 @@ import { colors, colorEnabled } from './harness/color.js';
 import { effectiveOptions } from './harness/config.js';
 import { defaultThreadList } from './harness/bench.js';
 import { threadSweep, shardFromEnv } from './harness/soak.js';
-import { BUGS, findBug, bugIds } from './bugs/catalogue.js';
-import { runScenario } from './harness/run.js';
+import { BUGS, findBug, unknownBugMessage } from './bugs/catalogue.js';
+import { runScenario, signalExitCode } from './harness/run.js';
 import { rerunCommand } from './harness/rerun.js';
 import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
 import { parseDuration, parseIntIn, parseIntList, parseShard } from './harness/parse.js';
 import { MAX_THREADS } from '../stress/actors.js';
 import {
   soakDefault, collect, parseEra, validateCommon, validateRun, addRunOptions, onSignals, configHook, configPositional,
-  stdIO, type RunOpts,
+  stdIO, humanOut, type RunOpts,
 } from './cli/options.js';
+
+/** A --config file's options for the --log-target transport (any JSON object, passed to it as is). */
+const LOG_TARGET_OPTIONS = { logTargetOptions: { type: 'object', description: 'options for the --log-target pino transport' } };
+const logTargetOptions = (cmd: Command) => configPositional(cmd).logTargetOptions as Record<string, unknown> | undefined;
 
 export { MAX_THREADS };
 
@@ -30,26 +34,45 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showSuggestionAfterError(false)
     .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
+    .configureOutput({ writeErr: () => undefined })
+    // A repeatable option's empty default is no default worth printing ("(default: [])" after "(default: all)").
+    .configureHelp({
+      optionDescription: (opt) => {
+        const base = new Help();
+        if (!Array.isArray(opt.defaultValue) || opt.defaultValue.length) return base.optionDescription(opt);
+        const saved = opt.defaultValue;
+        opt.defaultValue = undefined;
+        try {
+          return base.optionDescription(opt);
+        } finally {
+          opt.defaultValue = saved;
+        }
+      },
+    });
 
   const run = addRunOptions(program
     .command('run')
     .description('run one scenario; exit 0 clean, 1 violation, 2 usage error, 3 harness failure or hang, 130/143 interrupted')
     .argument('[scenario]', `scenario name (${scenarioNames().join(', ')})`), { duration: '10s', statInterval: '5s', stutter: '0', shuffle: '0' })
     .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU)', 'e1');
-  run.hook('preAction', configHook({ scenario: { type: 'string', description: 'scenario name' } }))
+  run.hook('preAction', configHook({ scenario: { type: 'string', description: 'scenario name' }, ...LOG_TARGET_OPTIONS }))
     .action(async (arg: string | undefined, o: RunOpts, cmd: Command) => {
       const scenarioName = arg ?? (configPositional(cmd).scenario as string | undefined);
       if (!scenarioName) throw new UsageError(`missing scenario (valid: ${scenarioNames().join(', ')})`);
       const cfg = await validateRun(scenarioName, o);
       const onModel = usesModel(await loadScenario(scenarioName, o.module));
+      if (!onModel) {
+        const given = ['era', 'perVmaLock', 'mmPages', 'vmas', 'folios'].filter((k) => ['cli', 'config'].includes(cmd.getOptionValueSource(k) ?? ''));
+        const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+        if (given.length) process.stderr.write(`note: ${given.map(flag).join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to ${scenarioName} (it has no mm model); ignored\n`);
+      }
       const rerun = rerunCommand({ ...cfg, duration: o.duration, usesModel: onModel });
       const effective = { scenario: scenarioName, ...effectiveOptions(cmd), threads: cfg.threads, seed: cfg.seed >>> 0 };
-      process.stdout.write(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
-      process.stdout.write(`config: ${JSON.stringify(effective)}\n`);
+      humanOut(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
+      humanOut(`config: ${JSON.stringify(effective)}\n`);
       const sig = onSignals();
       try {
-        const res = await runScenario({ ...cfg, progress: o.progress, rerun }, stdIO(), { signal: sig.signal });
+        const res = await runScenario({ ...cfg, progress: o.progress, rerun, logTargetOptions: logTargetOptions(cmd) }, stdIO(), { signal: sig.signal });
         process.exitCode = res.exitCode;
       } finally {
         sig.dispose();
@@ -64,7 +87,7 @@ export function buildProgram(): Command {
     .option('--threads-sweep', `vary the thread count between turns over ${threadSweep(os.availableParallelism()).join(',')} (1, 2, 3, 5, 8, then doubling to 4x the cores; --threads also takes a list or range, e.g. 2,5,8 or 1-16)`)
     .option('--era <list>', 'eras the mm scenarios rotate through, e.g. e1,e3', 'e1,e2,e3')
     .option('--shard <i/N>', 'run shard i of N of the rotation (global turns i-1, i-1+N, ...; seeds from --seed and the turn), for job arrays and CI matrices');
-  soak.hook('preAction', configHook({ scenarios: { description: 'scenarios to rotate', anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] } }))
+  soak.hook('preAction', configHook({ scenarios: { description: 'scenarios to rotate', anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] }, ...LOG_TARGET_OPTIONS }))
     .action(async (args: string[], o: RunOpts & { segment: string; threadsSweep?: boolean; shard?: string }, cmd: Command) => {
       const fromConfig = configPositional(cmd).scenarios as string[] | string | undefined;
       const given = args.length ? args : fromConfig ? (Array.isArray(fromConfig) ? fromConfig : [fromConfig]) : soakDefault();
@@ -88,11 +111,11 @@ export function buildProgram(): Command {
       const eras = [...new Set(o.era.split(',').map(parseEra))];
       const segmentMs = parseDuration(o.segment, '--segment');
       const effective = { scenarios: names, ...effectiveOptions(cmd), threads: common.threadCounts.length > 1 ? common.threadCounts.join(',') : common.threads, seed: common.seed >>> 0 };
-      process.stdout.write(`config: ${JSON.stringify(effective)}\n`);
+      humanOut(`config: ${JSON.stringify(effective)}\n`);
       const { runSoak } = await import('./harness/soak.js');
       const sig = onSignals();
       try {
-        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress, shard }, stdIO(), sig.signal);
+        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress, shard, logTargetOptions: logTargetOptions(cmd) }, stdIO(), sig.signal);
         process.exitCode = rep.exitCode;
       } finally {
         sig.dispose();
@@ -107,12 +130,13 @@ export function buildProgram(): Command {
     .option('--json', 'print the parsed report as JSON instead of text')
     .option('--pretty', 'print every log record as a human-readable line (pino-pretty) instead of the summary')
     .action(async (file: string, o: { html?: string; json?: boolean; pretty?: boolean }) => {
+      prepareOutput(o.html, '--html');
       const { readRunLog, formatLogReport, logReportHtml, prettyLog } = await import('./harness/logreport.js');
       const rep = readRunLog(file);
       if (o.pretty) process.stdout.write(prettyLog(file, colorEnabled(Boolean(process.stdout.isTTY))));
       else if (o.json) process.stdout.write(JSON.stringify(rep, null, 2) + '\n');
       else for (const l of formatLogReport(rep, colors(colorEnabled(Boolean(process.stdout.isTTY))))) process.stdout.write(l + '\n');
-      if (o.html) writeFileSync(o.html, logReportHtml(rep));
+      if (o.html) writeOutput(o.html, logReportHtml(rep));
     });
 
   program
@@ -132,6 +156,8 @@ export function buildProgram(): Command {
     .option('--html <file>', 'write a self-contained HTML page with SVG charts')
     .action(async (o: { workload: string[]; threads?: string; mode: string; era: string; writerRate: string; duration: string; repeat: string; seed?: string; check: boolean; json?: string; html?: string }) => {
       const names = WORKLOADS.map(workloadName);
+      prepareOutput(o.json, '--json');
+      prepareOutput(o.html, '--html');
       const workloads = o.workload.length ? o.workload : names;
       for (const w of workloads) if (!names.includes(w)) throw new UsageError(`unknown workload '${w}' (valid: ${names.join(', ')})`);
       const threads = o.threads === undefined ? defaultThreadList() : parseIntList(o.threads, '--threads', 1, MAX_THREADS);
@@ -139,14 +165,15 @@ export function buildProgram(): Command {
       for (const m of modes) if (m !== 'per-vma' && m !== 'mmap-lock') throw new UsageError(`invalid --mode '${m}' (valid: per-vma, mmap-lock)`);
       const eras = o.era.split(',').map(parseEra);
       const { runBench } = await import('./harness/bench.js');
+      const sig = onSignals();
       const rep = await runBench({
         workloads, threads, modes: modes as ('per-vma' | 'mmap-lock')[], eras,
         durationMs: parseDuration(o.duration, '--duration'), repeat: parseIntIn(o.repeat, '--repeat', 1, 100),
         writerRate: parseIntIn(o.writerRate, '--writer-rate', 0, 10_000_000),
         seed: o.seed === undefined ? (Date.now() >>> 0) : parseIntIn(o.seed, '--seed', 0, 0xffffffff),
         check: o.check, json: o.json, html: o.html,
-      }, { out: (l) => process.stdout.write(l + '\n'), err: (t) => process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) });
-      process.exitCode = rep.points.some((p) => p.violations > 0 || p.status === 'ERROR' || p.status === 'HANG') ? 1 : 0;
+      }, stdIO(), sig.signal).finally(() => sig.dispose());
+      process.exitCode = rep.interrupted ? signalExitCode(rep.interrupted) : rep.points.some((p) => p.violations > 0 || p.status === 'ERROR' || p.status === 'HANG') ? 1 : 0;
     });
 
   program
@@ -184,19 +211,31 @@ export function buildProgram(): Command {
     .option('--no-mixed', 'skip hunting each mm bug from `mixed` with its defaults (reported beside the tuned row; not part of PASS)')
     .option('--mixed-threads <n>', 'threads of the mixed hunt (default: os.availableParallelism(), as `run`)')
     .option('--indirect', 'also hunt each mm bug in its tuned row with --no-direct-asserts (detection through the race\'s consequence; not part of PASS)')
-    .action(async (o: { runs: string; timeout: string; clean: string; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string; indirect?: boolean }) => {
+    .option('--no-clean', 'skip the clean runs (with --bug, only the scenarios those bugs use run clean)')
+    .option('--shard <i/N>', 'run shard i of N: bug entries and clean runs j with j mod N = i-1, seeds as unsharded')
+    .action(async (o: { runs: string; timeout: string; clean: string | boolean; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string; indirect?: boolean; shard?: string }) => {
+      prepareOutput(o.json, '--json');
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       for (const b of o.bug) {
-        if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
+        if (!findBug(b)) throw new UsageError(unknownBugMessage(b));
       }
       const runs = parseIntIn(o.runs, '--runs', 1, 100);
       const timeoutMs = parseDuration(o.timeout, '--timeout');
-      const cleanMs = parseDuration(o.clean, '--clean');
+      const cleanMs = typeof o.clean === 'string' ? parseDuration(o.clean, '--clean') : 3000;
       const cleanThreads = parseIntList(o.cleanThreads, '--clean-threads', 1, MAX_THREADS);
       const seed = o.seed === undefined ? undefined : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
       const { runValidate } = await import('./harness/validate.js');
       const mixedThreads = o.mixedThreads === undefined ? undefined : parseIntIn(o.mixedThreads, '--mixed-threads', 1, MAX_THREADS);
-      const report = await runValidate({ runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug)] : undefined, seed, json: o.json, mixed: o.mixed, mixedThreads, indirect: o.indirect === true });
-      process.exitCode = report.pass ? 0 : 1;
+      const sig = onSignals();
+      try {
+        const report = await runValidate({
+          runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug.flatMap((b) => b.split(',')))] : undefined, seed, json: o.json, mixed: o.mixed, mixedThreads,
+          indirect: o.indirect === true, clean: o.clean !== false, shard, signal: sig.signal,
+        }, stdIO());
+        process.exitCode = report.interrupted ? signalExitCode(report.interrupted) : report.pass ? 0 : 1;
+      } finally {
+        sig.dispose();
+      }
     });
   return program;
 }

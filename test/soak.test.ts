@@ -226,7 +226,7 @@ describe('bad input to soak, report and config files: one line, exit 2', () => {
     ['soak: malformed duration', ['soak', '--duration', 'eight hours'], /invalid --duration 'eight hours'/],
     ['config: unreadable', ['run', '--config', path.join(dir, 'missing.json')], /cannot read --config '.*missing\.json': ENOENT/],
     ['config: not JSON', ['run', '--config', write('bad.json', '{threads: 2')], /invalid --config '.*bad\.json': not JSON/],
-    ['config: unknown key', ['run', 'rcu-torture', '--config', write('key.json', '{"thread": 2}')], /unknown key 'thread' in --config '.*' \(valid: scenario, threads, duration/],
+    ['config: unknown key', ['run', 'rcu-torture', '--config', write('key.json', '{"thread": 2}')], /unknown key 'thread' in --config '.*' \(valid: scenario, logTargetOptions, threads, duration/],
     ['config: wrong type', ['run', 'rcu-torture', '--config', write('type.json', '{"threads": true}')], /invalid --config '.*': threads must be string,number/],
     ['config: bad value', ['soak', '--config', write('val.json', '{"threads": 0}')], /invalid --threads '0'/],
     ['config: not an object', ['soak', '--config', write('arr.json', '[1]')], /invalid --config '.*': expected a JSON object with keys scenarios, /],

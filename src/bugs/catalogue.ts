@@ -271,6 +271,12 @@ export function bugIds(): string[] {
   return BUGS.map((b) => b.id);
 }
 
+/** The one-line error for an unknown bug id: a case-insensitive match is suggested, then the valid ids. */
+export function unknownBugMessage(id: string): string {
+  const near = BUGS.find((b) => b.id.toLowerCase() === id.trim().toLowerCase());
+  return `unknown bug '${id}'${near ? ` (did you mean ${near.id}?)` : ''} (valid: ${bugIds().join(', ')})`;
+}
+
 /** The two arena words for a set of bug ids (ids must be valid). */
 export function bugWords(ids: readonly string[]): [number, number] {
   let w0 = 0;

@@ -4,9 +4,11 @@ import { SCENARIOS as BUILTIN } from '../../stress/index.js';
 import { loadScenario, loadModule } from '../harness/module.js';
 import { colorEnabled } from '../harness/color.js';
 import { loadConfig, applyConfig } from '../harness/config.js';
-import { findBug, bugIds } from '../bugs/catalogue.js';
+import { findBug, unknownBugMessage } from '../bugs/catalogue.js';
 import { signalExitCode } from '../harness/run.js';
 import { UsageError } from '../harness/errors.js';
+import { prepareOutput, isStdoutTaken } from '../harness/output.js';
+import { checkLogTarget } from '../harness/logsink.js';
 import { parseDuration, parseIntIn, parseIntList } from '../harness/parse.js';
 import type { ModelConfig } from '../mm/model.js';
 import { MAX_THREADS } from '../../stress/actors.js';
@@ -38,6 +40,7 @@ export interface RunOpts {
   json?: string;
   log?: string;
   logLevel: string;
+  logTarget?: string;
   watchdog: string;
   statInterval: string;
   keepGoing?: boolean;
@@ -74,8 +77,11 @@ export function parseOptDuration(text: string, what: string): number {
 /** Validate the options `run` and `soak` share; every bad value is a one-line usage error. */
 export async function validateCommon(o: RunOpts, threadList = false) {
   if (o.module) await loadModule(o.module);
+  prepareOutput(o.json, '--json');
+  prepareOutput(o.log, '--log');
+  checkLogTarget(o.logTarget);
   for (const b of o.bug) {
-    if (!findBug(b)) throw new UsageError(`unknown bug '${b}' (valid: ${bugIds().join(', ')})`);
+    if (!findBug(b)) throw new UsageError(unknownBugMessage(b));
   }
   if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`invalid --log-level '${o.logLevel}' (valid: ${LOG_LEVELS.join(', ')})`);
   const threadCounts = o.threads === undefined ? [os.availableParallelism()]
@@ -119,6 +125,7 @@ export async function validateCommon(o: RunOpts, threadList = false) {
     json: o.json,
     log: o.log,
     logLevel: o.logLevel,
+    logTarget: o.logTarget,
   };
 }
 
@@ -138,6 +145,7 @@ export function addRunOptions(cmd: Command, d: { duration: string; statInterval:
     .option('--seed <n>', 'seed for every per-thread PRNG (default: random, printed)')
     .option('-b, --bug <id>', 'switch on a catalogued bug (repeatable, or comma-separated)', collect, [])
     .option('--json <file>', 'write the summary as JSON')
+    .option('--log-target <module>', 'also send the log to a pino transport (pino/file, pino-loki, pino-elasticsearch, a path); its options: logTargetOptions in the --config file')
     .option('--log <file>', 'write pino JSON lines (phases, progress, stats, violations with their reports, summary); read it back with `mmtorture report`')
     .addOption(new Option('--log-level <level>', 'pino log level').default('info'))
     .option('--watchdog <time>', 'no progress for this long is a hang: report waiters, exit 3', '10s')
@@ -185,8 +193,13 @@ export function onSignals(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
+/** Human text: stdout, or stderr once an output file is '-' (stdout then carries only that). */
+export function humanOut(text: string): void {
+  (isStdoutTaken() ? process.stderr : process.stdout).write(text);
+}
+
 export const stdIO = () => ({
-  out: (l: string) => process.stdout.write(l + '\n'),
+  out: (l: string) => humanOut(l + '\n'),
   err: (t: string) => process.stderr.write(t),
   isTTY: Boolean(process.stderr.isTTY),
   color: colorEnabled(Boolean(process.stdout.isTTY && process.stderr.isTTY)),

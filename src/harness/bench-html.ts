@@ -54,7 +54,7 @@ export function benchHtml(r: BenchReport): string {
 <div class="meta">${esc(r.date)} — ${r.machine.cores} cores, ${esc(r.machine.cpu)}, Node ${esc(r.machine.node)}, ${esc(r.machine.platform)}; ${r.options.durationMs} ms per point, median of ${r.options.repeat}; oracles ${r.checked ? 'on' : 'off (--no-check)'}</div>
 ${charts.join('\n')}
 <h2>All points</h2>
-<table id="points"><thead><tr><th>workload</th><th>mode</th><th>era</th><th>threads</th><th>ops/s</th><th>spread</th><th>ops/s/thread</th><th>efficiency</th><th>fallback</th><th>violations</th></tr></thead><tbody>${rows}</tbody></table>
+<table id="points"><thead><tr><th>workload</th><th>mode</th><th>era</th><th>threads</th><th>ops/s (faults/s for mm)</th><th>spread</th><th>ops/s/thread</th><th>efficiency</th><th>fallback</th><th>violations</th></tr></thead><tbody>${rows}</tbody></table>
 </body></html>
 `;
 }

@@ -44,4 +44,6 @@ export interface BenchReport {
   options: BenchOptions;
   checked: boolean;
   points: BenchPoint[];
+  /** The signal that stopped bench early (the points are the finished ones), or null. */
+  interrupted: string | null;
 }

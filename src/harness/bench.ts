@@ -1,8 +1,8 @@
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { writeOutput } from './output.js';
 import { findWorkload } from '../../stress/index.js';
 import { runScenario, type RunConfig, type RunIO } from './run.js';
-import { si } from './parse.js';
+import { si, formatDuration } from './parse.js';
 import { benchHtml } from './bench-html.js';
 import type { BenchOptions, BenchPoint, BenchReport } from './bench-types.js';
 
@@ -30,11 +30,17 @@ export function defaultThreadList(max = os.availableParallelism()): number[] {
 
 const silentIO: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
 
-export async function runBench(o: BenchOptions, io: RunIO): Promise<BenchReport> {
+export async function runBench(o: BenchOptions, io: RunIO, signal?: AbortSignal): Promise<BenchReport> {
   const points: BenchPoint[] = [];
   const cpus = os.cpus();
   let k = 0;
-  for (const w of o.workloads) {
+  const total = o.workloads.reduce((a, w) => {
+    const sc = findWorkload(w);
+    return a + (sc?.usesModel ? o.modes.length * o.eras.length : 1) * o.threads.length;
+  }, 0);
+  const started = performance.now();
+  let interrupted: string | null = null;
+  points: for (const w of o.workloads) {
     const sc = findWorkload(w);
     if (!sc) throw new Error(`unknown workload ${w}`);
     const modes = sc.usesModel ? o.modes : (['n/a'] as const);
@@ -53,7 +59,12 @@ export async function runBench(o: BenchOptions, io: RunIO): Promise<BenchReport>
               params: [o.writerRate], trace: false, checks: o.check, checkIntervalMs: o.check ? 1000 : 0,
               model: era === null ? undefined : { era, perVmaLock: mode !== 'mmap-lock' },
             };
-            const res = await runScenario(cfg, silentIO);
+            const res = await runScenario(cfg, silentIO, { signal });
+            if (signal?.aborted) {
+              // The point is abandoned (a cut-short sample is not a measurement); the table keeps the finished ones.
+              interrupted = typeof signal.reason === 'string' ? signal.reason : 'abort';
+              break points;
+            }
             const d = res.stats.data as Record<string, number>;
             const ops = sc.usesModel ? d.faults : d.ops;
             samples.push((ops ?? 0) / (res.durationMs / 1000));
@@ -79,7 +90,8 @@ export async function runBench(o: BenchOptions, io: RunIO): Promise<BenchReport>
             status: last?.status ?? 'ERROR',
           };
           points.push(pt);
-          io.err(`bench ${w} ${mode}${era ? ` E${era}` : ''} ${threads}T: ${si(med)} ops/s (±${pt.spreadPct.toFixed(0)}%)${violations ? ` ${violations} VIOLATIONS` : ''}\n`);
+          const el = performance.now() - started;
+          io.err(`[${points.length}/${total} ${Math.floor((100 * points.length) / total)}% ${formatDuration(el)}, ~${formatDuration((el / points.length) * (total - points.length))} left] bench ${w} ${mode}${era ? ` E${era}` : ''} ${threads}T: ${si(med)} ${sc.usesModel ? 'faults' : 'ops'}/s (±${pt.spreadPct.toFixed(0)}%)${violations ? ` ${violations} VIOLATIONS` : ''}\n`);
         }
       }
     }
@@ -90,10 +102,15 @@ export async function runBench(o: BenchOptions, io: RunIO): Promise<BenchReport>
     options: o,
     checked: o.check,
     points,
+    interrupted,
   };
   for (const l of benchTable(report)) io.out(l);
-  if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
-  if (o.html) writeFileSync(o.html, benchHtml(report));
+  const bad = points.filter((p) => p.violations > 0 || p.status === 'ERROR' || p.status === 'HANG');
+  const verdict = interrupted ? 'INTERRUPTED' : bad.length ? 'FAILURE' : 'SUCCESS';
+  if (interrupted) io.err(`interrupted by ${interrupted}: ${points.length} of ${total} points measured; the table and the files hold those\n`);
+  io.out(`bench: ${points.length}/${total} points, ${formatDuration(performance.now() - started)}, ${bad.length} with violations or errors: ${verdict}`);
+  if (o.json) writeOutput(o.json, JSON.stringify(report, null, 2) + '\n');
+  if (o.html) writeOutput(o.html, benchHtml(report));
   return report;
 }
 
@@ -113,6 +130,7 @@ export function benchTable(r: BenchReport): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const fmt = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
   const out = [`mmtorture bench — ${r.date.slice(0, 10)}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.node}; oracles ${r.checked ? 'on' : 'off (--no-check)'}; median of ${r.options.repeat}`, fmt(head), ...rows.map(fmt)];
+  out.push('ops/s: faults per second for the mm workloads (era E1..E3), lock operations per second for the others');
   // Headline: per-VMA vs mmap_lock with the largest thread count, per workload/era.
   for (const wname of new Set(r.points.map((p) => p.workload))) {
     for (const era of new Set(r.points.filter((p) => p.workload === wname).map((p) => p.era))) {

@@ -1,5 +1,6 @@
 import type { Piscina } from 'piscina';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { openLogSink, type LogSink } from './logsink.js';
 import { Arena } from '../shm/arena.js';
 import { modelDefaults } from '../mm/model.js';
 import {
@@ -85,7 +86,7 @@ export class ScenarioRun {
     readonly scenario: Scenario,
     readonly arena: Arena,
     readonly logger: Logger | null,
-    readonly ownLogger: Logger | null,
+    readonly ownLogger: LogSink | null,
   ) {
     this.loggedConfig = loggedConfigOf(cfg);
     this.roles = scenario.roles(cfg.threads);
@@ -102,10 +103,8 @@ export class ScenarioRun {
     collectGarbage(); // what earlier runs left: memory stays flat over many runs
     const scenario = await loadScenario(cfg.scenario, cfg.module);
     const [bugs0, bugs1] = bugWords(cfg.bugs);
-    const ownLogger = !hooks.logger && cfg.log
-      ? pino({ level: cfg.logLevel ?? 'info', base: { scenario: cfg.scenario } }, pino.destination({ dest: cfg.log, sync: true, mkdir: true }))
-      : null;
-    const logger = hooks.logger ?? ownLogger;
+    const ownLogger = hooks.logger ? null : openLogSink(cfg, { scenario: cfg.scenario });
+    const logger = hooks.logger ?? ownLogger?.logger ?? null;
     const sopts = { model: { ...modelDefaults(cfg.threads), ...(cfg.model ?? {}) } };
     const arena = Arena.create({
       threads: cfg.threads,

@@ -21,6 +21,9 @@ export interface RunConfig {
   json?: string;
   log?: string;
   logLevel?: string;
+  /** --log-target: a pino transport module, with its options (config file: logTargetOptions). */
+  logTarget?: string;
+  logTargetOptions?: Record<string, unknown>;
   /** Print the per-second progress line on stderr. */
   progress?: boolean;
   /** Print stat lines and summary on stdout. */

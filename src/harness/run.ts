@@ -26,5 +26,6 @@ export async function runScenario(cfg: RunConfig, io: RunIO = defaultIO, hooks: 
   await run.join();
   const result = verdict(run);
   report(run, result);
+  await run.ownLogger?.close();
   return result;
 }

@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { writeOutput } from './output.js';
+import { openLogSink } from './logsink.js';
 import { hostname } from 'node:os';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
 import { loadScenario } from './module.js';
 import { usesModel, MM_JITTER_DEFAULT } from '../../stress/types.js';
@@ -55,6 +56,8 @@ export interface SoakConfig {
   json?: string;
   log?: string;
   logLevel?: string;
+  logTarget?: string;
+  logTargetOptions?: Record<string, unknown>;
   /** The effective configuration as the user gave it (echoed, logged, in the JSON summary). */
   effective?: Record<string, unknown>;
   /** --shard i/N: this machine runs global turns i-1, i-1+N, i-1+2N, ... of the rotation (seed + global turn). */
@@ -254,9 +257,8 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   const paint = colors(io.color);
   const plan = await soakPlan(cfg);
   const host = hostname();
-  const logger: Logger | null = cfg.log
-    ? pino({ level: cfg.logLevel ?? 'info', base: { soak: true } }, pino.destination({ dest: cfg.log, sync: true, mkdir: true }))
-    : null;
+  const sink = openLogSink(cfg, { soak: true });
+  const logger: Logger | null = sink?.logger ?? null;
   const config = cfg.effective ?? { ...cfg };
   const startedAt = new Date().toISOString();
   logger?.info({ phase: 'soak-start', config, plan: plan.map(turnLabel), host, shard: cfg.shard ? shardText(cfg.shard) : null }, 'soak start');
@@ -379,7 +381,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   if (interrupted) io.err(`interrupted by ${interrupted} after ${formatDuration(durationMs)}\n`);
   io.out(`soak: ${formatDuration(durationMs)}, ${segments.length} turns, ${si(ops)} ops, ${violations} violations: ${paint.status(status)}`);
   logger?.info({ phase: 'soak-summary', host, shard: report.shard, coverage: report.coverage, status, exitCode, durationMs: Math.round(durationMs), ops, violations, perScenario, memory: report.memory, interrupted, failures: failures.map((f) => ({ segment: f.segment, label: f.label, status: f.status, rerun: f.rerun })) }, 'soak summary');
-  logger?.flush();
-  if (cfg.json) writeFileSync(cfg.json, JSON.stringify(report, null, 2) + '\n');
+  await sink?.close();
+  if (cfg.json) writeOutput(cfg.json, JSON.stringify(report, null, 2) + '\n');
   return report;
 }

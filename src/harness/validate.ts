@@ -1,7 +1,7 @@
 import os from 'node:os';
-import path from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { BUGS, findBug, type BugEntry } from '../bugs/catalogue.js';
+import { writeOutput } from './output.js';
+import type { Shard } from './soak.js';
+import { BUGS, findBug, unknownBugMessage, type BugEntry } from '../bugs/catalogue.js';
 import { SCENARIOS, findScenario } from '../../stress/index.js';
 import { rerunCommand } from './rerun.js';
 import { runScenario, type RunConfig, type RunIO, type RunResult, type RunStatus } from './run.js';
@@ -51,6 +51,12 @@ export interface ValidateOptions {
   indirect?: boolean;
   /** Threads of the mixed hunt (default: os.availableParallelism(), run's default). */
   mixedThreads?: number;
+  /** Run the clean scenarios (default true); with --bug and no scenarios, only those the chosen bugs use. */
+  clean?: boolean;
+  /** --shard i/N: the bug entries and clean runs j with j mod N = i-1, seeds as unsharded (merged shards equal one validate). */
+  shard?: Shard;
+  /** SIGINT/SIGTERM: stop after abandoning the current run; the table so far and the JSON say interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface ValidateRun {
@@ -104,6 +110,11 @@ export interface ValidateReport {
   bugs: ValidateBugRow[];
   clean: ValidateCleanRow[];
   pass: boolean;
+  /** The shard this report covers ("i/N"), or null for the whole matrix. */
+  shard: string | null;
+  host: string;
+  /** The signal that stopped validate early, or null; an interrupted validate never passes. */
+  interrupted: string | null;
 }
 
 const defaultIO: RunIO = {
@@ -167,11 +178,13 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   const bugIdsWanted = opts.bugs && opts.bugs.length ? [...new Set(opts.bugs)] : BUGS.map((b) => b.id);
   const entries = bugIdsWanted.map((id) => {
     const b = findBug(id);
-    if (!b) throw new UsageError(`unknown bug '${id}' (valid: ${BUGS.map((x) => x.id).join(', ')})`);
+    if (!b) throw new UsageError(unknownBugMessage(id));
     return b;
   });
   const cleanValid = SCENARIOS.filter((s) => !s.selftest).map((s) => s.name);
-  const cleanNames = opts.scenarios ? [...new Set(opts.scenarios)] : cleanValid;
+  // Chosen bugs without chosen scenarios: the clean runs of the scenarios they use (and mixed, which hunts the mm ones).
+  const used = [...new Set(entries.flatMap((b) => [b.scenario, ...(opts.mixed !== false && findScenario(b.scenario)?.usesModel ? ['mixed'] : [])]))];
+  const cleanNames = opts.clean === false ? [] : opts.scenarios ? [...new Set(opts.scenarios)] : opts.bugs && opts.bugs.length ? cleanValid.filter((n) => used.includes(n)) : cleanValid;
   for (const n of cleanNames) {
     if (!findScenario(n) || !cleanValid.includes(n)) throw new UsageError(`invalid clean scenario '${n}' (valid: ${cleanValid.join(', ')})`);
   }
@@ -179,23 +192,61 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   const seed = (opts.seed ?? (Date.now() ^ (process.pid << 8))) >>> 0;
   const extraThreads = opts.threads ?? 0;
 
-  io.out(`mmtorture validate: ${entries.length} bugs × ${opts.runs} runs (timeout ${formatDuration(opts.timeoutMs)}), ` +
-    `${cleanNames.length} clean scenarios × ${formatDuration(opts.cleanMs)} at ${(opts.cleanThreads ?? DEFAULT_CLEAN_THREADS).join(', ')} threads, seed=${seed}`);
+  const cleanThreads = opts.cleanThreads ?? DEFAULT_CLEAN_THREADS;
+  const cleanRuns: [string, string, Era, number][] = [];
+  for (const name of cleanNames) {
+    const eras: [string, Era][] = findScenario(name)?.usesModel ? [[`${name} (E1)`, 1], [`${name} (E3)`, 3]] : [[name, 1]];
+    for (const [label, era] of eras) for (const t of cleanThreads) cleanRuns.push([name, label, era, t]);
+  }
+  // The shard's part: item j of [bug entries..., clean runs...] when j mod N = i-1.
+  const mine = (j: number) => !opts.shard || j % opts.shard.count === opts.shard.index - 1;
+  const myEntries = entries.filter((_, k) => mine(k));
+  const myClean = cleanRuns.filter((_, c) => mine(entries.length + c));
+  const mixedThreads = opts.mixedThreads ?? os.availableParallelism();
+  const columns = (b: BugEntry) => 1 + (opts.mixed !== false && findScenario(b.scenario)?.usesModel ? 1 : 0) + (opts.indirect && findScenario(b.scenario)?.usesModel ? 1 : 0);
+  const bugRuns = myEntries.reduce((a, b) => a + columns(b) * opts.runs, 0);
+  const totalRuns = bugRuns + myClean.length;
+  const host = os.hostname();
+  io.out(`mmtorture validate: ${myEntries.length} bugs × ${opts.runs} runs${opts.mixed !== false ? ' (+ the mixed hunt for mm bugs)' : ''}${opts.indirect ? ' (+ without direct asserts)' : ''} = ${bugRuns} bug runs (timeout ${formatDuration(opts.timeoutMs)} each), ` +
+    `${myClean.length} clean runs (${formatDuration(opts.cleanMs)} each: ${cleanNames.length} scenarios, mm ones in E1 and E3, at ${cleanThreads.join(', ')} threads); at most ${formatDuration(bugRuns * opts.timeoutMs + myClean.length * opts.cleanMs)}; seed=${seed}`);
+  if (opts.shard) io.out(`shard ${opts.shard.index}/${opts.shard.count} on ${host}: bug entries and clean runs j with j mod ${opts.shard.count} = ${opts.shard.index - 1} of ${entries.length} + ${cleanRuns.length}; seeds as unsharded, so the merged shards are one validate`);
+  const started = performance.now();
+  let done = 0;
+  let worstLeftMs = bugRuns * opts.timeoutMs + myClean.length * opts.cleanMs;
+  let interrupted: string | null = null;
+  /** A signal came: no further run starts. */
+  const stopNow = () => {
+    if (!interrupted && opts.signal?.aborted) interrupted = typeof opts.signal.reason === 'string' ? opts.signal.reason : 'abort';
+    return interrupted !== null;
+  };
+  /** One finished run: a progress line with the share done, the time so far and the most that is left. */
+  const progress = (what: string, plannedMs: number) => {
+    done++;
+    worstLeftMs -= plannedMs;
+    io.err(`[${done}/${totalRuns} ${Math.floor((100 * done) / Math.max(1, totalRuns))}% ${formatDuration(performance.now() - started)}, at most ${formatDuration(Math.max(0, worstLeftMs))} left] ${what}\n`);
+  };
 
   /** `runs` runs of one configuration (seed + i each): what happened and how fast it was caught. */
-  const hunt = async (b: BugEntry, cfgOf: (runSeed: number) => RunConfig) => {
+  const hunt = async (b: BugEntry, label: string, cfgOf: (runSeed: number) => RunConfig) => {
     const perRun: ValidateRun[] = [];
-    for (let i = 0; i < opts.runs; i++) {
+    for (let i = 0; i < opts.runs && !stopNow(); i++) {
       const runSeed = (seed + i) >>> 0;
       let r: RunResult;
       try {
-        r = await runScenario(cfgOf(runSeed), silentIO);
+        r = await runScenario(cfgOf(runSeed), silentIO, { signal: opts.signal });
       } catch (e) {
         perRun.push({ seed: runSeed, status: 'ERROR', detected: false, timeMs: null, oracle: null, violations: 0, durationMs: 0 });
         io.err(`validate: ${b.id} seed ${runSeed}: ${e instanceof Error ? e.message : String(e)}\n`);
+        progress(`${label} run ${i + 1}/${opts.runs}: ERROR`, opts.timeoutMs);
         continue;
       }
+      if (r.status === 'INTERRUPTED' || (opts.signal?.aborted && r.status === 'SUCCESS')) {
+        // Abandoned, not missed: it counts neither way.
+        interrupted = r.interrupted ?? (typeof opts.signal?.reason === 'string' ? opts.signal.reason : 'abort');
+        break;
+      }
       const detected = r.status === 'FAILURE';
+      progress(`${label} run ${i + 1}/${opts.runs}: ${detected ? `caught in ${formatDuration(r.firstViolationMs ?? r.durationMs)} (${r.violations[0]?.kind ?? '?'})` : r.status === 'SUCCESS' ? 'missed' : r.status}`, opts.timeoutMs);
       perRun.push({
         seed: runSeed, status: r.status, detected,
         timeMs: detected ? r.firstViolationMs : null,
@@ -208,52 +259,49 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     const counts = new Map<string, number>();
     for (const p of hits) if (p.oracle) counts.set(p.oracle, (counts.get(p.oracle) ?? 0) + 1);
     const oracles = [...counts].sort((x, y) => y[1] - x[1]).map(([o]) => o);
-    return { detected: hits.length, runs: opts.runs, medianMs: median(times), maxMs: times.length ? Math.max(...times) : null, oracles, perRun };
+    return { detected: hits.length, runs: perRun.length, medianMs: median(times), maxMs: times.length ? Math.max(...times) : null, oracles, perRun };
   };
-  const mixedThreads = opts.mixedThreads ?? os.availableParallelism();
   const bugRows: ValidateBugRow[] = [];
-  for (const [k, b] of entries.entries()) {
+  for (const [k, b] of myEntries.entries()) {
+    if (stopNow()) break;
     const threads = Math.max(b.threads, extraThreads);
-    const h = await hunt(b, (s) => runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0));
+    const h = await hunt(b, b.id, (s) => runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0));
     const row: ValidateBugRow = { id: b.id, scenario: b.scenario, threads, ...h, unexpectedOracles: h.oracles.filter((o) => !b.symptom.includes(o)) };
     if (opts.mixed !== false && findScenario(b.scenario)?.usesModel) {
       // run's defaults: mixed's own jitter (none given), quiescent checks every 2 s.
-      const m = await hunt(b, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: 2000 }));
-      row.mixed = { threads: mixedThreads, ...m };
+      const m = interrupted ? null : await hunt(b, `${b.id} from mixed`, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: 2000 }));
+      if (m) row.mixed = { threads: mixedThreads, ...m };
     }
     if (opts.indirect && findScenario(b.scenario)?.usesModel) {
-      row.indirect = await hunt(b, (s) => ({ ...runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0), directAsserts: false }));
+      if (!interrupted) row.indirect = await hunt(b, `${b.id} without direct asserts`, (s) => ({ ...runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0), directAsserts: false }));
     }
+    if (row.runs === 0) break; // interrupted before its first run ended
     bugRows.push(row);
-    io.err(`[${k + 1}/${entries.length}] ${b.id}: ${detectedCell(row)} detected${row.mixed ? `; from mixed: ${row.mixed.detected}/${row.mixed.runs}` : ''}${row.indirect ? `; without direct asserts: ${row.indirect.detected}/${row.indirect.runs}` : ''}\n`);
+    io.err(`[bug ${k + 1}/${myEntries.length}] ${b.id}: ${detectedCell(row)} detected${row.mixed ? `; from mixed: ${row.mixed.detected}/${row.mixed.runs}` : ''}${row.indirect ? `; without direct asserts: ${row.indirect.detected}/${row.indirect.runs}` : ''}\n`);
   }
 
   const cleanRows: ValidateCleanRow[] = [];
-  const cleanRuns: [string, string, Era][] = [];
-  for (const name of cleanNames) {
-    if (findScenario(name)?.usesModel) {
-      cleanRuns.push([name, `${name} (E1)`, 1], [name, `${name} (E3)`, 3]);
-    } else {
-      cleanRuns.push([name, name, 1]);
-    }
-  }
-  const cleanThreads = opts.cleanThreads ?? DEFAULT_CLEAN_THREADS;
-  for (const [name, label, era, threads] of cleanRuns.flatMap((r) => cleanThreads.map((t) => [...r, t] as const))) {
+  for (const [name, label, era, threads] of myClean) {
+    if (stopNow()) break;
     let row: ValidateCleanRow;
     try {
-      const r = await runScenario(runConfig(name, threads, opts.cleanMs, seed, [], era), silentIO);
+      const r = await runScenario(runConfig(name, threads, opts.cleanMs, seed, [], era), silentIO, { signal: opts.signal });
+      if (r.status === 'INTERRUPTED' || opts.signal?.aborted) {
+        interrupted = r.interrupted ?? (typeof opts.signal?.reason === 'string' ? opts.signal.reason : 'abort');
+        break;
+      }
       row = { scenario: label, threads, durationMs: r.durationMs, ops: r.ops, violations: r.violationCount, status: r.status };
     } catch (e) {
       io.err(`validate: clean ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
       row = { scenario: label, threads, durationMs: 0, ops: 0, violations: 0, status: 'ERROR' };
     }
     cleanRows.push(row);
-    io.err(`clean ${label}, ${threads} threads: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}\n`);
+    progress(`clean ${label}, ${threads} threads: ${si(row.ops)} ops, ${row.violations} violations: ${row.status}`, opts.cleanMs);
   }
 
   const bugsOk = bugRows.filter((r) => r.detected === r.runs).length;
   const cleanOk = cleanRows.filter((r) => r.status === 'SUCCESS' && r.violations === 0).length;
-  const pass = bugsOk === bugRows.length && cleanOk === cleanRows.length;
+  const pass = !interrupted && bugsOk === bugRows.length && cleanOk === cleanRows.length;
 
   // Report.
   io.out('');
@@ -294,7 +342,8 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     )) io.out(l);
   }
   io.out('');
-  io.out(`validate: ${bugsOk}/${bugRows.length} bugs detected in every run, ${cleanOk}/${cleanRows.length} clean runs without a violation: ${pass ? 'PASS' : 'FAIL'}`);
+  if (interrupted) io.out(`interrupted by ${interrupted} after ${formatDuration(performance.now() - started)}: ${done} of ${totalRuns} runs finished; the tables hold those`);
+  io.out(`validate${opts.shard ? ` (shard ${opts.shard.index}/${opts.shard.count})` : ''}: ${bugsOk}/${bugRows.length} bugs detected in every run, ${cleanOk}/${cleanRows.length} clean runs without a violation: ${interrupted ? 'INTERRUPTED' : pass ? 'PASS' : 'FAIL'}`);
 
   const report: ValidateReport = {
     date: new Date().toISOString(),
@@ -306,10 +355,10 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     bugs: bugRows,
     clean: cleanRows,
     pass,
+    shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null,
+    host,
+    interrupted,
   };
-  if (opts.json) {
-    mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
-    writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
-  }
+  if (opts.json) writeOutput(opts.json, JSON.stringify(report, null, 2) + '\n');
   return report;
 }

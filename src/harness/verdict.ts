@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeOutput } from './output.js';
 import type { Arena } from '../shm/arena.js';
 import { buildWaitGraph, formatWaitGraph } from '../check/waitgraph.js';
 import { decodeTrace, formatEvent } from '../trace/decode.js';
@@ -104,6 +104,5 @@ export function report(run: ScenarioRun, result: RunResult): void {
     io.out(`${cfg.scenario}: ${formatDuration(durationMs)}, ${cfg.threads} threads, ${si(ops)} ops (${si(result.opsPerSec)}/s), ${nViol} violations${extra ? ', ' + extra : ''}: ${paint.status(status)}`);
   }
   logger?.info({ phase: 'summary', status, exitCode: result.exitCode, ops, durationMs: Math.round(durationMs), violations: nViol, stats: result.stats.data, lockStat: result.lockStat, memory: result.memory, stutters: result.stutters, shuffles: result.shuffles.done, rerun: cfg.rerun }, 'summary');
-  run.ownLogger?.flush();
-  if (cfg.json) writeFileSync(cfg.json, JSON.stringify(result, null, 2) + '\n');
+  if (cfg.json) writeOutput(cfg.json, JSON.stringify(result, null, 2) + '\n');
 }
