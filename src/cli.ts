@@ -124,18 +124,30 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('read a --log file (run or soak) back: a human summary on stdout, optionally an HTML page with stats-over-time charts and every violation with its interleaved event tail')
-    .argument('<log>', 'a pino JSON-lines file written with --log')
+    .description('read --log files back: one log (run or soak) as a human summary, optionally an HTML page with stats-over-time charts and every violation with its interleaved event tail; several logs, a folder or a glob (a fleet\'s shards) as one merged report')
+    .argument('<logs...>', 'pino JSON-lines files written with --log, folders of them, or globs (logs/*.jsonl)')
     .option('--html <file>', 'write a self-contained HTML page')
     .option('--json', 'print the parsed report as JSON instead of text')
-    .option('--pretty', 'print every log record as a human-readable line (pino-pretty) instead of the summary')
-    .action(async (file: string, o: { html?: string; json?: boolean; pretty?: boolean }) => {
+    .option('--pretty', 'print every log record as a human-readable line (pino-pretty) instead of the summary (one log)')
+    .action(async (args: string[], o: { html?: string; json?: boolean; pretty?: boolean }) => {
       prepareOutput(o.html, '--html');
       const { readRunLog, formatLogReport, logReportHtml, prettyLog } = await import('./harness/logreport.js');
+      const { expandLogArgs, mergeLogs, formatMerged, mergedHtml } = await import('./harness/logmerge.js');
+      const files = expandLogArgs(args);
+      const paint = colors(colorEnabled(Boolean(process.stdout.isTTY)));
+      if (files.length > 1) {
+        if (o.pretty) throw new UsageError(`--pretty reads one log (given ${files.length}: ${files.join(', ')})`);
+        const m = mergeLogs(files);
+        if (o.json) process.stdout.write(JSON.stringify(m, null, 2) + '\n');
+        else if (o.html !== '-') for (const l of formatMerged(m, paint)) process.stdout.write(l + '\n');
+        if (o.html) writeOutput(o.html, mergedHtml(m));
+        return;
+      }
+      const file = files[0];
       const rep = readRunLog(file);
       if (o.pretty) process.stdout.write(prettyLog(file, colorEnabled(Boolean(process.stdout.isTTY))));
       else if (o.json) process.stdout.write(JSON.stringify(rep, null, 2) + '\n');
-      else for (const l of formatLogReport(rep, colors(colorEnabled(Boolean(process.stdout.isTTY))))) process.stdout.write(l + '\n');
+      else if (o.html !== '-') for (const l of formatLogReport(rep, paint)) process.stdout.write(l + '\n');
       if (o.html) writeOutput(o.html, logReportHtml(rep));
     });
 

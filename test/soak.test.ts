@@ -315,6 +315,34 @@ describe('fleet shards', () => {
     expect(r.out).not.toContain('shard 4/4 on');
   });
 
+  it('report merges the logs of two shards: both shards, every configuration, each violation with its shard, host and rerun line', () => {
+    const dir = tmp();
+    const a = path.join(dir, 'logs', 's1.jsonl');
+    const b = path.join(dir, 'logs', 's2.jsonl');
+    // Three configurations and two shards: each shard meets each configuration in turn.
+    const common = ['rwsem-torture,seqcount-torture,rcu-torture', '--threads', '2', '--duration', '1.6s', '--segment', '800ms', '--seed', '7', '--keep-going'];
+    expect(runCli(['soak', ...common, '--shard', '1/2', '--log', a]).code).toBe(0);
+    // The second shard runs with a bug, so the merged report has a violation to place.
+    expect(runCli(['soak', ...common, '--shard', '2/2', '--bug', 'seqcount-no-retry', '--log', b]).code).toBe(1);
+    const r = runCli(['report', path.join(dir, 'logs')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^mmtorture report: 2 logs from 1 host: FAILURE \(exit 1\)/);
+    expect(r.out).toMatch(/s1\.jsonl +1\/2 /);
+    expect(r.out).toMatch(/s2\.jsonl +2\/2 /);
+    // Turns g = 0, 2 on shard 1 and 1, 3 on shard 2: rwsem-torture (configuration 0) ran on both.
+    expect(r.out).toMatch(/rwsem-torture +2 .*shard 1\/2 on \S+; shard 2\/2 on \S+/);
+    expect(r.out).toMatch(/\[shard 2\/2 on \S+\] turn \d+, seqcount-torture: /);
+    expect(r.out).toMatch(/rerun: mmtorture run seqcount-torture .*--bug seqcount-no-retry/);
+    const j = JSON.parse(runCli(['report', a, b, '--json']).out);
+    expect(j.logs.map((l: { shard: string }) => l.shard)).toEqual(['1/2', '2/2']);
+    expect(j.violationsDetail.length).toBeGreaterThan(0);
+    // Every violation keeps its detail (thread, object, arguments), not only its title.
+    expect(j.violationsDetail.every((v: { lines: string[] }) => v.lines.length >= 2)).toBe(true);
+    const g = runCli(['report', path.join(dir, 'logs', 's*.jsonl'), '--html', path.join(dir, 'fleet.html')]);
+    expect(g.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'fleet.html'), 'utf8')).toContain('<h1>mmtorture fleet report: <span class="bad">FAILURE</span></h1>');
+  });
+
   it('a soak stats line comes every --stat-interval across turns shorter than it', () => {
     const r = runCli(['soak', 'spinlock-torture', '--duration', '4s', '--segment', '700ms', '--stat-interval', '1s']);
     expect(r.code).toBe(0);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { openLogSink, type LogSink } from './logsink.js';
@@ -116,7 +117,7 @@ export class ScenarioRun {
       params: cfg.params,
     });
     const run = new ScenarioRun(cfg, io, hooks, scenario, arena, logger, ownLogger);
-    logger?.info({ phase: 'setup', config: run.loggedConfig }, 'setup');
+    logger?.info({ phase: 'setup', config: run.loggedConfig, host: hostname() }, 'setup');
     scenario.setup(arena, sopts);
     if (!cfg.quiet) for (const n of run.notes) io.err(`${cfg.scenario}: ${n}\n`);
     return run;

@@ -4,6 +4,7 @@ import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
 import { lineChart, esc, PAGE_CSS } from './html.js';
 import type { Paint } from './color.js';
+import { formatViolation, type DecodedViolation } from './collect.js';
 
 /*
  * mmtorture report RUN.jsonl: read back the pino log of a run or a soak and
@@ -47,6 +48,9 @@ export interface LogSample {
 
 export interface LogReport {
   file: string;
+  /** The machine and fleet shard the log came from (soak --shard), when recorded. */
+  host: string | null;
+  shard: string | null;
   kind: 'run' | 'soak';
   startedAt: string;
   config: Record<string, unknown>;
@@ -100,8 +104,10 @@ export function readRunLog(file: string): LogReport {
   const labelOf = (r: Rec) => String(r.label ?? r.scenario ?? '?');
   const segOf = (r: Rec) => (typeof r.segment === 'number' ? r.segment : 0);
   const setup = recs.find((r) => r.phase === 'setup');
+  const first = soakStart ?? setup;
   const rep: LogReport = {
     file, kind, startedAt: new Date(t0).toISOString(),
+    host: typeof first?.host === 'string' ? first.host : null, shard: typeof first?.shard === 'string' ? first.shard : null,
     config: ((soakStart ?? setup)?.config as Record<string, unknown>) ?? {},
     status: null, exitCode: null, durationMs: recs[recs.length - 1].time - t0, ops: 0, violations: 0,
     turns: [], samples: [], reports: [], hangs: [], errors: [], interrupted: null,
@@ -118,6 +124,8 @@ export function readRunLog(file: string): LogReport {
         break;
       case 'violation':
         if (Array.isArray(r.report)) rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: r.report as string[] });
+        // Violations after the first: their thread, object and arguments, as the run printed them.
+        else if (r.violation && typeof r.violation === 'object') rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: formatViolation(r.violation as DecodedViolation) });
         else rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: [String(r.msg)] });
         break;
       case 'hang':
