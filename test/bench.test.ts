@@ -39,7 +39,7 @@ describe('mmtorture bench output (shape only: no timing is asserted)', () => {
     const page = readFileSync(html, 'utf8');
     expect(page.startsWith('<!doctype html>')).toBe(true);
     expect(page).not.toMatch(/<script|(src|href)="https?:/); // self-contained, no scripts or remote assets
-    expect((page.match(/<svg /g) ?? []).length).toBe(5); // page-fault: throughput, fallback, wait; rwsem-read: throughput, wait
+    expect((page.match(/<svg /g) ?? []).length).toBe(6); // the per-VMA/mmap_lock ratio; page-fault: throughput, fallback, wait; rwsem-read: throughput, wait
     expect((page.match(/<polyline /g) ?? []).length).toBeGreaterThanOrEqual(3);
     expect((page.match(/<tr>/g) ?? []).length).toBe(7); // header + 6 points
   }, 60_000);

@@ -119,16 +119,16 @@ function findCycle(threads: ThreadWait[]): number[] | null {
 }
 
 /** Render the graph like the kernel's hung-task + lockdep report. */
-export function formatWaitGraph(g: WaitGraph, blockedMs: number): string[] {
+export function formatWaitGraph(g: WaitGraph, blockedMs: number, name: (addr: number) => string = (a) => `lock @${a}`): string[] {
   const lines: string[] = [];
   for (const t of g.threads) {
     if (!t.waitingFor) continue;
     const w = t.waitingFor;
     lines.push(`INFO: task mmtorture/${t.tid} blocked for more than ${(blockedMs / 1000).toFixed(1)} seconds (waiting ${w.forMs.toFixed(0)} ms).`);
-    const what = w.kind === 'rcu-gp' ? 'an RCU grace period' : `${w.cls} (${w.mode}) [lock @${w.lock}]`;
+    const what = w.kind === 'rcu-gp' ? 'an RCU grace period' : `${w.cls} (${w.mode}) [${name(w.lock)}]`;
     lines.push(`  waiting for ${what}${t.blockedBy.length ? `, blocked by: ${t.blockedBy.map((b) => `tid ${b}`).join(', ')}` : ''}`);
     lines.push(`  ${t.held.length} lock${t.held.length === 1 ? '' : 's'} held by mmtorture/${t.tid}:`);
-    t.held.forEach((h, i) => lines.push(`    #${i}: ${h.cls} (${h.mode}) [lock @${h.lock}]`));
+    t.held.forEach((h, i) => lines.push(`    #${i}: ${h.cls} (${h.mode}) [${name(h.lock)}]`));
   }
   if (g.cycle) {
     lines.push('');

@@ -124,7 +124,7 @@ export function benchTable(r: BenchReport): string[] {
   const head = ['workload', 'mode', 'era', 'threads', 'ops/s', 'spread', 'ops/s/thread', 'efficiency', 'fallback', 'mmap_lock p99 us', 'vm_lock p99 us'];
   const rows = r.points.map((p) => [
     p.workload, p.mode, p.era ? `E${p.era}` : '-', String(p.threads), si(p.opsPerSec), `±${p.spreadPct.toFixed(0)}%`, si(p.perThread),
-    p.efficiency === null ? '-' : p.efficiency.toFixed(2), p.fallbackRate === null ? '-' : `${(p.fallbackRate * 100).toFixed(1)}%`,
+    p.efficiency === null ? '-' : p.efficiency.toFixed(2), p.fallbackRate === null || p.mode === 'mmap-lock' ? '-' : `${(p.fallbackRate * 100).toFixed(1)}%`,
     lockP99(p, '&mm->mmap_lock'), lockP99(p, 'vm_lock'),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));

@@ -144,28 +144,37 @@ export function decodeViolations(arena: Arena): DecodedViolation[] {
 
 const OBJ_STATES = ['free', 'live', 'pending an RCU free', 'freed and allocated again'];
 
-/** One argument of a violation as a person reads it: lock classes, modes, callers, sites and threads by name. */
-function formatArg(kind: string, k: string, x: number): string {
+/** Argument names that hold an arena address (an object or a lock), named by the report's namer. */
+export const REF_ARG = /lock|vma|^mm$|child mm|folio|object|anon_vma|obj$/;
+
+/** One argument of a violation as a person reads it: lock classes, modes, callers, sites, threads and objects by name. */
+function formatArg(kind: string, k: string, x: number, name?: (addr: number) => string | null): string {
+  if (name && REF_ARG.test(k) && k !== 'lastRelease') {
+    const n = name(x);
+    if (n) return `${k}=${n}`;
+  }
   if (k === 'class' && LOCK_CLASS_NAMES[x] !== undefined) return `class=${LOCK_CLASS_NAMES[x]}`;
   if (k === 'mode' && (kind === 'bad-unlock-balance' || kind === 'recursive-locking')) return `mode=${x === 1 ? 'read' : 'write'}`;
   if (k === 'caller' && AH_NAMES[x]) return `in ${AH_NAMES[x]}()`;
   if (k === 'site' && KASAN_SITES[x]) return `in ${KASAN_SITES[x]}`;
   if (k === 'state' && kind === 'kasan-use-after-free') return `state=${OBJ_STATES[x] ?? x}`;
+  if (/ mm slot$/.test(k) || k === 'mm slot') return `${k.replace(/ ?slot$/, '')}=mm#${x}`;
   if (k === 'lastRelease') return `last released by ${x >= 0 ? `mmtorture/${x}` : 'nobody yet'}`;
   if (k === 'waitedMs') return `slept ${x} ms`;
   return `${k}=${x}`;
 }
 
 /** A violation's arguments, named (formatArg). */
-export function formatArgs(v: DecodedViolation): string {
-  return Object.entries(v.args).map(([k, x]) => formatArg(v.kind, k, x)).join(' ');
+export function formatArgs(v: DecodedViolation, name?: (addr: number) => string | null): string {
+  return Object.entries(v.args).map(([k, x]) => formatArg(v.kind, k, x, name)).join(' ');
 }
 
-export function formatViolation(v: DecodedViolation): string[] {
-  const args = formatArgs(v);
+export function formatViolation(v: DecodedViolation, name?: (addr: number) => string | null): string[] {
+  const args = formatArgs(v, name);
   const who = v.tid >= 0 ? `thread mmtorture/${v.tid}` : 'the main thread (quiescent check)';
+  const obj = v.obj ? (name?.(v.obj) ?? `@${v.obj}`) : null;
   return [
     v.title,
-    `  ${who} at ${v.timeMs.toFixed(3)} ms, object @${v.obj}${args ? `: ${args}` : ''}`,
+    `  ${who} at ${v.timeMs.toFixed(3)} ms${obj ? `, object ${obj}` : ''}${args ? `: ${args}` : ''}`,
   ];
 }

@@ -223,7 +223,8 @@ export class ScenarioRun {
 
   /** End a progress line that is still open on a terminal. */
   private closeLine(): void {
-    if (this.linesOpen) this.io.err('\n');
+    // A run inside a soak erases its progress line: the soak's turn line follows.
+    if (this.linesOpen) this.io.err(this.cfg.quiet ? '\r\x1b[K' : '\n');
     this.linesOpen = false;
   }
 
@@ -240,7 +241,7 @@ export class ScenarioRun {
     this.lastProgressAt = now;
     this.lastLine = now;
     const nv = violationCount(this.arena);
-    const line = `[${formatDuration(elapsed).padStart(6)}] ${this.cfg.scenario}: ops ${si(ops)} (${si(rate)}/s) violations ${nv}`;
+    const line = `[${formatDuration(elapsed + (this.hooks.clockOffsetMs ?? 0)).padStart(6)}] ${this.cfg.scenario}: ops ${si(ops)} (${si(rate)}/s) violations ${nv}`;
     if (this.cfg.progress) {
       if (this.io.isTTY) {
         this.io.err(`\r\x1b[K${line}`);

@@ -173,7 +173,17 @@ export function formatMerged(m: MergedReport, paint: Paint): string[] {
 export function mergedHtml(m: MergedReport): string {
   const logs = m.logs.map((l) => `<tr><td>${esc(l.file)}</td><td>${esc(l.shard ?? '-')}</td><td>${esc(l.host ?? '?')}</td><td class="${l.status === 'SUCCESS' ? 'good' : 'bad'}">${esc(l.status ?? 'NO SUMMARY')}</td><td>${l.turns}</td><td>${si(l.ops)}</td><td>${l.violations}</td><td>${l.memory.maxRssMiB ?? '-'}</td></tr>`).join('');
   const rows = m.rows.map((r) => `<tr><td>${esc(r.label)}</td><td>${r.turns}</td><td>${formatDuration(r.durationMs)}</td><td>${si(r.ops)}</td><td>${r.violations}</td><td>${r.failed}</td><td>${esc(r.where.join('; '))}</td></tr>`).join('');
-  const viol = m.violationsDetail.map((v) => `<section class="violation"><h3>[${esc(v.where)}] turn ${v.segment + 1}, ${esc(v.label)}: ${esc(v.title)}</h3><pre>${esc(v.lines.join('\n'))}${v.rerun ? `\n\nrerun: ${esc(v.rerun)}` : ''}</pre></section>`).join('');
+  // Each turn's first violation in full, its later ones folded under it.
+  const turns = new Map<string, MergedReport['violationsDetail']>();
+  for (const v of m.violationsDetail) {
+    const k = `${v.file}\u0000${v.segment}`;
+    turns.set(k, [...(turns.get(k) ?? []), v]);
+  }
+  const viol = [...turns.values()].map(([v, ...more]) => {
+    const rest = more.length ? `<details class="more"><summary>${more.length} more violation${more.length === 1 ? '' : 's'} in this turn</summary><pre>${esc(more.slice(0, 200).map((x) => x.lines.join('\n')).join('\n'))}${more.length > 200 ? `\n(${more.length - 200} more: --json)` : ''}</pre></details>` : '';
+    const rerun = v.rerun && !v.lines.some((l) => l.includes('rerun:')) ? `\n  rerun: ${esc(v.rerun)}` : '';
+    return `<section class="violation"><h3 class="bad">[${esc(v.where)}] turn ${v.segment + 1}, ${esc(v.label)}: ${esc(v.title)}</h3><pre>${esc(v.lines.join('\n'))}${rerun}</pre>${rest}</section>`;
+  }).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>mmtorture fleet report: ${esc(m.status)}</title><style>${PAGE_CSS}</style></head><body>
 <h1>mmtorture fleet report: <span class="${m.status === 'SUCCESS' ? 'good' : 'bad'}">${esc(m.status)}</span></h1>
 <p>${m.logs.length} logs, ${m.turns} turns, ${si(m.ops)} ops, ${m.violations} violations, ${m.hangs} hangs, ${m.errors} harness errors</p>

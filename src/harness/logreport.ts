@@ -5,6 +5,7 @@ import { formatDuration, si } from './parse.js';
 import { lineChart, esc, PAGE_CSS } from './html.js';
 import type { Paint } from './color.js';
 import { formatViolation, type DecodedViolation } from './collect.js';
+import type { RaceStory } from './report.js';
 
 /*
  * mmtorture report RUN.jsonl: read back the pino log of a run or a soak and
@@ -62,7 +63,9 @@ export interface LogReport {
   violations: number;
   turns: LogTurn[];
   samples: LogSample[];
-  reports: { label: string; segment: number; title: string; lines: string[] }[];
+  reports: { label: string; segment: number; title: string; lines: string[]; story?: RaceStory; roles?: string[] }[];
+  /** The per-second progress records (throughput when the stats records are few), at most 2000. */
+  progress: LogSample[];
   hangs: { label: string; segment: number; lines: string[] }[];
   errors: { label: string; segment: number; error: string; lastEvents: string[] }[];
   interrupted: string | null;
@@ -110,12 +113,15 @@ export function readRunLog(file: string): LogReport {
     host: typeof first?.host === 'string' ? first.host : null, shard: typeof first?.shard === 'string' ? first.shard : null,
     config: ((soakStart ?? setup)?.config as Record<string, unknown>) ?? {},
     status: null, exitCode: null, durationMs: recs[recs.length - 1].time - t0, ops: 0, violations: 0,
-    turns: [], samples: [], reports: [], hangs: [], errors: [], interrupted: null,
+    turns: [], samples: [], progress: [], reports: [], hangs: [], errors: [], interrupted: null,
     memory: { startRssMiB: null, endRssMiB: null, maxRssMiB: null }, skipped, earlier,
   };
   for (const r of recs) {
     const mem = r.memory as { rssMiB?: number; heapUsedMiB?: number; start?: { rssMiB: number }; end?: { rssMiB: number }; maxRssMiB?: number } | undefined;
     switch (r.phase) {
+      case 'progress':
+        rep.progress.push({ label: labelOf(r), tMin: (r.time - t0) / 60000, opsPerSec: Number(r.opsPerSec ?? 0), violations: Number(r.violations ?? 0), rssMiB: null, heapUsedMiB: null });
+        break;
       case 'stats':
         rep.samples.push({
           label: labelOf(r), tMin: (r.time - t0) / 60000, opsPerSec: Number(r.opsPerSec ?? 0), violations: Number(r.violations ?? 0),
@@ -123,8 +129,9 @@ export function readRunLog(file: string): LogReport {
         });
         break;
       case 'violation':
-        if (Array.isArray(r.report)) rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: r.report as string[] });
+        if (Array.isArray(r.report)) rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: r.report as string[], story: (r.story as RaceStory | undefined) ?? undefined, roles: Array.isArray(r.roles) ? (r.roles as string[]) : undefined });
         // Violations after the first: their thread, object and arguments, as the run printed them.
+        else if (Array.isArray(r.lines)) rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: r.lines as string[] });
         else if (r.violation && typeof r.violation === 'object') rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: formatViolation(r.violation as DecodedViolation) });
         else rep.reports.push({ label: labelOf(r), segment: segOf(r), title: String(r.msg), lines: [String(r.msg)] });
         break;
@@ -161,6 +168,10 @@ export function readRunLog(file: string): LogReport {
       default:
         break;
     }
+  }
+  if (rep.progress.length > 2000) {
+    const step = Math.ceil(rep.progress.length / 2000);
+    rep.progress = rep.progress.filter((_, i) => i % step === 0);
   }
   rep.ops = rep.turns.reduce((a, t) => a + t.ops, 0);
   rep.violations = rep.turns.reduce((a, t) => a + t.violations, 0) || rep.reports.length;
@@ -256,17 +267,48 @@ function seriesBy(samples: LogSample[], value: (s: LogSample) => number | null):
 }
 
 /** A self-contained HTML page (inline SVG, no scripts). */
+/**
+ * The interleaving as swim lanes: one column per thread (and setup), time
+ * down the page; the events that touched the violation's objects are
+ * highlighted, and the last row is the violation in its thread's lane.
+ */
+export function swimLanes(story: RaceStory, roles: string[], title: string): string {
+  const lanes = [...new Set([...story.events.map((e) => e.tid), story.tid])].sort((a, b) => a - b);
+  const laneName = (tid: number) => (tid < 0 ? 'setup / main thread' : `T${tid} ${roles[tid] ?? ''}`);
+  const head = `<tr><th>ms</th>${lanes.map((l) => `<th>${esc(laneName(l))}</th>`).join('')}</tr>`;
+  const rows = story.events.map((e) => `<tr${e.mark ? ' class="mark"' : ''}><td>${e.timeMs.toFixed(3)}</td>${lanes.map((l) => (l === e.tid ? `<td class="ev">${esc(e.op)} <b>${esc(e.obj)}</b>${e.args ? ` <span class="args">${esc(e.args)}</span>` : ''}</td>` : '<td></td>')).join('')}</tr>`);
+  const last = `<tr class="viol"><td>${story.timeMs.toFixed(3)}</td>${lanes.map((l) => (l === story.tid ? `<td class="ev">${esc(title)}</td>` : '<td></td>')).join('')}</tr>`;
+  return `<table class="lanes"><caption>the interleaving: events that touched ${esc(story.focus.join(', ') || 'its objects')} are highlighted</caption><thead>${head}</thead><tbody>${rows.join('')}${last}</tbody></table>`;
+}
+
+const MORE_CAP = 200;
+
+/** Each turn's first violation in full (swim lanes, report); the turn's later ones folded under it. */
+function violationSections(rep: LogReport): string[] {
+  const bySeg = new Map<number, LogReport['reports']>();
+  for (const v of rep.reports) bySeg.set(v.segment, [...(bySeg.get(v.segment) ?? []), v]);
+  return [...bySeg.values()].map(([v, ...more]) => {
+    const rest = more.length
+      ? `<details class="more"><summary>${more.length} more violation${more.length === 1 ? '' : 's'} in this ${rep.kind === 'soak' ? 'turn' : 'run'}</summary><pre>${esc(more.slice(0, MORE_CAP).map((m) => m.lines.join('\n')).join('\n'))}${more.length > MORE_CAP ? `\n(${more.length - MORE_CAP} more: mmtorture report --json)` : ''}</pre></details>`
+      : '';
+    return `<section class="violation"><h3 class="bad">${rep.kind === 'soak' ? `turn ${v.segment + 1}, ` : ''}${esc(v.label)}: ${esc(v.title)}</h3>${v.story && v.story.events.length ? swimLanes(v.story, v.roles ?? [], v.title) : ''}<pre>${esc(v.lines.join('\n'))}</pre>${rest}</section>`;
+  });
+}
+
 export function logReportHtml(rep: LogReport): string {
+  // Few stats records (a short run): throughput from the per-second progress records.
+  const tput = rep.samples.filter((s) => Number.isFinite(s.opsPerSec)).length >= 3 ? rep.samples : rep.progress;
+  const labels = new Set(tput.map((s) => s.label));
   const charts = [
-    lineChart('throughput over time', 'minutes', 'ops/s', seriesBy(rep.samples, (s) => s.opsPerSec), 'ops'),
+    lineChart('throughput over time', 'minutes', 'ops/s', seriesBy(tput, (s) => s.opsPerSec), 'ops', { logY: labels.size > 1, empty: 'no stats or progress records in the log' }),
     lineChart('memory over time', 'minutes', 'MiB', [
       { name: 'rss', points: rep.samples.filter((s) => s.rssMiB !== null).map((s) => [s.tMin, s.rssMiB as number]) },
       { name: 'heap used', points: rep.samples.filter((s) => s.heapUsedMiB !== null).map((s) => [s.tMin, s.heapUsedMiB as number]) },
-    ], 'memory'),
+    ], 'memory', { empty: 'no memory samples in the log' }),
   ];
   const rows = byLabel(rep).map((r) => `<tr><td>${esc(r.label)}</td><td>${r.turns}</td><td>${esc(formatDuration(r.durationMs))}</td><td>${si(r.ops)}</td><td class="${r.violations ? 'bad' : 'good'}">${r.violations}</td><td>${r.bad}</td></tr>`).join('');
   const bad = [
-    ...rep.reports.map((v) => `<section class="violation"><h3 class="bad">${esc(v.label)}: ${esc(v.title)}</h3><pre>${esc(v.lines.join('\n'))}</pre></section>`),
+    ...violationSections(rep),
     ...rep.hangs.map((h) => `<section class="hang"><h3 class="bad">${esc(h.label)}: watchdog: no progress</h3><pre>${esc(h.lines.join('\n'))}</pre></section>`),
     ...rep.errors.map((e) => `<section class="error"><h3 class="bad">${esc(e.label)}: ${esc(e.error)}</h3><pre>${esc(e.lastEvents.join('\n'))}</pre></section>`),
   ];

@@ -1,3 +1,4 @@
+import type { RaceStory } from './report.js';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../mm/model.js';
 import type { WaitGraph } from '../check/waitgraph.js';
@@ -62,6 +63,8 @@ export interface RunHooks {
   onStats?: (s: StatSnapshot) => void;
   /** The first snapshot comes this long after the start instead of one stat interval (soak's stats clock runs across turns). */
   firstStatAfterMs?: number;
+  /** Added to the progress line's clock (a soak shows its own time, as its turn lines do). */
+  clockOffsetMs?: number;
 }
 
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR' | 'INTERRUPTED';
@@ -120,6 +123,8 @@ export interface RunResult {
   interrupted: string | null;
   /** The race report of the first violation (kernel-splat text). */
   report: string[];
+  /** The first violation's story (the report's event tail, structured), for the HTML swim lanes. */
+  story: RaceStory | null;
   memory: MemorySample;
 }
 

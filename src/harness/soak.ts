@@ -313,6 +313,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
       signal,
       logger: logger?.child({ segment: i, turn: g, scenario: k.scenario, label }),
       firstStatAfterMs: Math.max(0, nextStatAt - segStart),
+      clockOffsetMs: segStart,
       onStats: (s) => {
         maxRss = Math.max(maxRss, s.memory.rssMiB);
         nextStatAt = segStart + s.elapsedMs + cfg.statIntervalMs;

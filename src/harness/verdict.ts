@@ -3,7 +3,8 @@ import type { Arena } from '../shm/arena.js';
 import { buildWaitGraph, formatWaitGraph } from '../check/waitgraph.js';
 import { decodeTrace, formatEvent } from '../trace/decode.js';
 import { colors } from './color.js';
-import { raceReport } from './report.js';
+import { raceReport, raceStory } from './report.js';
+import { objectNamer } from '../trace/names.js';
 import { perThreadOps, lockStat, formatLockStat, decodeViolations, formatViolation, violationCount, totalOps } from './collect.js';
 import { EXIT_CLEAN, EXIT_HARNESS, EXIT_VIOLATION } from './errors.js';
 import { formatDuration, si } from './parse.js';
@@ -16,7 +17,8 @@ import type { ScenarioRun } from './lifecycle.js';
 /** A hang report: the wait-for graph now, before anything is unwound. */
 export function hangOf(arena: Arena, blockedMs: number): NonNullable<RunResult['hang']> {
   const graph = buildWaitGraph(arena);
-  return { blockedMs, graph, report: formatWaitGraph(graph, blockedMs) };
+  const namer = objectNamer(arena);
+  return { blockedMs, graph, report: formatWaitGraph(graph, blockedMs, (a) => (namer.objectOf(a) ? namer.name(a) : `lock @${a}`)) };
 }
 
 /** Phase 5: the final checks over the stopped world, the status and the result. */
@@ -67,7 +69,8 @@ export function verdict(run: ScenarioRun): RunResult {
     lockStat: lockStat(arena), violationCount: nViol, violations, firstViolationMs, hang, errors, crash: theCrash,
     checks: { done: run.checks, skipped: run.checksSkipped }, stutters: run.stutters, shuffles: { done: run.shuffles, moved: run.moved },
     interrupted: run.interrupted,
-    report: violations.length ? raceReport(arena, violations[0], events, run.roles, cfg.rerun) : [],
+    report: violations.length ? raceReport(arena, violations[0], events, run.roles, cfg.rerun, { goAt: run.goAt }) : [],
+    story: violations.length ? raceStory(arena, violations[0], events, run.roles, { goAt: run.goAt }) : null,
     memory: memorySample(),
   };
 }
@@ -77,7 +80,9 @@ export function report(run: ScenarioRun, result: RunResult): void {
   const { cfg, io, logger } = run;
   const { violations, hang, errors, crash, interrupted, status, durationMs, ops } = result;
   const nViol = result.violationCount;
-  violations.forEach((v, i) => logger?.error({ phase: 'violation', violation: v, ...(i === 0 ? { report: result.report } : {}) }, v.title));
+  const namer = objectNamer(run.arena);
+  const named = (addr: number) => (namer.objectOf(addr) ? namer.name(addr) : null);
+  violations.forEach((v, i) => logger?.error({ phase: 'violation', violation: v, ...(i === 0 ? { report: result.report, story: result.story, roles: result.roles } : { lines: formatViolation(v, named) }) }, v.title));
   if (hang) logger?.error({ phase: 'hang', blockedMs: hang.blockedMs, cycle: hang.graph.cycle, threads: hang.graph.threads, report: hang.report }, 'watchdog: no progress');
   errors.forEach((e, i) => logger?.error({ phase: 'error', error: e, ...(crash && i === 0 ? { crash } : {}) }, 'harness error'));
   if (interrupted) logger?.warn({ phase: 'interrupted', signal: interrupted, elapsedMs: Math.round(durationMs) }, `interrupted by ${interrupted}`);
@@ -86,7 +91,7 @@ export function report(run: ScenarioRun, result: RunResult): void {
     run.printStats(true);
     for (const l of formatLockStat(result.lockStat)) io.out(l);
     violations.slice(0, 5).forEach((v, i) => {
-      const lines = i === 0 ? result.report : formatViolation(v);
+      const lines = i === 0 ? result.report : formatViolation(v, named);
       io.err('\n' + [paint.red(lines[0]), ...lines.slice(1)].join('\n') + '\n');
     });
     if (violations.length > 5) io.err(`(${violations.length - 5} more violations: see --json / --log)\n`);
