@@ -102,3 +102,26 @@ describe('commands', () => {
     expect(r.err).toMatch(/tid 0 -> tid 1 -> tid 0|tid 1 -> tid 0 -> tid 1/);
   });
 });
+
+describe('rough edges', () => {
+  it('help shows a repeatable option\'s empty default once, not "(default: [])"', () => {
+    for (const c of ['run', 'soak', 'bench', 'validate']) {
+      const r = run([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.out).not.toContain('(default: [])');
+    }
+  });
+
+  it('mm-only options given to a primitive scenario are named as not applying', () => {
+    const r = run(['run', 'spinlock-torture', '--threads', '2', '-d', '300ms', '--era', 'e3', '--vmas', '64']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('note: --era, --vmas do not apply to spinlock-torture (it has no mm model); ignored');
+  });
+
+  it('the soak summary shows - for the faults of scenarios that have none, a count for those that do', () => {
+    const r = run(['soak', 'spinlock-torture,page-fault', '--threads', '2', '--duration', '1.6s', '--segment', '800ms', '--era', 'e1']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ {2}spinlock-torture +1 +\S+ +\S+ +- /m);
+    expect(r.out).toMatch(/^ {2}page-fault \(E1\) +1 +\S+ +\S+ +[\d.]+[kM]? /m);
+  });
+});

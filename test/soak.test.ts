@@ -55,7 +55,7 @@ describe('soak', () => {
     expect(r.code).toBe(0);
     // One stats line per interval: ops, faults by path, retries, fallbacks, lock_stat, violations, memory.
     expect(r.out).toMatch(/fault-vs-munmap \(E1\) t=[\d.]+s: ops \S+ \(\S+\/s\) \| faults \S+ \(per-VMA [\d.]+%, mmap_lock [\d.]+%, SIGSEGV [\d.]+%\) \| retries \S+ \| vma-lock fallbacks \S+ \| .* \| violations 0 \| rss [\d.]+ MiB heap [\d.]+ MiB/);
-    expect(r.out).toMatch(/turn 1: fault-vs-munmap \(E1\): .* 0 violations, rss [\d.]+ MiB: SUCCESS/);
+    expect(r.out).toMatch(/turn 1 \(\d+%, [\d.]+m?s left\): fault-vs-munmap \(E1\): .* 0 violations, rss [\d.]+ MiB: SUCCESS/);
     expect(r.out).toContain('soak summary');
     expect(r.out).toMatch(/memory: rss [\d.]+ MiB at start, [\d.]+ MiB at end/);
     expect(r.out).toMatch(/soak: .* turns, .* ops, 0 violations: SUCCESS/);

@@ -333,7 +333,8 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
     tot.stutters += res.stutters;
     tot.shuffles += res.shuffles.done;
     segments.push({ index: i, turn: g, label, seed: seed >>> 0, status: res.status, durationMs: Math.round(res.durationMs), ops: res.ops, violations: res.violationCount, memory: res.memory, rerun });
-    io.out(`[${formatDuration(performance.now() - t0).padStart(6)}] turn ${i + 1}: ${label}: ${formatDuration(res.durationMs)}, ${si(res.ops)} ops (${si(res.opsPerSec)}/s), ${res.checks.done} checks, ${res.stutters} stutters, ${res.shuffles.done} shuffles, ${res.violationCount} violations, rss ${res.memory.rssMiB} MiB: ${paint.status(res.status)}`);
+    const soFar = performance.now() - t0;
+    io.out(`[${formatDuration(soFar).padStart(6)}] turn ${i + 1} (${Math.min(100, Math.floor((100 * soFar) / cfg.durationMs))}%, ${formatDuration(Math.max(0, cfg.durationMs - soFar))} left): ${label}: ${formatDuration(res.durationMs)}, ${si(res.ops)} ops (${si(res.opsPerSec)}/s), ${res.checks.done} checks, ${res.stutters} stutters, ${res.shuffles.done} shuffles, ${res.violationCount} violations, rss ${res.memory.rssMiB} MiB: ${paint.status(res.status)}`);
     if (res.status === 'INTERRUPTED') {
       interrupted = res.interrupted;
       break;
