@@ -15,7 +15,7 @@ import type { WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import { totalOps, lockStat, violationCount, type DecodedViolation } from './collect.js';
 import { formatDuration, si } from './parse.js';
 import type { RunConfig, RunHooks, RunIO, RunResult, StatSnapshot } from './run-types.js';
-import { wakeAll } from '../sync/sched.js';
+import { wakeAll, kickSleepers } from '../sync/sched.js';
 import { collectGarbage, createPool, memorySample, shuffled, loggedConfigOf } from './pool.js';
 import { hangOf } from './verdict.js';
 
@@ -188,6 +188,7 @@ export class ScenarioRun {
   /** Hold every running actor at the pause barrier (at most 500 ms to get there). */
   private async pauseWorld(): Promise<boolean> {
     Atomics.store(this.i32, H_PAUSE, 1);
+    kickSleepers(this.i32); // a faulter asleep on userfaultfd returns RETRY and parks
     const until = performance.now() + 500;
     while (performance.now() < until) {
       if (Atomics.load(this.i32, H_PAUSED) >= this.runningThreads()) return true;
@@ -299,6 +300,7 @@ export class ScenarioRun {
     const i32 = this.i32;
     if (!cfg.shuffleMs || now - this.lastShuffle < cfg.shuffleMs || elapsed + TICK >= cfg.durationMs) return false;
     Atomics.store(i32, H_STOP, 1);
+    kickSleepers(i32);
     const joined = await Promise.race([this.allDone.then(() => true), deadline(Math.max(2000, cfg.watchdogMs))]);
     if (!joined) {
       this.hang = hangOf(this.arena, performance.now() - now);
@@ -382,6 +384,7 @@ export class ScenarioRun {
   async join(): Promise<void> {
     const i32 = this.i32;
     Atomics.store(i32, H_STOP, 1);
+    kickSleepers(i32);
     if (this.hang) {
       for (let tid = 0; tid < this.cfg.threads; tid++) Atomics.store(i32, this.arena.pt(tid) + T_KILL, 1);
       this.abortRun();

@@ -28,7 +28,8 @@ export function handleUserfault(c: MmCtx, vmf: Vmf, reason: number): number {
   releaseFaultLock(c, vmf);
   if (mustWait) {
     c.t.count(MC_UFFD_WAIT);
-    waitEventSlice(c.t, wq, snap, c.t.now() + 50);
+    // TASK_KILLABLE until userfaultfd_wake(); the harness kicks it when it pauses the world, so the faulter parks.
+    waitEventSlice(c.t, wq, snap, Infinity);
   }
   Atomics.sub(i32, mm + MM_UFFD_PENDING, 1);
   // No lock is held here: a stop-the-world check may park this faulter.

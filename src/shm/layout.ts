@@ -177,7 +177,9 @@ export const TR_B = 5;
 export const TR_C = 6;
 export const TR_SEQ = 7;
 export const T_TR_END = T_TR_RING + TR_CAP * TR_WORDS;
-export const PT_STRIDE = Math.ceil(T_TR_END / PT_ALIGN) * PT_ALIGN;
+/** The word this thread sleeps on now (+1; 0 = none): the harness kicks it on pause, stop and abort. */
+export const T_SLEEP_ON = T_TR_END;
+export const PT_STRIDE = Math.ceil((T_SLEEP_ON + 1) / PT_ALIGN) * PT_ALIGN;
 
 // ---------------------------------------------------------------------------
 // Violation records.

@@ -1,4 +1,5 @@
 import { Arena } from './arena.js';
+import { kickSleepers } from './kick.js';
 import {
   H_BUGS0, H_BUGS1, H_ABORT, H_STOP, H_FLAGS, H_VIOL_COUNT, H_EPOCH_F64, H_SEED,
   F_KEEP_GOING, T_F_LOCKSTAT, T_CTR, T_F_CTR, T_PROGRESS, T_TR_HEAD, T_TR_RING,
@@ -132,7 +133,8 @@ export class Task {
       for (;;) {
         const v = Atomics.load(i32, H_PAUSE);
         if (v === 0 || Atomics.load(i32, H_STOP) !== 0) break;
-        Atomics.wait(i32, H_PAUSE, v, 20);
+        // resumeWorld() notifies H_PAUSE, and every stop or abort kicks it (kickSleepers); 500 ms is a safety timeout.
+        Atomics.wait(i32, H_PAUSE, v, PAUSE_SAFETY_MS);
         if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
       }
     } finally {
@@ -213,9 +215,14 @@ export class Task {
       this.f64[(v + V_TIME_F64) >> 1] = this.now();
       Atomics.store(i32, v + V_KIND, kind); // published last
     }
-    if ((i32[H_FLAGS] & F_KEEP_GOING) === 0) Atomics.store(i32, H_STOP, 1);
+    if ((i32[H_FLAGS] & F_KEEP_GOING) === 0) {
+      Atomics.store(i32, H_STOP, 1);
+      kickSleepers(i32); // parked and sleeping actors learn of the stop now
+    }
   }
 }
+
+const PAUSE_SAFETY_MS = 500;
 
 /** splitmix-style mixing of the run seed with the thread index; never 0. */
 export function seedMix(seed: number, tid: number): number {

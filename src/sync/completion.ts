@@ -1,7 +1,7 @@
 import type { Task } from '../shm/task.js';
 import { waitBegin, waitEnd } from './lockdep.js';
 import { LC_COMPLETION, MODE_WRITE, WAIT_COMPLETION } from './lockclass.js';
-import { EINTR, WAIT_SLICE_MS, checkAbort, fatalSignalPending } from './sched.js';
+import { EINTR, fatalSignalPending, sleepBudget, sleepOn } from './sched.js';
 
 /*
  * struct completion (kernel/sched/completion.c) and a minimal wait queue
@@ -52,8 +52,8 @@ export function waitForCompletionKillable(t: Task, c: number, timeoutMs: number 
         return 0;
       }
       if (fatalSignalPending(t, deadline)) return EINTR;
-      Atomics.wait(i32, c, 0, WAIT_SLICE_MS);
-      checkAbort(t);
+      // complete() notifies the word; the harness kicks it on stop and abort.
+      sleepOn(t, c, 0, sleepBudget(t, deadline));
     }
   } finally {
     waitEnd(t, LC_COMPLETION, since, !ok);
@@ -71,13 +71,13 @@ export function prepareToWaitEvent(i32: Int32Array, wq: number): number {
 }
 
 /**
- * Sleep on the queue until woken, one slice passes, or the deadline passes.
- * Returns -EINTR when killed / timed out, else 0 (re-test the condition).
+ * Sleep on the queue until wake_up_all() (or a harness kick on pause, stop
+ * or abort), a safety timeout, or the deadline. Returns -EINTR when killed or
+ * timed out, else 0 (re-test the condition).
  */
 export function waitEventSlice(t: Task, wq: number, snap: number, deadline: number): number {
   if (fatalSignalPending(t, deadline)) return EINTR;
-  Atomics.wait(t.i32, wq, snap, WAIT_SLICE_MS);
-  checkAbort(t);
+  sleepOn(t, wq, snap, sleepBudget(t, deadline));
   return 0;
 }
 

@@ -1,9 +1,10 @@
 import { RUN_ABORTED, type Task } from '../shm/task.js';
 import { Viol } from '../shm/kinds.js';
-import { H_ABORT, T_KILL, T_WAKE_SEQ } from '../shm/layout.js';
+import { H_ABORT, T_KILL, T_SLEEP_ON, T_WAKE_SEQ } from '../shm/layout.js';
+import { kickSleepers } from '../shm/kick.js';
 
-/** How long one park lasts before the abort word is re-checked (ms). */
-export const WAIT_SLICE_MS = 20;
+export { kickSleepers };
+
 export { EINTR } from '../errno.js';
 /** Deadline value for TASK_UNINTERRUPTIBLE waits: only a run abort ends them. */
 export const UNINTERRUPTIBLE = -1;
@@ -11,16 +12,6 @@ export const UNINTERRUPTIBLE = -1;
 /** Sample this thread's wake word before publishing that it will sleep. */
 export function prepareToWait(t: Task): number {
   return Atomics.load(t.i32, t.base + T_WAKE_SEQ);
-}
-
-/**
- * schedule(): park until a waker moves our wake word away from `snap`, or one
- * slice passes. Throws RunAborted if the run is being aborted, so a model
- * deadlock never hangs the harness (DESIGN.md rule 4).
- */
-export function schedule(t: Task, snap: number, sliceMs: number = WAIT_SLICE_MS): void {
-  Atomics.wait(t.i32, t.base + T_WAKE_SEQ, snap, sliceMs);
-  if (Atomics.load(t.i32, H_ABORT) !== 0) throw RUN_ABORTED;
 }
 
 /**
@@ -60,9 +51,29 @@ export function sleepBudget(t: Task, deadline: number): number {
   return Math.max(0, Math.min(WAKE_TIMEOUT_MS, deadline - t.now()));
 }
 
+/**
+ * Sleep on `word` while it holds `expect`, for at most `ms` (a safety
+ * timeout): the waker notifies the word; the word is published in the
+ * thread's T_SLEEP_ON so the harness can kick the sleeper when it pauses,
+ * stops or aborts the run. Throws RunAborted if the run is being aborted.
+ */
+export function sleepOn(t: Task, word: number, expect: number, ms: number): void {
+  const i32 = t.i32;
+  const slot = t.base + T_SLEEP_ON;
+  Atomics.store(i32, slot, word + 1);
+  if (Atomics.load(i32, H_ABORT) !== 0) {
+    Atomics.store(i32, slot, 0);
+    throw RUN_ABORTED;
+  }
+  Atomics.wait(i32, word, expect, ms);
+  Atomics.store(i32, slot, 0);
+  if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
+}
+
 /** Wake every thread of the arena (the harness, when it aborts or kills a run). */
 export function wakeAll(i32: Int32Array, ptBase: number, ptStride: number, nthreads: number): void {
   for (let tid = 0; tid < nthreads; tid++) wakeUpProcess(i32, ptBase + tid * ptStride);
+  kickSleepers(i32);
 }
 
 /** wake_up_process(): bump the target's wake word and notify it. */
