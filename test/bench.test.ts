@@ -64,3 +64,20 @@ describe('every bench workload runs clean with checks on at 3, 4, 5, 8 and 16 th
     });
   });
 });
+
+describe('chart axes', () => {
+  it('ticks are round (1, 2 or 5 times a power of ten) and cover the data', async () => {
+    const { niceTicks } = await import('../src/harness/html.js');
+    for (const [lo, hi] of [[0, 337_800], [0, 0.53], [0, 97], [0.05, 0.5], [0, 1], [0, 2_500_000]] as const) {
+      const t = niceTicks(lo, hi);
+      expect(t.length).toBeGreaterThanOrEqual(2);
+      expect(t.length).toBeLessThanOrEqual(12);
+      const step = t[1] - t[0];
+      const mant = step / 10 ** Math.floor(Math.log10(step));
+      expect([1, 2, 5, 10].some((m) => Math.abs(mant - m) < 1e-9)).toBe(true);
+      for (const x of t) expect(Math.abs(x / step - Math.round(x / step))).toBeLessThan(1e-6);
+      expect(t[t.length - 1]).toBeGreaterThanOrEqual(hi - step);
+      expect(t[0]).toBeLessThanOrEqual(lo + step);
+    }
+  });
+});

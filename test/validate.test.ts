@@ -43,6 +43,29 @@ describe('runValidate', () => {
   });
 });
 
+describe('validate runs what was asked', () => {
+  const silent = { out: () => undefined, err: () => undefined, isTTY: false };
+  it('--bug alone runs clean only the scenarios those bugs use; --no-clean none', async () => {
+    const rep = await runValidate({ runs: 1, timeoutMs: 20_000, cleanMs: 300, cleanThreads: [2], bugs: ['seqcount-no-retry'], seed: 5 }, silent);
+    expect(rep.clean.map((c) => c.scenario)).toEqual(['seqcount-torture']);
+    const none = await runValidate({ runs: 1, timeoutMs: 20_000, cleanMs: 300, cleanThreads: [2], bugs: ['seqcount-no-retry'], seed: 5, clean: false }, silent);
+    expect(none.clean).toEqual([]);
+    expect(none.bugs.map((b) => b.id)).toEqual(['seqcount-no-retry']);
+  });
+
+  it('--shard i/N: the shards together run every bug entry and clean run once, with the unsharded seeds', async () => {
+    const opts = { runs: 1, timeoutMs: 20_000, cleanMs: 300, cleanThreads: [2], bugs: ['seqcount-no-retry', 'spinlock-racy-acquire', 'rcu-gp-no-wait'], scenarios: ['spinlock-torture', 'rcu-torture'], seed: 9, mixed: false };
+    const whole = await runValidate(opts, silent);
+    const a = await runValidate({ ...opts, shard: { index: 1, count: 2 } }, silent);
+    const b = await runValidate({ ...opts, shard: { index: 2, count: 2 } }, silent);
+    expect([...a.bugs, ...b.bugs].map((x) => x.id).sort()).toEqual(whole.bugs.map((x) => x.id).sort());
+    expect([...a.clean, ...b.clean].map((x) => x.scenario).sort()).toEqual(whole.clean.map((x) => x.scenario).sort());
+    expect(a.bugs.length * b.bugs.length).toBeGreaterThan(0);
+    expect([a.shard, b.shard]).toEqual(['1/2', '2/2']);
+    expect([...a.bugs, ...b.bugs].every((x) => x.perRun[0].seed === 9)).toBe(true);
+  }, 60_000);
+});
+
 describe('mmtorture validate: bad input is one line, exit 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['zero runs', ['validate', '--runs', '0'], /invalid --runs '0' \(expected an integer 1\.\.100\)/],
