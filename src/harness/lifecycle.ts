@@ -30,6 +30,24 @@ import { hangOf } from './verdict.js';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** A timer that does not keep the process alive (for races against the join). */
 const deadline = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms).unref());
+
+/**
+ * Wait up to `ms` for `done`, kicking the arena's sleepers every few ms
+ * meanwhile (a kick is a notify, which a sleeper about to sleep can miss).
+ */
+async function joinKicking(i32: Int32Array, done: Promise<unknown>, ms: number): Promise<boolean> {
+  let finished = false;
+  const d = done.then(() => {
+    finished = true;
+    return true as const;
+  });
+  const until = performance.now() + ms;
+  while (!finished && performance.now() < until) {
+    kickSleepers(i32);
+    if (await Promise.race([d, deadline(Math.min(5, Math.max(0, until - performance.now())))])) return true;
+  }
+  return finished;
+}
 /** The tick loop's period (ms). */
 const TICK = 50;
 
@@ -188,9 +206,11 @@ export class ScenarioRun {
   /** Hold every running actor at the pause barrier (at most 500 ms to get there). */
   private async pauseWorld(): Promise<boolean> {
     Atomics.store(this.i32, H_PAUSE, 1);
-    kickSleepers(this.i32); // a faulter asleep on userfaultfd returns RETRY and parks
     const until = performance.now() + 500;
     while (performance.now() < until) {
+      // A faulter asleep on userfaultfd returns RETRY and parks. A kick is a notify, which a sleeper
+      // between publishing its word and Atomics.wait misses, so the barrier repeats it while it waits.
+      kickSleepers(this.i32);
       if (Atomics.load(this.i32, H_PAUSED) >= this.runningThreads()) return true;
       await sleep(1);
     }
@@ -300,8 +320,7 @@ export class ScenarioRun {
     const i32 = this.i32;
     if (!cfg.shuffleMs || now - this.lastShuffle < cfg.shuffleMs || elapsed + TICK >= cfg.durationMs) return false;
     Atomics.store(i32, H_STOP, 1);
-    kickSleepers(i32);
-    const joined = await Promise.race([this.allDone.then(() => true), deadline(Math.max(2000, cfg.watchdogMs))]);
+    const joined = await joinKicking(i32, this.allDone, Math.max(2000, cfg.watchdogMs));
     if (!joined) {
       this.hang = hangOf(this.arena, performance.now() - now);
       return true;
@@ -393,7 +412,7 @@ export class ScenarioRun {
     // still blocked seconds later is blocked by the bug's consequence.
     const stoppedByViolation = violationCount(this.arena) > 0 || this.quiescentViolations.length > 0;
     const joinBudget = stoppedByViolation ? 3000 : Math.max(2000, this.cfg.watchdogMs);
-    const joined = await Promise.race([this.allDone.then(() => true), deadline(joinBudget)]);
+    const joined = await joinKicking(i32, this.allDone, joinBudget);
     let lateJoin = false;
     if (!joined) {
       // Someone is stuck: build the graph before we unwind it.
