@@ -223,7 +223,7 @@ export function buildProgram(): Command {
     .option('--no-mixed', 'skip hunting each mm bug from `mixed` with its defaults (reported beside the tuned row; not part of PASS)')
     .option('--mixed-threads <n>', 'threads of the mixed hunt (default: os.availableParallelism(), as `run`)')
     .option('--indirect', 'also hunt each mm bug in its tuned row with --no-direct-asserts (detection through the race\'s consequence; not part of PASS)')
-    .option('--no-clean', 'skip the clean runs (with --bug, only the scenarios those bugs use run clean)')
+    .option('--no-clean', 'skip the clean runs (without it, --bug runs clean only the scenarios those bugs use)')
     .option('--shard <i/N>', 'run shard i of N: bug entries and clean runs j with j mod N = i-1, seeds as unsharded')
     .action(async (o: { runs: string; timeout: string; clean: string | boolean; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string; indirect?: boolean; shard?: string }) => {
       prepareOutput(o.json, '--json');

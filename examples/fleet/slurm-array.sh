@@ -1,6 +1,7 @@
 #!/bin/bash
 # A fleet soak as a Slurm job array: one array task per shard.
 #
+#   mkdir -p logs     # Slurm opens --output before the script runs
 #   sbatch --array=1-6 examples/fleet/slurm-array.sh
 #   # when done:
 #   mmtorture report logs/soak-*-of-6.jsonl

@@ -94,7 +94,7 @@ export function shardCoverage(shard: Shard | undefined, planLength: number, turn
 export function shardFromEnv(env: NodeJS.ProcessEnv): { text: string; shard: Shard | null } | null {
   const id = env.SLURM_ARRAY_TASK_ID;
   if (id !== undefined) {
-    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 1); // Slurm always sets it; arrays start at 1 by convention
     const count = Number(env.SLURM_ARRAY_TASK_COUNT);
     const index = Number(id) - min + 1;
     const shard = Number.isInteger(index) && Number.isInteger(count) && index >= 1 && index <= count ? { index, count } : null;
@@ -283,7 +283,7 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
   const share = plan.length / gcd(cfg.shard?.count ?? 1, plan.length);
   const rest = expectCover < share ? ` (${share === plan.length ? 'the whole rotation' : `this shard's ${share}`} takes ${formatDuration(share * cfg.segmentMs)})` : '';
   const together = cfg.shard && share < plan.length ? `; the ${cfg.shard.count} shards together cover all ${plan.length}` : '';
-  io.out(`coverage: about ${expectTurns} turns will meet ${expectCover} of the ${plan.length} configurations${rest}${together}`);
+  io.out(`coverage: at most ${expectTurns} turns will meet ${expectCover} of the ${plan.length} configurations${rest}${together}`);
   // The stats clock runs across turns, so a segment shorter than the stat interval still gets its lines.
   let nextStatAt = cfg.statIntervalMs;
 

@@ -208,7 +208,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   const totalRuns = bugRuns + myClean.length;
   const host = os.hostname();
   io.out(`mmtorture validate: ${myEntries.length} bugs × ${opts.runs} runs${opts.mixed !== false ? ' (+ the mixed hunt for mm bugs)' : ''}${opts.indirect ? ' (+ without direct asserts)' : ''} = ${bugRuns} bug runs (timeout ${formatDuration(opts.timeoutMs)} each), ` +
-    `${myClean.length} clean runs (${formatDuration(opts.cleanMs)} each: ${cleanNames.length} scenarios, mm ones in E1 and E3, at ${cleanThreads.join(', ')} threads); at most ${formatDuration(bugRuns * opts.timeoutMs + myClean.length * opts.cleanMs)}; seed=${seed}`);
+    `${myClean.length ? `${myClean.length} clean runs (${formatDuration(opts.cleanMs)} each: ${cleanNames.length} scenarios, mm ones in E1 and E3, at ${cleanThreads.join(', ')} threads)` : 'no clean runs'}; at most ${formatDuration(bugRuns * opts.timeoutMs + myClean.length * opts.cleanMs)}; seed=${seed}`);
   if (opts.shard) io.out(`shard ${opts.shard.index}/${opts.shard.count} on ${host}: bug entries and clean runs j with j mod ${opts.shard.count} = ${opts.shard.index - 1} of ${entries.length} + ${cleanRuns.length}; seeds as unsharded, so the merged shards are one validate`);
   const started = performance.now();
   let done = 0;
