@@ -25,18 +25,20 @@ export interface LogSink {
 
 const require = createRequire(import.meta.url);
 
-/** The transport module as pino will load it: a path, or a package from here or the working directory. */
+/** The transport module as pino will load it: a path, a package mmtorture can load, or one in the working directory. */
 function resolveTarget(target: string): string {
   if (target.startsWith('.') || path.isAbsolute(target)) return path.resolve(target);
-  for (const from of [undefined, process.cwd()]) {
-    try {
-      require.resolve(target, from ? { paths: [from] } : undefined);
-      return from ? require.resolve(target, { paths: [from] }) : target;
-    } catch {
-      // try the next place
-    }
+  try {
+    require.resolve(target);
+    return target;
+  } catch {
+    // not one of mmtorture's own dependencies: try the user's project
   }
-  throw new UsageError(`invalid --log-target '${target}' (not a path and no such package here or in ${process.cwd()}; e.g. pino/file, pino-loki, pino-elasticsearch)`);
+  try {
+    return require.resolve(target, { paths: [process.cwd()] });
+  } catch {
+    throw new UsageError(`invalid --log-target '${target}' (not a path and no such package here or in ${process.cwd()}; e.g. pino/file, pino-loki, pino-elasticsearch)`);
+  }
 }
 
 /** Check --log-target before any work. */
