@@ -25,6 +25,29 @@ pre{background:#f8f8f8;border:1px solid #ddd;padding:8px;overflow-x:auto;font-si
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
+/** Items grouped by key, groups and items in first-seen order. */
+export function groupInOrder<T>(xs: readonly T[], key: (x: T) => string | number): T[][] {
+  const m = new Map<string | number, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const g = m.get(k);
+    if (g) g.push(x);
+    else m.set(k, [x]);
+  }
+  return [...m.values()];
+}
+
+/** How many of a turn's later violations a page spells out (the JSON has them all). */
+export const FOLD_CAP = 200;
+
+/** A turn's (or run's) later violations, folded under its first: a <details> block, '' for none. */
+export function foldedViolations(more: readonly { lines: string[] }[], unit: string): string {
+  if (!more.length) return '';
+  const shown = more.slice(0, FOLD_CAP).map((m) => m.lines.join('\n')).join('\n');
+  const cut = more.length > FOLD_CAP ? `\n(${more.length - FOLD_CAP} more: mmtorture report --json)` : '';
+  return `<details class="more"><summary>${more.length} more violation${more.length === 1 ? '' : 's'} in this ${unit}</summary><pre>${esc(shown)}${cut}</pre></details>`;
+}
+
 /** HTML-escape text and attribute values. */
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

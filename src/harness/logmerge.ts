@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readRunLog, type LogReport } from './logreport.js';
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
-import { esc, PAGE_CSS } from './html.js';
+import { esc, PAGE_CSS, groupInOrder, foldedViolations } from './html.js';
 import type { Paint } from './color.js';
 
 /*
@@ -129,6 +129,7 @@ export function mergeLogs(files: string[]): MergedReport {
 }
 
 const PER_TURN = 3;
+const turnKey = (v: { file: string; segment: number }) => `${v.file}\u0000${v.segment}`;
 
 export function formatMerged(m: MergedReport, paint: Paint): string[] {
   const out: string[] = [];
@@ -150,22 +151,15 @@ export function formatMerged(m: MergedReport, paint: Paint): string[] {
   out.push('');
   out.push('memory per host: ' + m.memoryByHost.map((h) => `${h.host} rss ${h.startRssMiB ?? '?'} -> ${h.endRssMiB ?? '?'} MiB, ${h.maxRssMiB ?? '?'} MiB max`).join('; '));
   // Each turn's first violations in full; a --keep-going turn can hold thousands (--json has them all).
-  const shown = new Map<string, number>();
-  for (const v of m.violationsDetail) {
-    const key = `${v.file}\u0000${v.segment}`;
-    const n = (shown.get(key) ?? 0) + 1;
-    shown.set(key, n);
-    if (n > PER_TURN) continue;
-    out.push('');
-    out.push(paint.red(`[${v.where}] turn ${v.segment + 1}, ${v.label}: ${v.title}`));
-    const lines = v.lines.slice(v.lines[0] === v.title ? 1 : 0);
-    for (const l of lines) out.push(l);
-    if (v.rerun && !lines.some((l) => l.includes('rerun:'))) out.push(`  rerun: ${v.rerun}`);
-  }
-  for (const [key, n] of shown) {
-    if (n <= PER_TURN) continue;
-    const [file, seg] = key.split('\u0000');
-    out.push(`(${file} turn ${Number(seg) + 1}: ${n - PER_TURN} more violations; --json lists every one)`);
+  for (const group of groupInOrder(m.violationsDetail, turnKey)) {
+    for (const v of group.slice(0, PER_TURN)) {
+      out.push('');
+      out.push(paint.red(`[${v.where}] turn ${v.segment + 1}, ${v.label}: ${v.title}`));
+      const lines = v.lines.slice(v.lines[0] === v.title ? 1 : 0);
+      for (const l of lines) out.push(l);
+      if (v.rerun && !lines.some((l) => l.includes('rerun:'))) out.push(`  rerun: ${v.rerun}`);
+    }
+    if (group.length > PER_TURN) out.push(`(${group[0].file} turn ${group[0].segment + 1}: ${group.length - PER_TURN} more violations; --json lists every one)`);
   }
   return out;
 }
@@ -174,15 +168,9 @@ export function mergedHtml(m: MergedReport): string {
   const logs = m.logs.map((l) => `<tr><td>${esc(l.file)}</td><td>${esc(l.shard ?? '-')}</td><td>${esc(l.host ?? '?')}</td><td class="${l.status === 'SUCCESS' ? 'good' : 'bad'}">${esc(l.status ?? 'NO SUMMARY')}</td><td>${l.turns}</td><td>${si(l.ops)}</td><td>${l.violations}</td><td>${l.memory.maxRssMiB ?? '-'}</td></tr>`).join('');
   const rows = m.rows.map((r) => `<tr><td>${esc(r.label)}</td><td>${r.turns}</td><td>${formatDuration(r.durationMs)}</td><td>${si(r.ops)}</td><td>${r.violations}</td><td>${r.failed}</td><td>${esc(r.where.join('; '))}</td></tr>`).join('');
   // Each turn's first violation in full, its later ones folded under it.
-  const turns = new Map<string, MergedReport['violationsDetail']>();
-  for (const v of m.violationsDetail) {
-    const k = `${v.file}\u0000${v.segment}`;
-    turns.set(k, [...(turns.get(k) ?? []), v]);
-  }
-  const viol = [...turns.values()].map(([v, ...more]) => {
-    const rest = more.length ? `<details class="more"><summary>${more.length} more violation${more.length === 1 ? '' : 's'} in this turn</summary><pre>${esc(more.slice(0, 200).map((x) => x.lines.join('\n')).join('\n'))}${more.length > 200 ? `\n(${more.length - 200} more: --json)` : ''}</pre></details>` : '';
+  const viol = groupInOrder(m.violationsDetail, turnKey).map(([v, ...more]) => {
     const rerun = v.rerun && !v.lines.some((l) => l.includes('rerun:')) ? `\n  rerun: ${esc(v.rerun)}` : '';
-    return `<section class="violation"><h3 class="bad">[${esc(v.where)}] turn ${v.segment + 1}, ${esc(v.label)}: ${esc(v.title)}</h3><pre>${esc(v.lines.join('\n'))}${rerun}</pre>${rest}</section>`;
+    return `<section class="violation"><h3 class="bad">[${esc(v.where)}] turn ${v.segment + 1}, ${esc(v.label)}: ${esc(v.title)}</h3><pre>${esc(v.lines.join('\n'))}${rerun}</pre>${foldedViolations(more, 'turn')}</section>`;
   }).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>mmtorture fleet report: ${esc(m.status)}</title><style>${PAGE_CSS}</style></head><body>
 <h1>mmtorture fleet report: <span class="${m.status === 'SUCCESS' ? 'good' : 'bad'}">${esc(m.status)}</span></h1>

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { prettyFactory } from 'pino-pretty';
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
-import { lineChart, esc, PAGE_CSS } from './html.js';
+import { lineChart, esc, PAGE_CSS, groupInOrder, foldedViolations } from './html.js';
 import type { Paint } from './color.js';
 import { formatViolation, type DecodedViolation } from './collect.js';
 import type { RaceStory } from './report.js';
@@ -281,17 +281,11 @@ export function swimLanes(story: RaceStory, roles: string[], title: string): str
   return `<table class="lanes"><caption>the interleaving: events that touched ${esc(story.focus.join(', ') || 'its objects')} are highlighted</caption><thead>${head}</thead><tbody>${rows.join('')}${last}</tbody></table>`;
 }
 
-const MORE_CAP = 200;
-
 /** Each turn's first violation in full (swim lanes, report); the turn's later ones folded under it. */
 function violationSections(rep: LogReport): string[] {
-  const bySeg = new Map<number, LogReport['reports']>();
-  for (const v of rep.reports) bySeg.set(v.segment, [...(bySeg.get(v.segment) ?? []), v]);
-  return [...bySeg.values()].map(([v, ...more]) => {
-    const rest = more.length
-      ? `<details class="more"><summary>${more.length} more violation${more.length === 1 ? '' : 's'} in this ${rep.kind === 'soak' ? 'turn' : 'run'}</summary><pre>${esc(more.slice(0, MORE_CAP).map((m) => m.lines.join('\n')).join('\n'))}${more.length > MORE_CAP ? `\n(${more.length - MORE_CAP} more: mmtorture report --json)` : ''}</pre></details>`
-      : '';
-    return `<section class="violation"><h3 class="bad">${rep.kind === 'soak' ? `turn ${v.segment + 1}, ` : ''}${esc(v.label)}: ${esc(v.title)}</h3>${v.story && v.story.events.length ? swimLanes(v.story, v.roles ?? [], v.title) : ''}<pre>${esc(v.lines.join('\n'))}</pre>${rest}</section>`;
+  return groupInOrder(rep.reports, (v) => v.segment).map(([v, ...more]) => {
+    const lanes = v.story && v.story.events.length ? swimLanes(v.story, v.roles ?? [], v.title) : '';
+    return `<section class="violation"><h3 class="bad">${rep.kind === 'soak' ? `turn ${v.segment + 1}, ` : ''}${esc(v.label)}: ${esc(v.title)}</h3>${lanes}<pre>${esc(v.lines.join('\n'))}</pre>${foldedViolations(more, rep.kind === 'soak' ? 'turn' : 'run')}</section>`;
   });
 }
 

@@ -103,7 +103,8 @@ export function raceStory(arena: Arena, v: DecodedViolation, events: TraceEvent[
   };
 }
 
-export function raceReport(arena: Arena, v: DecodedViolation, events: TraceEvent[], roles: readonly string[], rerun: string | undefined, ctx: ReportContext = { goAt: 0 }): string[] {
+/** The report's lines; `story` is raceStory's result when the caller already has it. */
+export function raceReport(arena: Arena, v: DecodedViolation, events: TraceEvent[], roles: readonly string[], rerun: string | undefined, ctx: ReportContext = { goAt: 0 }, story?: RaceStory): string[] {
   const namer = objectNamer(arena);
   const named = (addr: number) => (namer.objectOf(addr) ? namer.name(addr) : null);
   const keyOf = (addr: number) => namer.objectOf(addr)?.base ?? addr;
@@ -138,7 +139,7 @@ export function raceReport(arena: Arena, v: DecodedViolation, events: TraceEvent
     else lines.push('  Freed by: no free of this object left in the flight recorder');
   }
   lines.push(`  threads: ${roles.map((r, i) => `mmtorture/${i} ${r}`).join(', ')}`);
-  const story = raceStory(arena, v, events, roles, ctx, namer);
+  story ??= raceStory(arena, v, events, roles, ctx, namer);
   if (story.events.length) {
     lines.push(`  events before the report (${story.events.filter((e) => e.mark).length} that touched ${story.focus.join(', ') || 'its objects'} from every thread, marked *, and the last of each thread):`);
     for (const e of story.events) lines.push(e.line);

@@ -41,6 +41,7 @@ export function verdict(run: ScenarioRun): RunResult {
   if (violations.length) firstViolationMs = Math.max(0, violations[0].timeMs - run.goAt);
   else if (firstViolationMs === null && nViol > 0) firstViolationMs = durationMs;
   const events = cfg.trace === false ? [] : decodeTrace(arena);
+  const story = violations.length ? raceStory(arena, violations[0], events, run.roles, { goAt: run.goAt }) : null;
   const theCrash = run.crash;
   if (theCrash) theCrash.lastEvents = events.filter((e) => e.tid === theCrash.tid).slice(-20).map(formatEvent);
   let status: RunStatus;
@@ -69,8 +70,8 @@ export function verdict(run: ScenarioRun): RunResult {
     lockStat: lockStat(arena), violationCount: nViol, violations, firstViolationMs, hang, errors, crash: theCrash,
     checks: { done: run.checks, skipped: run.checksSkipped }, stutters: run.stutters, shuffles: { done: run.shuffles, moved: run.moved },
     interrupted: run.interrupted,
-    report: violations.length ? raceReport(arena, violations[0], events, run.roles, cfg.rerun, { goAt: run.goAt }) : [],
-    story: violations.length ? raceStory(arena, violations[0], events, run.roles, { goAt: run.goAt }) : null,
+    report: story ? raceReport(arena, violations[0], events, run.roles, cfg.rerun, { goAt: run.goAt }, story) : [],
+    story,
     memory: memorySample(),
   };
 }
