@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Command, CommanderError, Help } from 'commander';
 import { prepareOutput, writeOutput } from './harness/output.js';
 import { SCENARIOS as BUILTIN, WORKLOADS, scenarioNames, workloadName, type BuiltinScenario } from '../stress/index.js';
+import { WRITER_HOLD_DEFAULT } from '../stress/bench-workloads.js';
 import { usesModel } from '../stress/types.js';
 import { loadScenario, loadModule } from './harness/module.js';
 import { colors, colorEnabled } from './harness/color.js';
@@ -160,13 +161,14 @@ export function buildProgram(): Command {
     .option('--mode <list>', 'comma-separated: per-vma, mmap-lock', 'per-vma,mmap-lock')
     .option('--era <list>', 'eras for the mm workloads, e.g. e1,e3', 'e1')
     .option('--writer-rate <n>', 'writer thread operations per second (fault-vs-mmap-writer, fault-vs-fork, seqcount-read; 0 = unpaced)', '1000')
+    .option('--writer-hold <pages>', 'pages the fault-vs-munmap-large writer moves per mremap under mmap_lock write (its hold time)', String(WRITER_HOLD_DEFAULT))
     .option('-d, --duration <time>', 'run time of each point', '2s')
     .option('--repeat <n>', 'runs per point; the median and the spread are reported', '3')
     .option('--seed <n>', 'seed (default: random)')
     .option('--no-check', 'measure without the oracles (lockdep, quiescent checks); the report says so')
     .option('--json <file>', 'write every point as JSON')
     .option('--html <file>', 'write a self-contained HTML page with SVG charts')
-    .action(async (o: { workload: string[]; threads?: string; mode: string; era: string; writerRate: string; duration: string; repeat: string; seed?: string; check: boolean; json?: string; html?: string }) => {
+    .action(async (o: { workload: string[]; threads?: string; mode: string; era: string; writerRate: string; writerHold: string; duration: string; repeat: string; seed?: string; check: boolean; json?: string; html?: string }) => {
       const names = WORKLOADS.map(workloadName);
       prepareOutput(o.json, '--json');
       prepareOutput(o.html, '--html');
@@ -182,6 +184,7 @@ export function buildProgram(): Command {
         workloads, threads, modes: modes as ('per-vma' | 'mmap-lock')[], eras,
         durationMs: parseDuration(o.duration, '--duration'), repeat: parseIntIn(o.repeat, '--repeat', 1, 100),
         writerRate: parseIntIn(o.writerRate, '--writer-rate', 0, 10_000_000),
+        writerHold: parseIntIn(o.writerHold, '--writer-hold', 1, 65536),
         seed: o.seed === undefined ? (Date.now() >>> 0) : parseIntIn(o.seed, '--seed', 0, 0xffffffff),
         check: o.check, json: o.json, html: o.html,
       }, stdIO(), sig.signal).finally(() => sig.dispose());

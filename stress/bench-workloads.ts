@@ -13,7 +13,8 @@ import { LC_TORTURE_RWSEM } from '../src/sync/lockclass.js';
 import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import { running, spinDelay, sumCtr } from './common.js';
 import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck, ANON } from './mm-common.js';
-import { pageFault, SCRATCH_PAGES } from './page-fault.js';
+import { pageFault, SCRATCH_PAGES, faultLoop } from './page-fault.js';
+import { doMremap } from '../src/mm/mremap.js';
 
 /*
  * The contention benchmark's workloads (mmtorture bench), in the spirit of
@@ -46,6 +47,16 @@ function faultRegion(t: Task, c: ReturnType<typeof mmCtx>, mm: number, start: nu
   return seq;
 }
 
+/** The mm workloads' report and checks: every thread's fault counters, the model's final and quiescent checks. */
+const MM_REPORT = {
+  stats(arena: Arena) {
+    const s = mmStatLines(arena);
+    return { lines: s.lines, failures: 0, warnings: 0, data: s.data };
+  },
+  finalCheck: mmFinalCheck,
+  quiescentCheck: mmQuiescentCheck,
+};
+
 /** page-fault-shared-vma: every thread faults its own pages of one shared VMA. */
 const pageFaultSharedVma: BuiltinScenario = {
   name: 'bench:page-fault-shared-vma',
@@ -74,12 +85,7 @@ const pageFaultSharedVma: BuiltinScenario = {
       for (let p = 0; p < mine; p++) doMadviseDontneed(c, mm, t.tid + p * n, 1);
     }
   },
-  stats(arena: Arena) {
-    const s = mmStatLines(arena);
-    return { lines: s.lines, failures: 0, warnings: 0, data: s.data };
-  },
-  finalCheck: mmFinalCheck,
-  quiescentCheck: mmQuiescentCheck,
+  ...MM_REPORT,
 };
 
 /** Fault workloads with one pacing writer thread (thread 0) doing `op`. */
@@ -164,9 +170,129 @@ const firstTouch: BuiltinScenario = {
       rcuReclaim(t, c.rcuFn);
     }
   },
+  ...MM_REPORT,
+};
+
+/** small-allocs-mt: the regions a thread maps per round, their pages and the stride between them. */
+const SMALL_REGIONS = 8;
+const SMALL_PAGES = 2;
+const SMALL_STRIDE = 3;
+const SMALL_SPAN = 32;
+
+/**
+ * small-allocs-mt (vm-scalability case-small-allocs-mt, read-only): every
+ * thread maps SMALL_REGIONS small anonymous regions, read-touches each page
+ * (zero-page read faults, which never create an anon_vma), then unmaps
+ * them, in its own part of one mm: an mmap_lock write per mmap and munmap in
+ * both modes, the faults in between under the VMA lock or mmap_lock. The
+ * workload whose > 3x the 6.10 "delay the NULL anon_vma check" series
+ * measured (KERNEL.md section 8).
+ */
+const smallAllocsMt: BuiltinScenario = {
+  name: 'bench:small-allocs-mt',
+  description: `bench: vm-scalability small-allocs-mt: each thread mmaps ${SMALL_REGIONS} ${SMALL_PAGES}-page anonymous regions, read-faults every page (zero page), munmaps them (mmap_lock write per mmap/munmap in both modes)`,
+  exposes: [],
+  usesModel: true,
+  words: (_n: number, opts: ScenarioOptions) => mmScenarioWords(opts, 16),
+  setup(arena: Arena, opts: ScenarioOptions) {
+    if (arena.nthreads * SMALL_SPAN > opts.model.mmPages) throw new Error(`small-allocs-mt: ${arena.nthreads} threads need --mm-pages >= ${arena.nthreads * SMALL_SPAN}`);
+    const { c, mms } = mmSetup(arena, opts, 1);
+    arena.i32[c.ownBase() + OWN_MM] = mms[0];
+  },
+  roles: (n) => Array.from({ length: n }, () => 'allocator'),
+  run(t: Task) {
+    const c = mmCtx(t);
+    const mm = c.i32[c.ownBase() + OWN_MM];
+    const base = t.tid * SMALL_SPAN; // setup checked that every thread's span fits
+    while (running(t)) {
+      let mapped = 0;
+      for (; mapped < SMALL_REGIONS; mapped++) if (doMmap(c, mm, base + mapped * SMALL_STRIDE, SMALL_PAGES, NO_MERGE) !== 0) break;
+      for (let r = 0; r < mapped; r++) {
+        for (let p = 0; p < SMALL_PAGES; p++) {
+          const a = base + r * SMALL_STRIDE + p;
+          const got = userAccess(c, mm, a, false, 0);
+          // A fresh anonymous mapping reads zeros (the zero page); < 0 is a stop.
+          if (got > 0) t.violation(Viol.ContentMismatch, mm, a, 0, got, c.mmSlot(mm));
+        }
+      }
+      for (let r = 0; r < mapped; r++) doMunmap(c, mm, base + r * SMALL_STRIDE, SMALL_PAGES);
+      rcuReclaim(t, c.rcuFn);
+    }
+  },
+  ...MM_REPORT,
+};
+
+/** fault-vs-munmap-large: the faulters' regions (pages, and the stride between their starts). */
+const LARGE_FAULT_PAGES = 64;
+const LARGE_FAULT_STRIDE = 128;
+/** --writer-hold when none is given: pages the writer moves per mremap. */
+export const WRITER_HOLD_DEFAULT = 256;
+
+/** The writer's pages per move: scenario param 1 (bench --writer-hold), else the default. */
+function writerHold(param1: number | undefined): number {
+  return param1 && param1 > 0 ? param1 : WRITER_HOLD_DEFAULT;
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * fault-vs-munmap-large: faulters on their own VMAs (the page_fault loop)
+ * while thread 0 moves a large populated region back and forth with mremap,
+ * back to back: move_page_tables() of --writer-hold pages under mmap_lock
+ * held for write, the kernel's long writer (mm/mremap.c). The faults of the
+ * writer's repopulation are not counted; lock_stat gives its hold.
+ */
+const faultVsMunmapLarge: BuiltinScenario = {
+  name: 'bench:fault-vs-munmap-large',
+  description: `bench: faulters on their own VMAs while one writer mremaps a populated region back and forth, moving --writer-hold pages (default ${WRITER_HOLD_DEFAULT}) under mmap_lock write per op, unpaced`,
+  exposes: [],
+  usesModel: true,
+  modelFor: (n, params) => ({ mmPages: nextPow2(Math.max(1024, n * LARGE_FAULT_STRIDE + 2 * writerHold(params[1]) + 64)), folios: Math.max(8192, 128 * n + 2 * writerHold(params[1]) + 2048) }),
+  words: (_n: number, opts: ScenarioOptions) => mmScenarioWords(opts, 16),
+  setup(arena: Arena, opts: ScenarioOptions) {
+    const hold = writerHold(arena.param(1));
+    const n = arena.nthreads;
+    if (n * LARGE_FAULT_STRIDE + 2 * hold > opts.model.mmPages) throw new Error(`fault-vs-munmap-large: ${n} threads and --writer-hold ${hold} need --mm-pages >= ${nextPow2(n * LARGE_FAULT_STRIDE + 2 * hold)}`);
+    const { c, mms } = mmSetup(arena, opts, 1);
+    const mm = mms[0];
+    for (let r = 0; r < Math.max(1, n - 1); r++) {
+      if (doMmap(c, mm, r * LARGE_FAULT_STRIDE, LARGE_FAULT_PAGES, { flags: VM_READ | VM_WRITE }) !== 0) throw new Error('fault-vs-munmap-large setup: mmap failed');
+    }
+    if (n > 1 && doMmap(c, mm, opts.model.mmPages - 2 * hold, hold, NO_MERGE) !== 0) throw new Error('fault-vs-munmap-large setup: writer mmap failed');
+    arena.i32[c.ownBase() + OWN_MM] = mm;
+    arena.i32[c.ownBase() + OWN_PAGES] = hold;
+  },
+  roles: (n) => Array.from({ length: n }, (_, i) => (i === 0 && n > 1 ? 'writer' : 'faulter')),
+  run(t: Task, role: string) {
+    const c = mmCtx(t);
+    const mm = c.i32[c.ownBase() + OWN_MM];
+    if (role === 'faulter') {
+      faultLoop(t, c, mm, (t.arena.nthreads > 1 ? t.tid - 1 : 0) * LARGE_FAULT_STRIDE, LARGE_FAULT_PAGES);
+      return;
+    }
+    const hold = c.i32[c.ownBase() + OWN_PAGES];
+    const a = c.mmPages - 2 * hold;
+    const b = c.mmPages - hold;
+    faultRegion(t, c, mm, a, hold, 1, 0); // populate once; the moves keep the pages
+    let at = a;
+    while (running(t)) {
+      const to = at === a ? b : a;
+      const r = doMremap(c, mm, at, to, hold);
+      if (r !== 0) throw new Error(`fault-vs-munmap-large: mremap ${at} -> ${to} failed (${r})`);
+      at = to;
+      t.count(C_BENCH_OPS);
+      rcuReclaim(t, c.rcuFn);
+    }
+  },
   stats(arena: Arena) {
-    const s = mmStatLines(arena);
-    return { lines: s.lines, failures: 0, warnings: 0, data: s.data };
+    const faulters = Array.from({ length: arena.nthreads }, (_, i) => i).filter((i) => i > 0 || arena.nthreads === 1);
+    const s = mmStatLines(arena, faulters);
+    const writerOps = arena.nthreads > 1 ? sumCtr(arena, [0], C_BENCH_OPS) : 0;
+    return { lines: [...s.lines, `writer mremaps ${writerOps} of ${writerHold(arena.param(1))} pages`], failures: 0, warnings: 0, data: { ...s.data, writer_ops: writerOps } };
   },
   finalCheck: mmFinalCheck,
   quiescentCheck: mmQuiescentCheck,
@@ -264,5 +390,5 @@ const rcuRead = primitive('bench:rcu-read', 'bench: rcu_read_lock, one pointer l
     rcuReadUnlock(t);
   });
 
-export const BENCH_WORKLOADS: BuiltinScenario[] = [pageFaultSharedVma, faultVsMmapWriter, faultVsFork, firstTouch, rwsemRead, rwsemMixed, seqcountRead, rcuRead];
+export const BENCH_WORKLOADS: BuiltinScenario[] = [pageFaultSharedVma, faultVsMmapWriter, faultVsFork, firstTouch, smallAllocsMt, faultVsMunmapLarge, rwsemRead, rwsemMixed, seqcountRead, rcuRead];
 

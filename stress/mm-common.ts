@@ -101,8 +101,8 @@ export function mmQuiescentCheck(arena: Arena): string[] {
 }
 
 /** Fault-path statistics lines (vmstat-like). */
-export function mmStatLines(arena: Arena): { lines: string[]; data: Record<string, number> } {
-  const all = Array.from({ length: arena.nthreads }, (_, i) => i);
+export function mmStatLines(arena: Arena, tids?: readonly number[]): { lines: string[]; data: Record<string, number> } {
+  const all = tids ?? Array.from({ length: arena.nthreads }, (_, i) => i);
   const data: Record<string, number> = {};
   for (const [k, name] of Object.entries(MC_NAMES)) data[name] = sumCtr(arena, all, Number(k));
   const pick = (names: string[]) => names.map((n) => `${n} ${data[n]}`).join('  ');

@@ -7,6 +7,7 @@ import { doMadviseDontneed } from '../src/mm/madvise.js';
 import { userAccess } from '../src/mm/access.js';
 import { VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import { running } from './common.js';
+import type { MmCtx } from '../src/mm/model.js';
 import { mmScenarioWords, mmSetup, mmCtx, mmFinalCheck, mmStatLines, mmQuiescentCheck } from './mm-common.js';
 
 /*
@@ -29,6 +30,24 @@ export const SCRATCH_PAGES = 64;
  */
 export function regionPages(mmPages: number, threads: number): number {
   return Math.min(64, Math.floor((mmPages - SCRATCH_PAGES) / threads / 2));
+}
+
+/**
+ * The page_fault loop over this thread's own [start, start + pages): write
+ * every page, read it back (the content oracle), zap the range; until stop.
+ */
+export function faultLoop(t: Task, c: MmCtx, mm: number, start: number, pages: number): void {
+  let seq = 0;
+  while (running(t)) {
+    for (let p = 0; p < pages; p++) {
+      const stamp = ((t.tid + 1) << 20) | (++seq & 0xfffff);
+      if (userAccess(c, mm, start + p, true, stamp) !== stamp) break; // stopping
+      const got = userAccess(c, mm, start + p, false, 0);
+      if (got !== stamp && got >= 0) t.violation(Viol.ContentMismatch, mm, start + p, stamp, got, c.mmSlot(mm));
+    }
+    doMadviseDontneed(c, mm, start, pages);
+    t.count(C_ROUNDS);
+  }
 }
 
 export const pageFault: BuiltinScenario = {
@@ -57,18 +76,7 @@ export const pageFault: BuiltinScenario = {
     const own = c.ownBase();
     const mm = c.i32[own + OWN_MM];
     const pages = c.i32[own + OWN_PAGES];
-    const start = t.tid * pages * 2;
-    let seq = 0;
-    while (running(t)) {
-      for (let p = 0; p < pages; p++) {
-        const stamp = ((t.tid + 1) << 20) | (++seq & 0xfffff);
-        if (userAccess(c, mm, start + p, true, stamp) !== stamp) break; // stopping
-        const got = userAccess(c, mm, start + p, false, 0);
-        if (got !== stamp && got >= 0) t.violation(Viol.ContentMismatch, mm, start + p, stamp, got, c.mmSlot(mm));
-      }
-      doMadviseDontneed(c, mm, start, pages);
-      t.count(C_ROUNDS);
-    }
+    faultLoop(t, c, mm, t.tid * pages * 2, pages);
   },
   stats(arena: Arena) {
     const s = mmStatLines(arena);

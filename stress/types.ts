@@ -52,6 +52,8 @@ export interface BuiltinScenario extends Scenario {
   readonly selftest?: boolean;
   /** --jitter when the user gives none (mixed: MM_JITTER_DEFAULT). */
   readonly defaultJitter?: number;
+  /** Model sizes this scenario needs at `threads` threads with `params` (over the defaults; the user's flags still win). */
+  modelFor?(threads: number, params: readonly number[]): Partial<ModelConfig>;
 }
 
 /**

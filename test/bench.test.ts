@@ -39,10 +39,41 @@ describe('mmtorture bench output (shape only: no timing is asserted)', () => {
     const page = readFileSync(html, 'utf8');
     expect(page.startsWith('<!doctype html>')).toBe(true);
     expect(page).not.toMatch(/<script|(src|href)="https?:/); // self-contained, no scripts or remote assets
-    expect((page.match(/<svg /g) ?? []).length).toBe(6); // the per-VMA/mmap_lock ratio; page-fault: throughput, fallback, wait; rwsem-read: throughput, wait
+    expect((page.match(/<svg /g) ?? []).length).toBe(7); // the per-VMA/mmap_lock ratio; page-fault: throughput, fallback, wait against hold, wake-up latency; rwsem-read: throughput, wait
     expect((page.match(/<polyline /g) ?? []).length).toBeGreaterThanOrEqual(3);
     expect((page.match(/<tr>/g) ?? []).length).toBe(7); // header + 6 points
   }, 60_000);
+});
+
+describe('the contending writers (issue #13)', () => {
+  it('fault-vs-munmap-large: the writer moves --writer-hold pages under mmap_lock write; lock_stat gives its hold and the woken waits their latency', async () => {
+    const rep = await runBench({
+      workloads: ['fault-vs-munmap-large'], threads: [3], modes: ['mmap-lock'], eras: [1],
+      durationMs: 400, repeat: 1, writerRate: 1000, writerHold: 128, seed: 5, check: true,
+    }, { out: () => undefined, err: () => undefined, isTTY: false });
+    const [p] = rep.points;
+    expect(p.violations).toBe(0);
+    expect(p.opsPerSec).toBeGreaterThan(0);
+    const ml = p.lockStat.find((r) => r.class === '&mm->mmap_lock')!;
+    // Faulters queue behind the unpaced writer and are woken by its up_write.
+    expect(ml.contentions).toBeGreaterThan(0);
+    expect(ml.wakeups).toBeGreaterThan(0);
+    expect(ml.wakeP99Us).toBeGreaterThanOrEqual(ml.wakeP50Us);
+    expect(ml.holdSamples).toBeGreaterThan(0);
+    expect(ml.holdP99Us).toBeGreaterThanOrEqual(ml.holdP50Us);
+    expect(ml.holdP99Us).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('small-allocs-mt read-faults the zero page: no anon_vma, so the per-VMA path never falls back for it', async () => {
+    const rep = await runBench({
+      workloads: ['small-allocs-mt'], threads: [1], modes: ['per-vma'], eras: [1],
+      durationMs: 300, repeat: 1, writerRate: 1000, seed: 6, check: true,
+    }, { out: () => undefined, err: () => undefined, isTTY: false });
+    const [p] = rep.points;
+    expect(p.violations).toBe(0);
+    expect(p.vma!.faults).toBeGreaterThan(0);
+    expect(p.vma!.success).toBe(p.vma!.faults);
+  }, 30_000);
 });
 
 // Issue #10: the bench workloads keep their oracles (content checks, lockdep,

@@ -11,6 +11,8 @@ export interface BenchOptions {
   durationMs: number;
   repeat: number;
   writerRate: number;
+  /** Pages the fault-vs-munmap-large writer moves per op (absent in reports from before it existed). */
+  writerHold?: number;
   seed: number;
   check: boolean;
   json?: string;

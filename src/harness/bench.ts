@@ -56,7 +56,7 @@ export async function runBench(o: BenchOptions, io: RunIO, signal?: AbortSignal)
             const cfg: RunConfig = {
               scenario: sc.name, threads, durationMs: o.durationMs, seed: (o.seed + r + k++) | 0, bugs: [],
               watchdogMs: 10_000, statIntervalMs: 3_600_000, keepGoing: false, quiet: true, progress: false,
-              params: [o.writerRate], trace: false, checks: o.check, checkIntervalMs: o.check ? 1000 : 0,
+              params: [o.writerRate, o.writerHold ?? 0], trace: false, checks: o.check, checkIntervalMs: o.check ? 1000 : 0,
               model: era === null ? undefined : { era, perVmaLock: mode !== 'mmap-lock' },
             };
             const res = await runScenario(cfg, silentIO, { signal });
@@ -114,18 +114,22 @@ export async function runBench(o: BenchOptions, io: RunIO, signal?: AbortSignal)
   return report;
 }
 
-function lockP99(p: BenchPoint, cls: string): string {
+/** A lock class's p99 (wait, sampled hold or wake-up latency) as a bucket bound, or '-' when it has no samples. */
+function lockP99(p: BenchPoint, cls: string, which: 'wait' | 'hold' | 'wake' = 'wait'): string {
   const r = p.lockStat.find((x) => x.class === cls);
-  return r && r.contentions ? `<${r.waitP99Us}` : '-';
+  if (!r) return '-';
+  if (which === 'hold') return r.holdSamples ? `<${r.holdP99Us}` : '-';
+  if (which === 'wake') return r.wakeups ? `<${r.wakeP99Us}` : '-';
+  return r.contentions ? `<${r.waitP99Us}` : '-';
 }
 
 /** The results table (stdout). */
 export function benchTable(r: BenchReport): string[] {
-  const head = ['workload', 'mode', 'era', 'threads', 'ops/s', 'spread', 'ops/s/thread', 'efficiency', 'fallback', 'mmap_lock p99 us', 'vm_lock p99 us'];
+  const head = ['workload', 'mode', 'era', 'threads', 'ops/s', 'spread', 'ops/s/thread', 'efficiency', 'fallback', 'mmap_lock wait p99 us', 'hold p99', 'wake p99', 'vm_lock wait p99 us'];
   const rows = r.points.map((p) => [
     p.workload, p.mode, p.era ? `E${p.era}` : '-', String(p.threads), si(p.opsPerSec), `±${p.spreadPct.toFixed(0)}%`, si(p.perThread),
     p.efficiency === null ? '-' : p.efficiency.toFixed(2), p.fallbackRate === null || p.mode === 'mmap-lock' ? '-' : `${(p.fallbackRate * 100).toFixed(1)}%`,
-    lockP99(p, '&mm->mmap_lock'), lockP99(p, 'vm_lock'),
+    lockP99(p, '&mm->mmap_lock'), lockP99(p, '&mm->mmap_lock', 'hold'), lockP99(p, '&mm->mmap_lock', 'wake'), lockP99(p, 'vm_lock'),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const fmt = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');

@@ -2,7 +2,7 @@ import type { Arena } from '../shm/arena.js';
 import {
   T_PROGRESS, LS_F64S, LS_ACQ, LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX,
   LS_FAILED, MAX_LOCK_CLASSES, T_F_LOCKSTAT, H_VIOL_COUNT, V_WORDS, V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D,
-  V_TIME_F64, T_WAIT_HIST, WH_BUCKETS,
+  V_TIME_F64, T_WAIT_HIST, WH_BUCKETS, T_HOLD_HIST, T_WAKE_HIST,
 } from '../shm/layout.js';
 import { waitBucketUpperUs, AH_NAMES } from '../sync/lockdep.js';
 import { LOCK_CLASS_NAMES } from '../sync/lockclass.js';
@@ -35,6 +35,13 @@ export interface LockStatRow {
   /** Wait-time percentiles from the log2 histograms (bucket upper bounds, us). */
   waitP50Us: number;
   waitP99Us: number;
+  /** Hold-time percentiles of the sampled holds (1 in 16 acquisitions), bucket upper bounds in us. */
+  holdP50Us: number;
+  holdP99Us: number;
+  /** Woken waits (wake_up_process() to the waiter running) and their latency percentiles (us). */
+  wakeups: number;
+  wakeP50Us: number;
+  wakeP99Us: number;
 }
 
 /** Percentile p (0..1) of a log2 wait histogram, as the bucket's upper bound in us. */
@@ -50,11 +57,11 @@ export function histPercentile(hist: number[], p: number): number {
   return waitBucketUpperUs(hist.length - 1);
 }
 
-/** Merged wait histogram of class c over all threads. */
-export function waitHistogram(arena: Arena, c: number): number[] {
+/** Merged wait histogram of class c over all threads (or the hold / wake-up histograms: `at` T_HOLD_HIST, T_WAKE_HIST). */
+export function waitHistogram(arena: Arena, c: number, at: number = T_WAIT_HIST): number[] {
   const h = new Array<number>(WH_BUCKETS).fill(0);
   for (let t = 0; t < arena.nthreads; t++) {
-    const base = arena.pt(t) + T_WAIT_HIST + c * WH_BUCKETS;
+    const base = arena.pt(t) + at + c * WH_BUCKETS;
     for (let b = 0; b < WH_BUCKETS; b++) h[b] += arena.i32[base + b];
   }
   return h;
@@ -77,6 +84,9 @@ export function lockStat(arena: Arena): LockStatRow[] {
       fail += f[s + LS_FAILED];
     }
     if (acq === 0 && con === 0 && fail === 0) continue;
+    const wh = waitHistogram(arena, c);
+    const hh = waitHistogram(arena, c, T_HOLD_HIST);
+    const kh = waitHistogram(arena, c, T_WAKE_HIST);
     rows.push({
       class: LOCK_CLASS_NAMES[c] ?? `class#${c}`,
       acquisitions: acq,
@@ -88,8 +98,13 @@ export function lockStat(arena: Arena): LockStatRow[] {
       holdAvgUs: hn ? (hs / hn) * 1000 : 0,
       holdMaxUs: hm * 1000,
       holdSamples: hn,
-      waitP50Us: histPercentile(waitHistogram(arena, c), 0.5),
-      waitP99Us: histPercentile(waitHistogram(arena, c), 0.99),
+      waitP50Us: histPercentile(wh, 0.5),
+      waitP99Us: histPercentile(wh, 0.99),
+      holdP50Us: histPercentile(hh, 0.5),
+      holdP99Us: histPercentile(hh, 0.99),
+      wakeups: kh.reduce((a, b) => a + b, 0),
+      wakeP50Us: histPercentile(kh, 0.5),
+      wakeP99Us: histPercentile(kh, 0.99),
     });
   }
   return rows;
@@ -97,11 +112,12 @@ export function lockStat(arena: Arena): LockStatRow[] {
 
 export function formatLockStat(rows: LockStatRow[]): string[] {
   if (rows.length === 0) return [];
-  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-p50', 'wait-p99', 'wait-max(us)', 'hold-avg(us)', 'hold-max(us)'];
+  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-p50', 'wait-p99', 'wait-max(us)', 'hold-avg(us)', 'hold-p99', 'hold-max(us)', 'wakeups', 'wake-p50', 'wake-p99'];
   const body = rows.map((r) => [
     r.class, String(r.acquisitions), String(r.contentions), String(r.failed),
     r.waitAvgUs.toFixed(1), r.contentions ? `<${r.waitP50Us}` : '-', r.contentions ? `<${r.waitP99Us}` : '-', r.waitMaxUs.toFixed(1),
-    r.holdAvgUs.toFixed(2), r.holdMaxUs.toFixed(1),
+    r.holdAvgUs.toFixed(2), r.holdSamples ? `<${r.holdP99Us}` : '-', r.holdMaxUs.toFixed(1),
+    String(r.wakeups), r.wakeups ? `<${r.wakeP50Us}` : '-', r.wakeups ? `<${r.wakeP99Us}` : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

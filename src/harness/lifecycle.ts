@@ -10,7 +10,7 @@ import {
 } from '../shm/layout.js';
 import { loadScenario } from './module.js';
 import { bugWords } from '../bugs/catalogue.js';
-import { effectiveJitter, type Scenario } from '../../stress/types.js';
+import { effectiveJitter, type Scenario, type BuiltinScenario } from '../../stress/types.js';
 import type { WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import { totalOps, lockStat, violationCount, type DecodedViolation } from './collect.js';
 import { formatDuration, si } from './parse.js';
@@ -124,7 +124,7 @@ export class ScenarioRun {
     const [bugs0, bugs1] = bugWords(cfg.bugs);
     const ownLogger = hooks.logger ? null : openLogSink(cfg, { scenario: cfg.scenario });
     const logger = hooks.logger ?? ownLogger?.logger ?? null;
-    const sopts = { model: { ...modelDefaults(cfg.threads), ...(cfg.model ?? {}) } };
+    const sopts = { model: { ...modelDefaults(cfg.threads), ...((scenario as Partial<BuiltinScenario>).modelFor?.(cfg.threads, cfg.params ?? []) ?? {}), ...(cfg.model ?? {}) } };
     const arena = Arena.create({
       threads: cfg.threads,
       scenarioWords: scenario.words(cfg.threads, sopts),

@@ -74,7 +74,7 @@ function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
     Atomics.store(c.i32, mm + MM_WRITER_WAKER, c.t.tid + 1);
     if ((c.t.bugs1 & BUG1_REFCOUNT_PUT_NO_WAKE) !== 0) return; // bug: rcuwait_wake_up() left out
     const w = Atomics.load(c.i32, mm + MM_WRITER_WAIT);
-    if (w !== 0) wakeUpProcess(c.i32, c.t.arena.pt(w - 1));
+    if (w !== 0) wakeUpProcess(c.t, c.t.arena.pt(w - 1));
   }
 }
 

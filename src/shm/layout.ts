@@ -9,7 +9,7 @@
  */
 
 export const ARENA_MAGIC = 0x4d4d5452; // "MMTR"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Words per cache line (64 bytes). */
 export const LINE = 16;
@@ -179,7 +179,17 @@ export const TR_SEQ = 7;
 export const T_TR_END = T_TR_RING + TR_CAP * TR_WORDS;
 /** The word this thread sleeps on now (+1; 0 = none): the harness kicks it on pause, stop and abort. */
 export const T_SLEEP_ON = T_TR_END;
-export const PT_STRIDE = Math.ceil((T_SLEEP_ON + 1) / PT_ALIGN) * PT_ALIGN;
+/** When a waker last woke this thread through wake_up_process() (f64 ms since epoch, even offset; 0 = consumed). */
+export const T_F_WOKEN_AT = T_SLEEP_ON + 2 - (T_SLEEP_ON & 1);
+/**
+ * Hold-time histograms per lock class (the sampled holds of lock_stat), and
+ * wake-up latency histograms per class (release by the waker to the woken
+ * waiter running again): both log2 buckets like T_WAIT_HIST.
+ */
+export const T_HOLD_HIST = T_F_WOKEN_AT + 2;
+export const T_WAKE_HIST = T_HOLD_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
+export const T_WAKE_HIST_END = T_WAKE_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
+export const PT_STRIDE = Math.ceil(T_WAKE_HIST_END / PT_ALIGN) * PT_ALIGN;
 
 // ---------------------------------------------------------------------------
 // Violation records.

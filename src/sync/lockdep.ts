@@ -3,6 +3,7 @@ import {
   T_HELD, T_HELD_DEPTH, HELD_MAX, HELD_W, HE_LOCK, HE_INFO, HE_T_F64, LS_F64S, LS_ACQ,
   LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX, LS_FAILED,
   T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES, H_DEBUG_LOCKS_OFF, T_WAIT_HIST, WH_BUCKETS,
+  T_HOLD_HIST, T_F_WOKEN_AT,
 } from '../shm/layout.js';
 import { LC_MMAP_LOCK, LC_VMA_LOCK } from './lockclass.js';
 import { Viol } from '../shm/kinds.js';
@@ -60,6 +61,7 @@ export function lockReleased(t: Task, lock: number, cls: number, mode: number): 
         f[s + LS_HOLD_SUM] += held;
         f[s + LS_HOLD_N] += 1;
         if (held > f[s + LS_HOLD_MAX]) f[s + LS_HOLD_MAX] = held;
+        i32[b + T_HOLD_HIST + cls * WH_BUCKETS + timeBucket(held)]++;
       }
       // Close the gap (locks are usually released in LIFO order: k == top-1).
       for (let j = k + 1; j < top; j++) {
@@ -130,6 +132,7 @@ export function waitBegin(t: Task, lock: number, cls: number, mode: number, kind
   const now = t.now();
   t.i32[t.base + T_WAIT_INFO] = cls | (mode << 8) | (kind << 12);
   t.f64[(t.base + T_F_WAIT_SINCE) >> 1] = now;
+  t.f64[(t.base + T_F_WOKEN_AT) >> 1] = 0; // a wake stamped before this wait is not its wake-up
   Atomics.store(t.i32, t.base + T_WAIT_LOCK, lock + 1);
   return now;
 }
@@ -145,9 +148,13 @@ export function waitEnd(t: Task, cls: number, since: number, failed: boolean): v
   if (waited > f[s + LS_WAIT_MAX]) f[s + LS_WAIT_MAX] = waited;
   if (failed) f[s + LS_FAILED] += 1;
   // HDR-style log2 histogram of the wait (contended path only).
-  const q = waited * 4000; // quarter microseconds
-  const b = q < 1 ? 0 : Math.min(WH_BUCKETS - 1, 1 + Math.floor(Math.log2(q)));
-  t.i32[t.base + T_WAIT_HIST + cls * WH_BUCKETS + b]++;
+  t.i32[t.base + T_WAIT_HIST + cls * WH_BUCKETS + timeBucket(waited)]++;
+}
+
+/** The log2 histogram bucket of a duration in ms: 0 under 0.25 us, b >= 1 for [2^(b-1), 2^b) / 4 us. */
+export function timeBucket(ms: number): number {
+  const q = ms * 4000; // quarter microseconds
+  return q < 1 ? 0 : Math.min(WH_BUCKETS - 1, 1 + Math.floor(Math.log2(q)));
 }
 
 /** Upper bound (microseconds) of wait-histogram bucket b. */

@@ -130,7 +130,7 @@ export function rwsemMarkWake(t: Task, sem: number, wakeType: number): void {
   const fb = ptOf(t, first);
   if (i32[fb + T_WAITER_TYPE] === WAITING_FOR_WRITE) {
     // Bug switch: the first writer is not woken (its wake-up is lost).
-    if (wakeType === WAKE_ANY && (t.bugs0 & BUG_RWSEM_LOST_WRITER_WAKE) === 0) wakeUpProcess(i32, fb);
+    if (wakeType === WAKE_ANY && (t.bugs0 & BUG_RWSEM_LOST_WRITER_WAKE) === 0) wakeUpProcess(t, fb);
     return;
   }
   let adjustment = 0;
@@ -186,7 +186,7 @@ export function rwsemMarkWake(t: Task, sem: number, wakeType: number): void {
     const cb = ptOf(t, cur);
     const next = i32[cb + T_WAITER_NEXT];
     Atomics.store(i32, cb + T_WAITER_TASK, 0);
-    wakeUpProcess(i32, cb);
+    wakeUpProcess(t, cb);
     cur = next;
   }
 }

@@ -1,6 +1,7 @@
 import { RUN_ABORTED, type Task } from '../shm/task.js';
 import { Viol } from '../shm/kinds.js';
-import { H_ABORT, T_KILL, T_SLEEP_ON, T_WAKE_SEQ } from '../shm/layout.js';
+import { H_ABORT, T_KILL, T_SLEEP_ON, T_WAKE_SEQ, T_F_WOKEN_AT, T_WAIT_LOCK, T_WAIT_INFO, T_WAKE_HIST, WH_BUCKETS } from '../shm/layout.js';
+import { timeBucket } from './lockdep.js';
 import { kickSleepers } from '../shm/kick.js';
 
 export { kickSleepers };
@@ -29,7 +30,24 @@ export const WAKE_TIMEOUT_MS = 500;
 export function scheduleTimeout(t: Task, snap: number, timeoutMs: number): boolean {
   Atomics.wait(t.i32, t.base + T_WAKE_SEQ, snap, timeoutMs);
   if (Atomics.load(t.i32, H_ABORT) !== 0) throw RUN_ABORTED;
-  return Atomics.load(t.i32, t.base + T_WAKE_SEQ) !== snap;
+  if (Atomics.load(t.i32, t.base + T_WAKE_SEQ) === snap) return false;
+  wakeLatency(t);
+  return true;
+}
+
+/**
+ * Account the wake-up latency of a woken wait: from the waker's
+ * wake_up_process() to this thread running again, in the histogram of the
+ * class it waits for (T_WAIT_INFO, set by waitBegin).
+ */
+function wakeLatency(t: Task): void {
+  const f = (t.base + T_F_WOKEN_AT) >> 1;
+  const at = t.f64[f];
+  if (at === 0) return;
+  t.f64[f] = 0;
+  if (Atomics.load(t.i32, t.base + T_WAIT_LOCK) === 0) return;
+  const cls = t.i32[t.base + T_WAIT_INFO] & 0xff;
+  t.i32[t.base + T_WAKE_HIST + cls * WH_BUCKETS + timeBucket(Math.max(0, t.now() - at))]++;
 }
 
 /**
@@ -72,14 +90,23 @@ export function sleepOn(t: Task, word: number, expect: number, ms: number): void
 
 /** Wake every thread of the arena (the harness, when it aborts or kills a run). */
 export function wakeAll(i32: Int32Array, ptBase: number, ptStride: number, nthreads: number): void {
-  for (let tid = 0; tid < nthreads; tid++) wakeUpProcess(i32, ptBase + tid * ptStride);
+  for (let tid = 0; tid < nthreads; tid++) wakeWord(i32, ptBase + tid * ptStride);
   kickSleepers(i32);
 }
 
-/** wake_up_process(): bump the target's wake word and notify it. */
-export function wakeUpProcess(i32: Int32Array, targetBase: number): void {
+function wakeWord(i32: Int32Array, targetBase: number): void {
   Atomics.add(i32, targetBase + T_WAKE_SEQ, 1);
   Atomics.notify(i32, targetBase + T_WAKE_SEQ, 1);
+}
+
+/**
+ * wake_up_process() by `t`: stamp the wake for the waiter's wake-up
+ * latency, bump the target's wake word (which orders the stamp before it)
+ * and notify it.
+ */
+export function wakeUpProcess(t: Task, targetBase: number): void {
+  t.f64[(targetBase + T_F_WOKEN_AT) >> 1] = t.now();
+  wakeWord(t.i32, targetBase);
 }
 
 /**
