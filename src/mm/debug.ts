@@ -50,8 +50,9 @@ export function delayPoint(c: MmCtx, w: number): void {
   if (x < 0) c.i32[t.base + S_WINDOW] = 0;
 }
 
-/** Remember the VMA this thread just read-locked and its identity. */
+/** Remember the VMA this thread just read-locked and its identity (an oracle: nothing under --no-check, so vmaIdentityCheck finds no record). */
 export function vmaIdentityRecord(c: MmCtx, vma: number): void {
+  if (!c.t.checks) return;
   const i32 = c.i32;
   const b = c.t.base;
   i32[b + S_VMA] = vma + 1;
