@@ -32,7 +32,8 @@ export const W_GUP_FAST = 7; // GUP-fast: between reading the PTE and pinning
 export const W_DETACH = 8; // between publishing the tree and detaching
 export const W_UFFD_COPY = 9; // mfill_atomic_pte: between the copy and installing the PTE
 export const W_INC_TO_CHECK = 10; // E3 vma_start_read: around the refcount increment (after the early vm_lock_seq bail-out, before the vm_mm / sequence re-checks)
-export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc'];
+export const W_RETRY_UNLOCKED = 11; // a fault handler dropped the VMA lock to return VM_FAULT_RETRY, before its caller sees the RETRY
+export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc', 'retry-unlocked'];
 
 /**
  * A delay point: with --jitter N, with the window's seeded probability

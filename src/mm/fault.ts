@@ -10,7 +10,7 @@ import { findVma } from './tree.js';
 import { pteAlloc, pteTable, ptep, pteLock, pteUnlock, mkPte, setPte } from './pgtable.js';
 import { folioAlloc, folioGet, folioPut, folioAddNewAnonRmap, folioAddFileRmap } from './folio.js';
 import { expandDownwards } from './mmap.js';
-import { kasanCheckMm, KS_FAULT_MM } from './kasan.js';
+import { kasanCheckMm, kasanCheck, KS_FAULT_MM, KS_HUGETLB_VMA_UNLOCK } from './kasan.js';
 import { Viol } from '../shm/kinds.js';
 import {
   Vmf, vmfOf, vmfAnonPrepare, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, VM_FAULT_SIGSEGV, VM_FAULT_RETRY,
@@ -262,9 +262,14 @@ export function doFault(c: MmCtx, vmf: Vmf): number {
   return 0;
 }
 
-/** hugetlb_vma_unlock_read(): touches the VMA, so it asserts the VMA is still locked. */
+/**
+ * hugetlb_vma_unlock_read(): reads vma->vm_flags and vm_private_data, so it
+ * asserts the VMA is still locked; the read itself is KASAN-checked (a VMA
+ * nothing pins may be freed, or queued for its RCU free, under it).
+ */
 function hugetlbVmaUnlockRead(c: MmCtx, vmf: Vmf): void {
   vmaAssertLocked(c, vmf.mm, vmf.vma);
+  kasanCheck(c, vmf.vma, KS_HUGETLB_VMA_UNLOCK, false);
 }
 
 /** Read the PTE for addr without locks (0 if no table). */

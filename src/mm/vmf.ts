@@ -1,3 +1,4 @@
+import { delayPoint, W_RETRY_UNLOCKED } from './debug.js';
 import type { MmCtx } from './model.js';
 import { pteLock, pteUnlock, ptep } from './pgtable.js';
 import { vmaEndRead, mmapReadTrylock, mmapReadUnlock } from './mmap_lock.js';
@@ -105,6 +106,7 @@ export function vmfAnonPrepare(c: MmCtx, vmf: Vmf): number {
     underVmaLock = false; // bug: prepare under the VMA lock alone (6.4 trusted its early check)
   } else if (underVmaLock && !mmapReadTrylock(c, vmf.mm)) {
     vmaEndRead(c, vma);
+    delayPoint(c, W_RETRY_UNLOCKED); // nothing holds the VMA now: a writer may detach and free it
     return VM_FAULT_RETRY;
   }
   const ok = anonVmaPrepare(c, vmf.mm, vma);
