@@ -111,4 +111,15 @@ describe('chart axes', () => {
       expect(t[0]).toBeLessThanOrEqual(lo + step);
     }
   });
+
+  it('tick labels are distinct: 1.5 is not rounded to 2', async () => {
+    const { niceTicks, fmtNum } = await import('../src/harness/html.js');
+    for (const [lo, hi] of [[0, 1.94], [0, 2.6], [0, 97], [0, 337_800]] as const) {
+      const labels = niceTicks(lo, hi).map(fmtNum);
+      expect(new Set(labels).size, labels.join(' ')).toBe(labels.length);
+    }
+    expect(fmtNum(1.5)).toBe('1.5');
+    expect(fmtNum(37.44)).toBe('37.4');
+    expect(fmtNum(2)).toBe('2');
+  });
 });

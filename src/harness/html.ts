@@ -58,7 +58,8 @@ export function fmtNum(v: number): string {
   if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
   if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
   if (v > 0 && v < 1) return v.toFixed(2);
-  return String(Math.round(v));
+  // Three significant digits below 1000 (a 1.5 tick is 1.5, not 2).
+  return Number.isInteger(v) ? String(v) : String(parseFloat(v.toPrecision(3)));
 }
 
 /** Chart options: axis scale, what an empty chart says, fixed x ticks, y as a percentage. */
