@@ -226,7 +226,7 @@ const smallAllocsMt: BuiltinScenario = {
 const LARGE_FAULT_PAGES = 64;
 const LARGE_FAULT_STRIDE = 128;
 /** --writer-hold when none is given: pages the writer moves per mremap. */
-export const WRITER_HOLD_DEFAULT = 256;
+export const WRITER_HOLD_DEFAULT = 128;
 
 /** The writer's pages per move: scenario param 1 (bench --writer-hold), else the default. */
 function writerHold(param1: number | undefined): number {

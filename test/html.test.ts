@@ -84,9 +84,9 @@ describe.skipIf(!haveChromium)('bench HTML renders in headless Chromium', () => 
       // The fallback chart is in percent.
       expect(ticks[2].some((t) => t.endsWith('%'))).toBe(true);
       const head = await page.$$eval('#points thead th', (th) => th.map((x) => x.textContent));
-      expect(head).toEqual(expect.arrayContaining(['mmap_lock wait p99 µs', 'mmap_lock hold p99 µs', 'mmap_lock wake-up p50 / p99 µs', 'vm_lock wait p99 µs', 'per-VMA / mmap_lock']));
+      expect(head).toEqual(expect.arrayContaining(['mmap_lock wait p99 µs', 'mmap_lock write-hold p99 µs', 'mmap_lock wake-up p50 / p99 µs', 'vm_lock wait p99 µs', 'per-VMA / mmap_lock']));
       // The wait/hold chart has a series per mode and percentile kind (wait, hold) where samples exist.
-      expect(charts[3].title).toBe('page-fault: mmap_lock wait p99 against its hold p99');
+      expect(charts[3].title).toBe('page-fault: mmap_lock wait p99 against its write-hold p99');
       expect(charts[3].lines).toBeGreaterThanOrEqual(1);
       expect(await page.$$eval('#points tbody tr', (r) => r.length)).toBe(4);
       await shoot(page, 'bench.png');

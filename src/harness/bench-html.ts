@@ -42,10 +42,10 @@ function ratioSeries(r: BenchReport): Series[] {
   return [...m.entries()].map(([name, points]) => ({ name, points }));
 }
 
-function waitP(p: BenchPoint, cls: string, which: 'waitP50Us' | 'waitP99Us' | 'holdP99Us' | 'wakeP50Us' | 'wakeP99Us'): number | null {
+function waitP(p: BenchPoint, cls: string, which: 'waitP50Us' | 'waitP99Us' | 'writeHoldP99Us' | 'wakeP50Us' | 'wakeP99Us'): number | null {
   const r = p.lockStat.find((x) => x.class === cls);
   if (!r) return null;
-  const n = which.startsWith('wait') ? r.contentions : which.startsWith('hold') ? r.holdSamples : r.wakeups;
+  const n = which.startsWith('wait') ? r.contentions : which.startsWith('writeHold') ? r.writeHolds : r.wakeups;
   return n ? (r[which] ?? null) : null;
 }
 
@@ -72,8 +72,8 @@ export function benchHtml(r: BenchReport): string {
     if (mm) {
       sec.push(lineChart(`${w}: faults that fell back to mmap_lock`, 'threads', 'fallback', group(pts.filter((p) => p.mode === 'per-vma'), (p) => p.fallbackRate), `c${n++}`, { xTicks: threads, percent: true, empty: 'no per-VMA points' }));
       const ml = '&mm->mmap_lock';
-      sec.push(lineChart(`${w}: mmap_lock wait p99 against its hold p99`, 'threads', 'µs (log2 bucket bound)', [
-        ...labelled(pts, 'wait', (p) => waitP(p, ml, 'waitP99Us')), ...labelled(pts, 'hold', (p) => waitP(p, ml, 'holdP99Us')),
+      sec.push(lineChart(`${w}: mmap_lock wait p99 against its write-hold p99`, 'threads', 'µs (log2 bucket bound)', [
+        ...labelled(pts, 'wait', (p) => waitP(p, ml, 'waitP99Us')), ...labelled(pts, 'write hold', (p) => waitP(p, ml, 'writeHoldP99Us')),
       ], `c${n++}`, { ...xt, logY: true }));
       sec.push(lineChart(`${w}: mmap_lock wake-up latency (wake_up_process to running)`, 'threads', 'µs (log2 bucket bound)', [
         ...labelled(pts, 'p50', (p) => waitP(p, ml, 'wakeP50Us')), ...labelled(pts, 'p99', (p) => waitP(p, ml, 'wakeP99Us')),
@@ -85,13 +85,13 @@ export function benchHtml(r: BenchReport): string {
     sec.push('</div></section>');
     charts.push(sec.join(''));
   }
-  const p99 = (p: BenchPoint, cls: string, which: 'waitP99Us' | 'holdP99Us' | 'wakeP50Us' | 'wakeP99Us' = 'waitP99Us') => {
+  const p99 = (p: BenchPoint, cls: string, which: 'waitP99Us' | 'writeHoldP99Us' | 'wakeP50Us' | 'wakeP99Us' = 'waitP99Us') => {
     const v = waitP(p, cls, which);
     return v === null ? '-' : `&lt;${v}`;
   };
   const rows = r.points.map((p) => {
     const ratio = modeRatio(r, p);
-    return `<tr><td>${esc(p.workload)}</td><td>${p.mode}</td><td>${p.era ? `E${p.era}` : '-'}</td><td>${p.threads}</td><td>${fmtNum(p.opsPerSec)}</td><td>±${p.spreadPct.toFixed(0)}%</td><td>${fmtNum(p.perThread)}</td><td>${p.efficiency === null ? '-' : p.efficiency.toFixed(2)}</td><td>${p.fallbackRate === null || p.mode === 'mmap-lock' ? '-' : (p.fallbackRate * 100).toFixed(1) + '%'}</td><td>${p99(p, '&mm->mmap_lock')}</td><td>${p99(p, '&mm->mmap_lock', 'holdP99Us')}</td><td>${p99(p, '&mm->mmap_lock', 'wakeP50Us')} / ${p99(p, '&mm->mmap_lock', 'wakeP99Us')}</td><td>${p99(p, 'vm_lock')}</td><td>${ratio === null ? '-' : ratio.toFixed(2)}</td><td>${p.violations}</td></tr>`;
+    return `<tr><td>${esc(p.workload)}</td><td>${p.mode}</td><td>${p.era ? `E${p.era}` : '-'}</td><td>${p.threads}</td><td>${fmtNum(p.opsPerSec)}</td><td>±${p.spreadPct.toFixed(0)}%</td><td>${fmtNum(p.perThread)}</td><td>${p.efficiency === null ? '-' : p.efficiency.toFixed(2)}</td><td>${p.fallbackRate === null || p.mode === 'mmap-lock' ? '-' : (p.fallbackRate * 100).toFixed(1) + '%'}</td><td>${p99(p, '&mm->mmap_lock')}</td><td>${p99(p, '&mm->mmap_lock', 'writeHoldP99Us')}</td><td>${p99(p, '&mm->mmap_lock', 'wakeP50Us')} / ${p99(p, '&mm->mmap_lock', 'wakeP99Us')}</td><td>${p99(p, 'vm_lock')}</td><td>${ratio === null ? '-' : ratio.toFixed(2)}</td><td>${p.violations}</td></tr>`;
   }).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mmtorture bench ${esc(r.date.slice(0, 10))}</title>
@@ -101,7 +101,7 @@ export function benchHtml(r: BenchReport): string {
 ${headline}
 ${charts.join('\n')}
 <h2>All points</h2>
-<table id="points"><thead><tr><th>workload</th><th>mode</th><th>era</th><th>threads</th><th>ops/s (faults/s for mm)</th><th>spread</th><th>ops/s/thread</th><th>efficiency</th><th>fallback</th><th>mmap_lock wait p99 µs</th><th>mmap_lock hold p99 µs</th><th>mmap_lock wake-up p50 / p99 µs</th><th>vm_lock wait p99 µs</th><th>per-VMA / mmap_lock</th><th>violations</th></tr></thead><tbody>${rows}</tbody></table>
+<table id="points"><thead><tr><th>workload</th><th>mode</th><th>era</th><th>threads</th><th>ops/s (faults/s for mm)</th><th>spread</th><th>ops/s/thread</th><th>efficiency</th><th>fallback</th><th>mmap_lock wait p99 µs</th><th>mmap_lock write-hold p99 µs</th><th>mmap_lock wake-up p50 / p99 µs</th><th>vm_lock wait p99 µs</th><th>per-VMA / mmap_lock</th><th>violations</th></tr></thead><tbody>${rows}</tbody></table>
 </body></html>
 `;
 }

@@ -118,14 +118,14 @@ export async function runBench(o: BenchOptions, io: RunIO, signal?: AbortSignal)
 function lockP99(p: BenchPoint, cls: string, which: 'wait' | 'hold' | 'wake' = 'wait'): string {
   const r = p.lockStat.find((x) => x.class === cls);
   if (!r) return '-';
-  if (which === 'hold') return r.holdSamples ? `<${r.holdP99Us}` : '-';
+  if (which === 'hold') return r.writeHolds ? `<${r.writeHoldP99Us}` : '-';
   if (which === 'wake') return r.wakeups ? `<${r.wakeP99Us}` : '-';
   return r.contentions ? `<${r.waitP99Us}` : '-';
 }
 
 /** The results table (stdout). */
 export function benchTable(r: BenchReport): string[] {
-  const head = ['workload', 'mode', 'era', 'threads', 'ops/s', 'spread', 'ops/s/thread', 'efficiency', 'fallback', 'mmap_lock wait p99 us', 'hold p99', 'wake p99', 'vm_lock wait p99 us'];
+  const head = ['workload', 'mode', 'era', 'threads', 'ops/s', 'spread', 'ops/s/thread', 'efficiency', 'fallback', 'mmap_lock wait p99 us', 'W-hold p99', 'wake p99', 'vm_lock wait p99 us'];
   const rows = r.points.map((p) => [
     p.workload, p.mode, p.era ? `E${p.era}` : '-', String(p.threads), si(p.opsPerSec), `±${p.spreadPct.toFixed(0)}%`, si(p.perThread),
     p.efficiency === null ? '-' : p.efficiency.toFixed(2), p.fallbackRate === null || p.mode === 'mmap-lock' ? '-' : `${(p.fallbackRate * 100).toFixed(1)}%`,

@@ -2,7 +2,7 @@ import type { Arena } from '../shm/arena.js';
 import {
   T_PROGRESS, LS_F64S, LS_ACQ, LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX,
   LS_FAILED, MAX_LOCK_CLASSES, T_F_LOCKSTAT, H_VIOL_COUNT, V_WORDS, V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D,
-  V_TIME_F64, T_WAIT_HIST, WH_BUCKETS, T_HOLD_HIST, T_WAKE_HIST,
+  V_TIME_F64, T_WAIT_HIST, WH_BUCKETS, T_HOLD_HIST, T_RHOLD_HIST, T_WAKE_HIST,
 } from '../shm/layout.js';
 import { waitBucketUpperUs, AH_NAMES } from '../sync/lockdep.js';
 import { LOCK_CLASS_NAMES } from '../sync/lockclass.js';
@@ -35,9 +35,13 @@ export interface LockStatRow {
   /** Wait-time percentiles from the log2 histograms (bucket upper bounds, us). */
   waitP50Us: number;
   waitP99Us: number;
-  /** Hold-time percentiles of the sampled holds (1 in 16 acquisitions), bucket upper bounds in us. */
+  /** Hold-time percentiles of the sampled holds (1 in 16 acquisitions), bucket upper bounds in us: all, exclusive (write) and shared (read). */
   holdP50Us: number;
   holdP99Us: number;
+  writeHolds: number;
+  writeHoldP50Us: number;
+  writeHoldP99Us: number;
+  readHoldP99Us: number;
   /** Woken waits (wake_up_process() to the waiter running) and their latency percentiles (us). */
   wakeups: number;
   wakeP50Us: number;
@@ -85,7 +89,9 @@ export function lockStat(arena: Arena): LockStatRow[] {
     }
     if (acq === 0 && con === 0 && fail === 0) continue;
     const wh = waitHistogram(arena, c);
-    const hh = waitHistogram(arena, c, T_HOLD_HIST);
+    const wh2 = waitHistogram(arena, c, T_HOLD_HIST);
+    const rh = waitHistogram(arena, c, T_RHOLD_HIST);
+    const hh = wh2.map((x, i) => x + rh[i]);
     const kh = waitHistogram(arena, c, T_WAKE_HIST);
     rows.push({
       class: LOCK_CLASS_NAMES[c] ?? `class#${c}`,
@@ -102,6 +108,10 @@ export function lockStat(arena: Arena): LockStatRow[] {
       waitP99Us: histPercentile(wh, 0.99),
       holdP50Us: histPercentile(hh, 0.5),
       holdP99Us: histPercentile(hh, 0.99),
+      writeHolds: wh2.reduce((a, b) => a + b, 0),
+      writeHoldP50Us: histPercentile(wh2, 0.5),
+      writeHoldP99Us: histPercentile(wh2, 0.99),
+      readHoldP99Us: histPercentile(rh, 0.99),
       wakeups: kh.reduce((a, b) => a + b, 0),
       wakeP50Us: histPercentile(kh, 0.5),
       wakeP99Us: histPercentile(kh, 0.99),
@@ -112,11 +122,11 @@ export function lockStat(arena: Arena): LockStatRow[] {
 
 export function formatLockStat(rows: LockStatRow[]): string[] {
   if (rows.length === 0) return [];
-  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-p50', 'wait-p99', 'wait-max(us)', 'hold-avg(us)', 'hold-p99', 'hold-max(us)', 'wakeups', 'wake-p50', 'wake-p99'];
+  const head = ['class', 'acquisitions', 'contentions', 'failed', 'wait-avg(us)', 'wait-p50', 'wait-p99', 'wait-max(us)', 'hold-avg(us)', 'hold-p99', 'W-hold-p99', 'hold-max(us)', 'wakeups', 'wake-p50', 'wake-p99'];
   const body = rows.map((r) => [
     r.class, String(r.acquisitions), String(r.contentions), String(r.failed),
     r.waitAvgUs.toFixed(1), r.contentions ? `<${r.waitP50Us}` : '-', r.contentions ? `<${r.waitP99Us}` : '-', r.waitMaxUs.toFixed(1),
-    r.holdAvgUs.toFixed(2), r.holdSamples ? `<${r.holdP99Us}` : '-', r.holdMaxUs.toFixed(1),
+    r.holdAvgUs.toFixed(2), r.holdSamples ? `<${r.holdP99Us}` : '-', r.writeHolds ? `<${r.writeHoldP99Us}` : '-', r.holdMaxUs.toFixed(1),
     String(r.wakeups), r.wakeups ? `<${r.wakeP50Us}` : '-', r.wakeups ? `<${r.wakeP99Us}` : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -182,12 +182,14 @@ export const T_SLEEP_ON = T_TR_END;
 /** When a waker last woke this thread through wake_up_process() (f64 ms since epoch, even offset; 0 = consumed). */
 export const T_F_WOKEN_AT = T_SLEEP_ON + 2 - (T_SLEEP_ON & 1);
 /**
- * Hold-time histograms per lock class (the sampled holds of lock_stat), and
+ * Hold-time histograms per lock class and mode (the sampled holds of
+ * lock_stat, exclusive and shared apart, as /proc/lock_stat's W and R rows), and
  * wake-up latency histograms per class (release by the waker to the woken
  * waiter running again): both log2 buckets like T_WAIT_HIST.
  */
-export const T_HOLD_HIST = T_F_WOKEN_AT + 2;
-export const T_WAKE_HIST = T_HOLD_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
+export const T_HOLD_HIST = T_F_WOKEN_AT + 2; // exclusive (write) holds
+export const T_RHOLD_HIST = T_HOLD_HIST + MAX_LOCK_CLASSES * WH_BUCKETS; // shared (read) holds
+export const T_WAKE_HIST = T_RHOLD_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
 export const T_WAKE_HIST_END = T_WAKE_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
 export const PT_STRIDE = Math.ceil(T_WAKE_HIST_END / PT_ALIGN) * PT_ALIGN;
 

@@ -3,9 +3,9 @@ import {
   T_HELD, T_HELD_DEPTH, HELD_MAX, HELD_W, HE_LOCK, HE_INFO, HE_T_F64, LS_F64S, LS_ACQ,
   LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX, LS_FAILED,
   T_WAIT_LOCK, T_WAIT_INFO, T_F_WAIT_SINCE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES, H_DEBUG_LOCKS_OFF, T_WAIT_HIST, WH_BUCKETS,
-  T_HOLD_HIST, T_F_WOKEN_AT,
+  T_HOLD_HIST, T_RHOLD_HIST, T_F_WOKEN_AT,
 } from '../shm/layout.js';
-import { LC_MMAP_LOCK, LC_VMA_LOCK } from './lockclass.js';
+import { LC_MMAP_LOCK, LC_VMA_LOCK, MODE_READ } from './lockclass.js';
 import { Viol } from '../shm/kinds.js';
 
 /**
@@ -61,7 +61,7 @@ export function lockReleased(t: Task, lock: number, cls: number, mode: number): 
         f[s + LS_HOLD_SUM] += held;
         f[s + LS_HOLD_N] += 1;
         if (held > f[s + LS_HOLD_MAX]) f[s + LS_HOLD_MAX] = held;
-        i32[b + T_HOLD_HIST + cls * WH_BUCKETS + timeBucket(held)]++;
+        i32[b + (mode === MODE_READ ? T_RHOLD_HIST : T_HOLD_HIST) + cls * WH_BUCKETS + timeBucket(held)]++;
       }
       // Close the gap (locks are usually released in LIFO order: k == top-1).
       for (let j = k + 1; j < top; j++) {

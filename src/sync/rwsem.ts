@@ -159,16 +159,6 @@ function freeWithFirst(i32: Int32Array, sem: number, me1: number): boolean {
   return (Atomics.load(i32, sem + RW_COUNT) & RWSEM_LOCK_MASK) === 0 && Atomics.load(i32, sem + RW_HEAD) === me1;
 }
 
-/**
- * Remember the releasing thread for a lost wake-up report. Stored only when
- * it changes: an uncontended lock's releaser is the same thread every time,
- * and the word stays on a line no one else writes (the diagnostic is not
- * worth a second ordered store per release).
- */
-function noteRelease(i32: Int32Array, sem: number, me1: number): void {
-  if (Atomics.load(i32, sem + RW_LAST_RELEASE) !== me1) Atomics.store(i32, sem + RW_LAST_RELEASE, me1);
-}
-
 /** down_read(): uninterruptible (only a run abort unwinds it). */
 export function downRead(t: Task, sem: number): void {
   downReadCommon(t, sem, UNINTERRUPTIBLE);
@@ -201,7 +191,7 @@ export function downReadTrylock(t: Task, sem: number): boolean {
 export function upRead(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_READ);
-  noteRelease(i32, sem, t.tid + 1);
+  Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_READER_BIAS);
   if ((old & RWSEM_READER_MASK) === 0) t.violation(Viol.RwsemCountCorrupt, sem, old, 0, 0, 0);
   const tmp = old - RWSEM_READER_BIAS;
@@ -354,7 +344,7 @@ export function upWrite(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
   rwsemClearOwner(i32, sem);
-  noteRelease(i32, sem, t.tid + 1);
+  Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_WRITER_LOCKED);
   if ((old & RWSEM_FLAG_WAITERS) !== 0) rwsemWake(t, sem);
 }

@@ -60,15 +60,9 @@ export function rwsemSetOwner(t: Task, sem: number): void {
   Atomics.store(t.i32, sem + RW_OWNER, t.tid + 1);
 }
 
-/**
- * rwsem_set_reader_owned(): advisory, the last reader to take it (tid + 1).
- * The kernel's is a plain atomic_long_set(); storing only when the value
- * changes leaves the same word behind without an ordered store per
- * uncontended read acquisition.
- */
+/** rwsem_set_reader_owned(): advisory, the last reader to take it (tid + 1). */
 export function rwsemSetReaderOwned(i32: Int32Array, sem: number, tid1: number): void {
-  const v = tid1 | RWSEM_READER_OWNED;
-  if (Atomics.load(i32, sem + RW_OWNER) !== v) Atomics.store(i32, sem + RW_OWNER, v);
+  Atomics.store(i32, sem + RW_OWNER, tid1 | RWSEM_READER_OWNED);
 }
 
 /** rwsem_clear_owner(). */
