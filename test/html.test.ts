@@ -163,7 +163,12 @@ describe.skipIf(!haveChromium)('run and fleet report pages render in headless Ch
     try {
       const { page, errors } = await open(browser, html);
       const lanes = await page.$$eval('table.lanes thead th', (th) => th.map((h) => h.textContent ?? ''));
-      expect(lanes.filter((h) => /^T\d+ \w+/.test(h)).length).toBeGreaterThanOrEqual(1);
+      // One lane per thread in the logged story (each named with its role), plus setup / the main thread.
+      const rec = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { phase?: string; story?: { tid: number; events: { tid: number }[] } }).find((r) => r.phase === 'violation' && r.story);
+      expect(rec?.story).toBeTruthy();
+      const tids = new Set([rec!.story!.tid, ...rec!.story!.events.map((e) => e.tid)]);
+      expect(lanes.filter((h) => /^T\d+ \w+/.test(h)).length).toBe([...tids].filter((x) => x >= 0).length);
+      expect(lanes.filter((h) => h !== 'ms').every((h) => /^T\d+ \w+/.test(h) || h === 'setup / main thread')).toBe(true);
       expect(await page.textContent('table.lanes tr.viol td.ev')).toMatch(/^(WARNING|BUG|kernel BUG): /);
       await shoot(page, 'run-report.png');
       expect(errors).toEqual([]);
