@@ -67,7 +67,7 @@ export class Arena {
     const scenBase = roundUp(lockdepBase + MAX_LOCK_CLASSES * MAX_LOCK_CLASSES, LINE);
     const scenWords = roundUp(Math.max(0, o.scenarioWords), LINE);
     const total = scenBase + scenWords;
-    const sab = new SharedArrayBuffer(total * 4);
+    const sab = alignedSab(total * 4);
     const h = new Int32Array(sab);
     h[H_MAGIC] = ARENA_MAGIC;
     h[H_VERSION] = LAYOUT_VERSION;
@@ -118,4 +118,17 @@ export class Arena {
   now(): number {
     return performance.timeOrigin + performance.now() - this.epoch;
   }
+}
+
+/**
+ * A page-aligned SharedArrayBuffer of at least `bytes` (the buffer of a
+ * shared WebAssembly.Memory), zeroed. `new SharedArrayBuffer` takes its
+ * memory from malloc, which starts it 16, 32 or 48 bytes past a 64-byte
+ * boundary as often as on one, so the arena's 16-word lines (LINE) would not
+ * be the hardware's cache lines and words padded apart could still share one.
+ */
+export function alignedSab(bytes: number): SharedArrayBuffer {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+  return new wasm.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
 }
