@@ -1,5 +1,6 @@
 import type { BenchReport, BenchPoint } from './bench-types.js';
 import { lineChart, esc, fmtNum, PAGE_CSS, type Series } from './html.js';
+import { lockPercentile, type LockPercentile } from './collect.js';
 
 /*
  * A self-contained HTML page (inline SVG, no scripts, no external assets)
@@ -42,13 +43,6 @@ function ratioSeries(r: BenchReport): Series[] {
   return [...m.entries()].map(([name, points]) => ({ name, points }));
 }
 
-function waitP(p: BenchPoint, cls: string, which: 'waitP50Us' | 'waitP99Us' | 'writeHoldP99Us' | 'wakeP50Us' | 'wakeP99Us'): number | null {
-  const r = p.lockStat.find((x) => x.class === cls);
-  if (!r) return null;
-  const n = which.startsWith('wait') ? r.contentions : which.startsWith('writeHold') ? r.writeHolds : r.wakeups;
-  return n ? (r[which] ?? null) : null;
-}
-
 /** Series of one percentile per mode, named `mode label`. */
 function labelled(pts: BenchPoint[], label: string, value: (p: BenchPoint) => number | null): Series[] {
   return group(pts, value).map((s) => ({ ...s, name: `${s.name} ${label}` }));
@@ -73,20 +67,20 @@ export function benchHtml(r: BenchReport): string {
       sec.push(lineChart(`${w}: faults that fell back to mmap_lock`, 'threads', 'fallback', group(pts.filter((p) => p.mode === 'per-vma'), (p) => p.fallbackRate), `c${n++}`, { xTicks: threads, percent: true, empty: 'no per-VMA points' }));
       const ml = '&mm->mmap_lock';
       sec.push(lineChart(`${w}: mmap_lock wait p99 against its write-hold p99`, 'threads', 'µs (log2 bucket bound)', [
-        ...labelled(pts, 'wait', (p) => waitP(p, ml, 'waitP99Us')), ...labelled(pts, 'write hold', (p) => waitP(p, ml, 'writeHoldP99Us')),
+        ...labelled(pts, 'wait', (p) => lockPercentile(p.lockStat, ml, 'waitP99Us')), ...labelled(pts, 'write hold', (p) => lockPercentile(p.lockStat, ml, 'writeHoldP99Us')),
       ], `c${n++}`, { ...xt, logY: true }));
       sec.push(lineChart(`${w}: mmap_lock wake-up latency (wake_up_process to running)`, 'threads', 'µs (log2 bucket bound)', [
-        ...labelled(pts, 'p50', (p) => waitP(p, ml, 'wakeP50Us')), ...labelled(pts, 'p99', (p) => waitP(p, ml, 'wakeP99Us')),
+        ...labelled(pts, 'p50', (p) => lockPercentile(p.lockStat, ml, 'wakeP50Us')), ...labelled(pts, 'p99', (p) => lockPercentile(p.lockStat, ml, 'wakeP99Us')),
       ], `c${n++}`, { ...xt, logY: true, empty: 'no woken waits recorded' }));
     } else {
       const cls = w.startsWith('rwsem') ? 'torture_rwsem' : null;
-      if (cls) sec.push(lineChart(`${w}: rwsem wait p99`, 'threads', 'µs (log2 bucket bound)', group(pts, (p) => waitP(p, cls, 'waitP99Us')), `c${n++}`, xt));
+      if (cls) sec.push(lineChart(`${w}: rwsem wait p99`, 'threads', 'µs (log2 bucket bound)', group(pts, (p) => lockPercentile(p.lockStat, cls, 'waitP99Us')), `c${n++}`, xt));
     }
     sec.push('</div></section>');
     charts.push(sec.join(''));
   }
-  const p99 = (p: BenchPoint, cls: string, which: 'waitP99Us' | 'writeHoldP99Us' | 'wakeP50Us' | 'wakeP99Us' = 'waitP99Us') => {
-    const v = waitP(p, cls, which);
+  const p99 = (p: BenchPoint, cls: string, which: LockPercentile = 'waitP99Us') => {
+    const v = lockPercentile(p.lockStat, cls, which);
     return v === null ? '-' : `&lt;${v}`;
   };
   const rows = r.points.map((p) => {

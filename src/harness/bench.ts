@@ -4,6 +4,7 @@ import { findWorkload } from '../../stress/index.js';
 import { runScenario, type RunConfig, type RunIO } from './run.js';
 import { si, formatDuration } from './parse.js';
 import { benchHtml } from './bench-html.js';
+import { lockPercentile, type LockPercentile } from './collect.js';
 import type { BenchOptions, BenchPoint, BenchReport } from './bench-types.js';
 
 export type { BenchOptions, BenchPoint, BenchReport };
@@ -114,13 +115,10 @@ export async function runBench(o: BenchOptions, io: RunIO, signal?: AbortSignal)
   return report;
 }
 
-/** A lock class's p99 (wait, sampled hold or wake-up latency) as a bucket bound, or '-' when it has no samples. */
-function lockP99(p: BenchPoint, cls: string, which: 'wait' | 'hold' | 'wake' = 'wait'): string {
-  const r = p.lockStat.find((x) => x.class === cls);
-  if (!r) return '-';
-  if (which === 'hold') return r.writeHolds ? `<${r.writeHoldP99Us}` : '-';
-  if (which === 'wake') return r.wakeups ? `<${r.wakeP99Us}` : '-';
-  return r.contentions ? `<${r.waitP99Us}` : '-';
+/** A lock class's percentile as `<bound`, or '-' when it has no samples of that kind. */
+function lockP99(p: BenchPoint, cls: string, which: LockPercentile = 'waitP99Us'): string {
+  const v = lockPercentile(p.lockStat, cls, which);
+  return v === null ? '-' : `<${v}`;
 }
 
 /** The results table (stdout). */
@@ -129,7 +127,7 @@ export function benchTable(r: BenchReport): string[] {
   const rows = r.points.map((p) => [
     p.workload, p.mode, p.era ? `E${p.era}` : '-', String(p.threads), si(p.opsPerSec), `±${p.spreadPct.toFixed(0)}%`, si(p.perThread),
     p.efficiency === null ? '-' : p.efficiency.toFixed(2), p.fallbackRate === null || p.mode === 'mmap-lock' ? '-' : `${(p.fallbackRate * 100).toFixed(1)}%`,
-    lockP99(p, '&mm->mmap_lock'), lockP99(p, '&mm->mmap_lock', 'hold'), lockP99(p, '&mm->mmap_lock', 'wake'), lockP99(p, 'vm_lock'),
+    lockP99(p, '&mm->mmap_lock'), lockP99(p, '&mm->mmap_lock', 'writeHoldP99Us'), lockP99(p, '&mm->mmap_lock', 'wakeP99Us'), lockP99(p, 'vm_lock'),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const fmt = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');

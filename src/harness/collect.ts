@@ -48,6 +48,17 @@ export interface LockStatRow {
   wakeP99Us: number;
 }
 
+/** The percentiles a lock_stat row carries that need samples of their own kind. */
+export type LockPercentile = 'waitP50Us' | 'waitP99Us' | 'writeHoldP99Us' | 'wakeP50Us' | 'wakeP99Us';
+
+/** Class `cls`'s percentile `which` (us, a bucket bound), or null when the class had no such samples. */
+export function lockPercentile(rows: readonly LockStatRow[], cls: string, which: LockPercentile): number | null {
+  const r = rows.find((x) => x.class === cls);
+  if (!r) return null;
+  const n = which.startsWith('wait') ? r.contentions : which.startsWith('writeHold') ? r.writeHolds : r.wakeups;
+  return n ? r[which] : null;
+}
+
 /** Percentile p (0..1) of a log2 wait histogram, as the bucket's upper bound in us. */
 export function histPercentile(hist: number[], p: number): number {
   const total = hist.reduce((a, b) => a + b, 0);

@@ -132,10 +132,12 @@ function zeroAndPublish(i32: Int32Array, slab: number, obj: number): void {
   const words = i32[slab + SL_OBJ_WORDS];
   const gen = i32[obj + OBJ_GEN] + 1;
   const keep = i32[slab + SL_PRESERVE] - 1;
-  // Plain stores (a loop beats TypedArray.prototype.fill on objects this small).
-  const end = obj + words;
-  const skip = keep < 2 ? -1 : obj + keep;
-  for (let w = obj + 2; w < end; w++) if (w !== skip) i32[w] = 0;
+  if (keep < 2) {
+    i32.fill(0, obj + 2, obj + words);
+  } else {
+    i32.fill(0, obj + 2, obj + keep);
+    i32.fill(0, obj + keep + 1, obj + words);
+  }
   Atomics.store(i32, obj + OBJ_GEN, gen);
   Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
 }
