@@ -182,7 +182,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'B5a: 6.4 lock_vma_under_rcu() checks anon_vma before vma_start_read(); a concurrent MREMAP_DONTUNMAP clears it',
     source: '657b5146955e (Jann Horn, 6.5-rc, Cc stable, Fixes 5e31275cc997)',
     reverts: 'checking anon_vma only after the VMA is locked',
-    scenario: 'fault-vs-mremap', threads: 3, jitter: 300000,
+    scenario: 'fault-vs-mremap', threads: 2, jitter: 300000,
     symptom: ['mmap-assert-locked'],
   },
   {
