@@ -12,13 +12,15 @@ import { defaultThreadList } from './harness/bench.js';
 import { threadSweep, shardFromEnv } from './harness/soak.js';
 import { BUGS, findBug, unknownBugMessage } from './bugs/catalogue.js';
 import { runScenario, signalExitCode } from './harness/run.js';
+import { runControlled } from './harness/controlled.js';
+import { readScheduleFile, replaySchedule, shrinkSchedule, formatSteps, writeScheduleFile } from './harness/schedule.js';
 import { rerunCommand } from './harness/rerun.js';
-import { UsageError, EXIT_USAGE, EXIT_HARNESS } from './harness/errors.js';
-import { parseDuration, parseIntIn, parseIntList, parseShard } from './harness/parse.js';
+import { UsageError, EXIT_USAGE, EXIT_HARNESS, EXIT_VIOLATION } from './harness/errors.js';
+import { parseDuration, parseIntIn, parseIntList, parseShard, formatDuration } from './harness/parse.js';
 import { MAX_THREADS } from '../stress/actors.js';
 import {
   soakDefault, collect, parseEra, validateCommon, validateRun, addRunOptions, onSignals, configHook, configPositional,
-  stdIO, humanOut, type RunOpts,
+  stdIO, humanOut, addScheduleOptions, validateSchedule, type RunOpts, type ScheduleOpts,
 } from './cli/options.js';
 
 /** A --config file's options for the --log-target transport (any JSON object, passed to it as is). */
@@ -56,8 +58,9 @@ export function buildProgram(): Command {
     .description('run one scenario; exit 0 clean, 1 violation, 2 usage error, 3 harness failure or hang, 130/143 interrupted')
     .argument('[scenario]', `scenario name (${scenarioNames().join(', ')})`), { duration: '10s', statInterval: '5s', stutter: '0', shuffle: '0' })
     .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU)', 'e1');
+  addScheduleOptions(run);
   run.hook('preAction', configHook({ scenario: { type: 'string', description: 'scenario name' }, ...LOG_TARGET_OPTIONS }))
-    .action(async (arg: string | undefined, o: RunOpts, cmd: Command) => {
+    .action(async (arg: string | undefined, o: RunOpts & ScheduleOpts, cmd: Command) => {
       const scenarioName = arg ?? (configPositional(cmd).scenario as string | undefined);
       if (!scenarioName) throw new UsageError(`missing scenario (valid: ${scenarioNames().join(', ')})`);
       const cfg = await validateRun(scenarioName, o);
@@ -71,13 +74,98 @@ export function buildProgram(): Command {
       const effective = { scenario: scenarioName, ...effectiveOptions(cmd), threads: cfg.threads, seed: cfg.seed >>> 0 };
       humanOut(`mmtorture: ${scenarioName} threads=${cfg.threads} duration=${o.duration} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}\n`);
       humanOut(`config: ${JSON.stringify(effective)}\n`);
+      const ctl = validateSchedule(o, cfg.seed);
       const sig = onSignals();
       try {
+        if (ctl) {
+          process.exitCode = await runControlled({ ...cfg, progress: o.progress, logTargetOptions: logTargetOptions(cmd) }, ctl, stdIO(), sig.signal);
+          return;
+        }
         const res = await runScenario({ ...cfg, progress: o.progress, rerun, logTargetOptions: logTargetOptions(cmd) }, stdIO(), { signal: sig.signal });
         process.exitCode = res.exitCode;
       } finally {
         sig.dispose();
       }
+    });
+
+  const hunt = addRunOptions(program
+    .command('hunt')
+    .description('run a scenario under the OS\'s scheduler until it fails, then re-run the same configuration under the controlled scheduler (schedule seeds --schedule-seed, +1, ...) for --hunt-budget until the same oracle fires, and save that schedule; exit 0 no failure, 1 schedule saved, 3 not reproduced or harness failure')
+    .argument('<scenario>', `scenario name (${scenarioNames().join(', ')})`), { duration: '30s', statInterval: '5s', stutter: '0', shuffle: '0' })
+    .option('--era <era>', 'per-VMA lock era for mm scenarios: e1, e2, e3', 'e1')
+    .option('--hunt-budget <time>', 'how long the controlled re-runs may take', '60s');
+  addScheduleOptions(hunt, 'pct');
+  hunt.action(async (scenarioName: string, o: RunOpts & ScheduleOpts & { huntBudget: string }) => {
+    const cfg = await validateRun(scenarioName, o);
+    const budgetMs = parseDuration(o.huntBudget, '--hunt-budget');
+    const ctl = validateSchedule(o, cfg.seed)!;
+    humanOut(`mmtorture: hunt ${scenarioName} threads=${cfg.threads} seed=${cfg.seed >>> 0}${cfg.bugs.length ? ` bugs=${cfg.bugs.join(',')}` : ''}: parallel for up to ${o.duration}, then ${ctl.mode} for up to ${o.huntBudget}\n`);
+    const sig = onSignals();
+    try {
+      const rerun = rerunCommand({ ...cfg, duration: o.duration, usesModel: usesModel(await loadScenario(scenarioName, o.module)) });
+      const par = await runScenario({ ...cfg, progress: o.progress, rerun, json: undefined }, stdIO(), { signal: sig.signal });
+      if (par.status !== 'FAILURE') {
+        humanOut(`hunt: the parallel run ended ${par.status}; nothing to hand over\n`);
+        process.exitCode = par.exitCode;
+        return;
+      }
+      const kind = par.violations[0]?.kind ?? '';
+      humanOut(`\nhunt: the parallel run fired ${kind || 'a failure'}; looking for it under the ${ctl.mode} scheduler\n`);
+      process.exitCode = await runControlled({ ...cfg, durationMs: budgetMs, progress: o.progress }, { ...ctl, kinds: kind ? [kind] : undefined }, stdIO(), sig.signal);
+      if (process.exitCode === 0) {
+        humanOut(`hunt: ${kind} was not reproduced under the controlled scheduler within ${o.huntBudget}\n`);
+        process.exitCode = EXIT_HARNESS;
+      }
+    } finally {
+      sig.dispose();
+    }
+  });
+
+  program
+    .command('replay')
+    .description('re-execute a schedule file: the same violation at the same step with the same report; exit 1 reproduced, 3 it did not, 2 bad file')
+    .argument('<file>', 'a schedule file written by run --schedule, hunt or shrink')
+    .option('--trace', 'print every step: thread, what it did (the kernel function), the object')
+    .option('--json <file>', 'write the replayed run\'s summary as JSON')
+    .action(async (file: string, o: { trace?: boolean; json?: string }) => {
+      prepareOutput(o.json, '--json');
+      const f = readScheduleFile(file);
+      const out = await replaySchedule(f, { traceCap: o.trace ? f.maxSteps + 1000 : undefined });
+      const r = out.result;
+      const io = stdIO();
+      if (r.report.length) io.err('\n' + r.report.join('\n') + '\n');
+      if (o.trace) io.out(formatSteps(r.schedule!, r.roles).join('\n'));
+      else io.err(`\nthe steps before the violation:\n${formatSteps(r.schedule!, r.roles, { compact: true, last: 30, until: r.schedule!.violationStep }).join('\n')}\n`);
+      if (o.json) writeOutput(o.json, JSON.stringify(r, null, 2) + '\n');
+      const v = r.violations[0];
+      if (out.same) {
+        io.out(`replay: ${f.config.scenario}: ${v.kind} at step ${r.schedule!.violationStep} by T${v.tid} (${r.roles[v.tid] ?? '?'}), as recorded: REPRODUCED`);
+        process.exitCode = EXIT_VIOLATION;
+      } else {
+        io.out(`replay: ${f.config.scenario}: ${out.differences.join('; ')}: NOT REPRODUCED`);
+        process.exitCode = EXIT_HARNESS;
+      }
+    });
+
+  program
+    .command('shrink')
+    .description('minimise a failing schedule (fewer operations per actor, fewer context switches) while the same oracle still fires; write it and print its step trace; exit 1 shrunk, 3 it does not fail, 2 bad file')
+    .argument('<file>', 'a schedule file')
+    .option('-o, --output <file>', 'where to write the shrunk schedule (default: FILE with .shrunk before .json)')
+    .option('--max-tests <n>', 'replays the shrinker may run', '2000')
+    .action(async (file: string, o: { output?: string; maxTests: string }) => {
+      const f = readScheduleFile(file);
+      const maxTests = parseIntIn(o.maxTests, '--max-tests', 1, 1_000_000);
+      const outPath = o.output ?? file.replace(/(\.json)?$/, (m) => '.shrunk' + (m || '.json'));
+      prepareOutput(outPath, '--output');
+      const t0 = performance.now();
+      const s = await shrinkSchedule(f, { maxTests });
+      writeScheduleFile(outPath, s.file);
+      const io = stdIO();
+      io.out(formatSteps(s.result.schedule!, s.result.roles, { compact: true }).join('\n'));
+      io.out(`shrink: ${f.expect.violation}: ops per actor ${s.before.ops.join(',')} -> ${s.after.ops.join(',')}, violation at step ${s.before.steps} -> ${s.after.steps}, context switches ${s.before.switches} -> ${s.after.switches}, preemptions ${s.before.preemptions} -> ${s.after.preemptions} (${s.tests} replays, ${formatDuration(performance.now() - t0)})`);
+      io.out(`wrote ${outPath}; replay: mmtorture replay ${outPath}`);
+      process.exitCode = EXIT_VIOLATION;
     });
 
   const soak = addRunOptions(program

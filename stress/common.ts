@@ -1,6 +1,7 @@
 import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { H_PAUSE, H_STOP, T_CTR, T_F_CTR } from '../src/shm/layout.js';
+import { ctlRunning, ctlDelay } from '../src/sync/ctl.js';
 
 /**
  * The actor loop's guard, called once per operation: returns false when the
@@ -9,6 +10,12 @@ import { H_PAUSE, H_STOP, T_CTR, T_F_CTR } from '../src/shm/layout.js';
  */
 export function running(t: Task): boolean {
   const i32 = t.i32;
+  if (t.ctl !== 0) {
+    if (!ctlRunning(t)) return false;
+    t.readBugs();
+    t.progress();
+    return true;
+  }
   if (Atomics.load(i32, H_STOP) !== 0) return false;
   if (Atomics.load(i32, H_PAUSE) !== 0) t.parkIfPaused();
   t.readBugs();
@@ -16,8 +23,22 @@ export function running(t: Task): boolean {
   return true;
 }
 
+let controlled: Task | null = null;
+/**
+ * This worker runs a controlled schedule as `t` (null: it does not): a busy
+ * delay then takes virtual time instead of spinning (only the token holder
+ * runs), and the other threads run meanwhile (ctlDelay).
+ */
+export function setControlled(t: Task | null): void {
+  controlled = t;
+}
+
 /** Busy delay of about `n` loop iterations (a critical-section body). */
 export function spinDelay(i32: Int32Array, idx: number, n: number): number {
+  if (controlled !== null) {
+    ctlDelay(controlled, n);
+    return 0;
+  }
   let x = 0;
   for (let k = 0; k < n; k++) x += Atomics.load(i32, idx);
   return x;

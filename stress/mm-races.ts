@@ -596,6 +596,12 @@ function runThread(t: Task, plan: ActorPlan): void {
     let k = 0;
     while (cum[k] <= r) k++;
     const step = steps[k];
+    if (t.ctl !== 0) {
+      // A controlled schedule's time is virtual: one operation per slice.
+      step();
+      rcuReclaim(t, fn);
+      continue;
+    }
     const until = t.now() + SLICE_MIN_MS + (t.rand() % 1024) * (SLICE_SPAN_MS / 1024);
     do {
       step();

@@ -5,6 +5,7 @@ import { Viol } from '../src/shm/kinds.js';
 import { seqcountInit, writeSeqcountBegin, writeSeqcountEnd, readSeqcountBegin, readSeqcountRetry } from '../src/sync/seqcount.js';
 import { spinLock, spinUnlock, spinLockInit } from '../src/sync/spinlock.js';
 import { LC_TORTURE_SEQ } from '../src/sync/lockclass.js';
+import { ctlPoint, P_READ } from '../src/sync/ctl.js';
 import { running, spinDelay, tidsOf, sumCtr } from './common.js';
 
 /*
@@ -64,6 +65,7 @@ export const seqcountTorture: BuiltinScenario = {
         first = Atomics.load(i32, base + RECORD);
         bad = -1;
         for (let k = 1; k < RECORD_WORDS; k++) {
+          if (t.ctl !== 0) ctlPoint(t, P_READ, base + RECORD + k);
           const w = Atomics.load(i32, base + RECORD + k);
           if (w !== first && bad < 0) {
             bad = k;

@@ -3,6 +3,8 @@ import { Arena } from '../src/shm/arena.js';
 import { Task, RunAborted } from '../src/shm/task.js';
 import { H_ABORT, H_GO, H_READY, T_STATE, STATE_DONE, STATE_RUNNING } from '../src/shm/layout.js';
 import { findScenario, type Scenario } from '../stress/index.js';
+import { ctlExit, ctlWaitToken } from '../src/sync/ctl.js';
+import { setControlled } from '../stress/common.js';
 import { importScenarios } from '../stress/modules.js';
 import type { WorkerTask, WorkerResult } from './protocol.js';
 
@@ -38,7 +40,9 @@ export default async function runActor(task: WorkerTask): Promise<WorkerResult> 
     if (Atomics.load(i32, H_ABORT) !== 0) return { tid: task.tid, outcome: 'aborted', threadId };
   }
   i32[t.base + T_STATE] = STATE_RUNNING;
+  setControlled(t.ctl !== 0 ? t : null);
   try {
+    if (t.ctl !== 0) ctlWaitToken(t);
     scenario.run(t, task.role);
     return { tid: task.tid, outcome: 'ok', threadId };
   } catch (e) {
@@ -46,6 +50,7 @@ export default async function runActor(task: WorkerTask): Promise<WorkerResult> 
     const err = e as Error;
     return { tid: task.tid, outcome: 'error', error: err && err.stack ? err.stack : String(e), threadId };
   } finally {
+    if (t.ctl !== 0) ctlExit(t);
     i32[t.base + T_STATE] = STATE_DONE;
   }
 }

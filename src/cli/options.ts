@@ -63,6 +63,44 @@ export interface RunOpts {
   config?: string;
 }
 
+/** The controlled-scheduler flags (run, hunt). */
+export interface ScheduleOpts {
+  schedule?: string;
+  pctDepth: string;
+  ops: string;
+  maxSteps: string;
+  scheduleSeed?: string;
+  scheduleFile?: string;
+}
+
+export const SCHEDULERS = ['pct', 'random'];
+
+export function addScheduleOptions(cmd: Command, mode?: string): Command {
+  const sched = new Option('--schedule <mode>', `run under a controlled scheduler instead of the OS's: ${SCHEDULERS.join(' or ')} (PCT: Burckhardt et al., ASPLOS 2010); many short runs with schedule seeds --schedule-seed, +1, ... for --duration, until one fails; it writes a schedule file for replay and shrink`);
+  return cmd
+    .addOption(mode ? sched.default(mode) : sched)
+    .option('--pct-depth <d>', 'PCT depth: d - 1 priority change points per run (1..9)', '3')
+    .option('--ops <n>', 'controlled runs: operations per actor (a list gives one per thread)', '4')
+    .option('--max-steps <n>', 'controlled runs: the step budget of one run (actors stop at their next operation after it)', '100000')
+    .option('--schedule-seed <n>', 'the first schedule seed (default: --seed)')
+    .option('--schedule-file <file>', 'where a failing controlled run writes its schedule (default: mmtorture-<scenario>-<seed>.schedule.json)');
+}
+
+/** The controlled-scheduler options, or null when --schedule is not given; bad values are usage errors. */
+export function validateSchedule(o: ScheduleOpts, seed: number) {
+  if (o.schedule === undefined) return null;
+  if (!SCHEDULERS.includes(o.schedule)) throw new UsageError(`invalid --schedule '${o.schedule}' (valid: ${SCHEDULERS.join(', ')})`);
+  prepareOutput(o.scheduleFile, '--schedule-file');
+  return {
+    mode: o.schedule as 'pct' | 'random',
+    depth: parseIntIn(o.pctDepth, '--pct-depth', 1, 9),
+    ops: String(o.ops).split(',').map((x) => parseIntIn(x.trim(), '--ops', 1, 1_000_000)),
+    maxSteps: parseIntIn(o.maxSteps, '--max-steps', 100, 50_000_000),
+    scheduleSeed: o.scheduleSeed === undefined ? seed : parseIntIn(o.scheduleSeed, '--schedule-seed', 0, 0xffffffff) | 0,
+    scheduleFile: o.scheduleFile,
+  };
+}
+
 export function parseEra(e: string): Era {
   const v = ERA_NAMES[e.trim().toLowerCase()];
   if (!v) throw new UsageError(`invalid --era '${e}' (valid: ${Object.keys(ERA_NAMES).join(', ')})`);

@@ -2,7 +2,7 @@ import type { Arena } from '../shm/arena.js';
 import {
   T_PROGRESS, LS_F64S, LS_ACQ, LS_CONTENDED, LS_WAIT_SUM, LS_WAIT_MAX, LS_HOLD_SUM, LS_HOLD_N, LS_HOLD_MAX,
   LS_FAILED, MAX_LOCK_CLASSES, T_F_LOCKSTAT, H_VIOL_COUNT, V_WORDS, V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D,
-  V_TIME_F64, T_WAIT_HIST, WH_BUCKETS, T_HOLD_HIST, T_RHOLD_HIST, T_WAKE_HIST,
+  V_TIME_F64, V_STEP, T_WAIT_HIST, WH_BUCKETS, T_HOLD_HIST, T_RHOLD_HIST, T_WAKE_HIST,
 } from '../shm/layout.js';
 import { waitBucketUpperUs, AH_NAMES } from '../sync/lockdep.js';
 import { LOCK_CLASS_NAMES } from '../sync/lockclass.js';
@@ -153,6 +153,8 @@ export interface DecodedViolation {
   obj: number;
   args: Record<string, number>;
   timeMs: number;
+  /** A controlled run: the scheduling step it happened at. */
+  step?: number;
 }
 
 export function violationCount(arena: Arena): number {
@@ -174,7 +176,8 @@ export function decodeViolations(arena: Arena): DecodedViolation[] {
     raw.forEach((x, i) => {
       if (i < info.args.length) args[info.args[i]] = x;
     });
-    out.push({ kind: info.name, title: info.title, tid: i32[v + V_TID], op: i32[v + V_OP], obj: i32[v + V_OBJ], args, timeMs: arena.f64[(v + V_TIME_F64) >> 1] });
+    const step = i32[v + V_STEP];
+    out.push({ kind: info.name, title: info.title, tid: i32[v + V_TID], op: i32[v + V_OP], obj: i32[v + V_OBJ], args, timeMs: arena.f64[(v + V_TIME_F64) >> 1], ...(arena.ctlBase !== 0 && step >= 0 ? { step } : {}) });
   }
   return out.sort((a, b) => a.timeMs - b.timeMs);
 }

@@ -18,6 +18,14 @@ import type { RunConfig, RunHooks, RunIO, RunResult, StatSnapshot } from './run-
 import { wakeAll, kickSleepers } from '../sync/sched.js';
 import { collectGarbage, createPool, memorySample, shuffled, loggedConfigOf } from './pool.js';
 import { hangOf } from './verdict.js';
+import { ctlInit, ctlStart, ctlEnd, ctlWords, STEP_MS, CTL_PCT, CTL_RANDOM, CTL_REPLAY, type CtlOptions } from '../sync/ctl.js';
+import type { ScheduleConfig } from './run-types.js';
+
+/** The scheduler's options for a controlled run's configuration. */
+export function ctlOptionsOf(s: ScheduleConfig): CtlOptions {
+  const mode = s.mode === 'pct' ? CTL_PCT : s.mode === 'random' ? CTL_RANDOM : CTL_REPLAY;
+  return { mode, seed: s.seed, depth: s.depth, steps: s.steps, maxSteps: s.maxSteps, opsLimit: s.ops, replay: s.replay, traceCap: s.traceCap ?? 4096 };
+}
 
 /*
  * One run's lifecycle, in the phases runScenario() calls in order (DESIGN.md):
@@ -62,6 +70,8 @@ export class ScenarioRun {
   readonly i32: Int32Array;
   readonly doChecks: boolean;
   readonly stutterHold: number;
+  /** Under the controlled scheduler: no stutter, shuffle or periodic checks; the run ends when every actor has. */
+  readonly controlled: boolean;
   // What happened.
   errors: string[] = [];
   crashed = false;
@@ -115,6 +125,7 @@ export class ScenarioRun {
     this.threadOf = new Array<number>(cfg.threads).fill(-1);
     this.doChecks = Boolean(scenario.quiescentCheck) && cfg.checks !== false;
     this.stutterHold = cfg.stutterMs ? (cfg.stutterHoldMs ?? Math.max(50, cfg.stutterMs / 5)) : 0;
+    this.controlled = Boolean(cfg.schedule);
   }
 
   /** Phase 1: load the scenario, build and lay out the arena, open the log, start the pool. */
@@ -124,6 +135,7 @@ export class ScenarioRun {
     const [bugs0, bugs1] = bugWords(cfg.bugs);
     const ownLogger = hooks.logger ? null : openLogSink(cfg, { scenario: cfg.scenario });
     const logger = hooks.logger ?? ownLogger?.logger ?? null;
+    const ctl = cfg.schedule ? ctlOptionsOf(cfg.schedule) : null;
     const sopts = { model: { ...modelDefaults(cfg.threads), ...((scenario as Partial<BuiltinScenario>).modelFor?.(cfg.threads, cfg.params ?? []) ?? {}), ...(cfg.model ?? {}) } };
     const arena = Arena.create({
       threads: cfg.threads,
@@ -131,9 +143,11 @@ export class ScenarioRun {
       bugs0, bugs1,
       seed: cfg.seed,
       flags: (cfg.keepGoing ? F_KEEP_GOING : 0) | (cfg.trace === false ? 0 : F_TRACE) | (cfg.checks === false ? F_NO_CHECK : 0) | (cfg.directAsserts === false ? F_NO_DIRECT : 0),
-      jitter: effectiveJitter(scenario, cfg.jitter),
+      jitter: ctl ? 0 : effectiveJitter(scenario, cfg.jitter),
       params: cfg.params,
+      ctlWords: ctl ? ctlWords(cfg.threads, ctl) : 0,
     });
+    if (ctl) ctlInit(arena, ctl);
     const run = new ScenarioRun(cfg, io, hooks, scenario, arena, logger, ownLogger);
     logger?.info({ phase: 'setup', config: run.loggedConfig, host: hostname() }, 'setup');
     scenario.setup(arena, sopts);
@@ -189,11 +203,14 @@ export class ScenarioRun {
 
   /** Phase 2: start the pool, launch every actor and release them together. */
   async start(): Promise<void> {
-    this.pool = createPool(this.cfg.threads);
+    this.pool = this.hooks.pool ?? createPool(this.cfg.threads);
+    if (this.controlled) ctlStart(this.arena);
     this.allDone = this.launch(this.tids);
     await this.barrier();
     this.t0 = performance.now();
-    this.goAt = this.arena.now(); // violation timestamps are on the arena clock
+    // Violation timestamps are on the arena clock; a controlled run's is virtual:
+    // 0 during the setup, STEP_MS after the first step.
+    this.goAt = this.controlled ? STEP_MS / 2 : this.arena.now();
     for (const k of ['lastProgressAt', 'lastLine', 'lastStat', 'lastCheck', 'lastStutter', 'lastShuffle', 'lastOpsChangeAt'] as const) this[k] = this.t0;
     this.nextStatAt = this.t0 + (this.hooks.firstStatAfterMs ?? this.cfg.statIntervalMs);
     this.logger?.info({ phase: 'run', threads: this.cfg.threads, roles: this.roles, notes: this.notes }, 'run');
@@ -369,8 +386,14 @@ export class ScenarioRun {
   /** Phase 3: tick until the duration ends, a violation or crash stops the run, a signal, or a hang. */
   async tickLoop(): Promise<void> {
     const cfg = this.cfg;
+    let finished = false;
+    void this.allDone.then(() => (finished = true));
     while (!this.crashed) {
-      await sleep(TICK);
+      if (this.controlled) {
+        // A controlled run ends when its actors do: wake as soon as they have.
+        await Promise.race([sleep(TICK), this.allDone]);
+        if (finished || this.runningThreads() === 0) break;
+      } else await sleep(TICK);
       const now = performance.now();
       const elapsed = now - this.t0;
       const ops = totalOps(this.arena);
@@ -390,8 +413,8 @@ export class ScenarioRun {
         break;
       }
       this.progressTick(now, elapsed, ops);
-      if (await this.stutterAndChecks(now)) break;
-      if (await this.shuffle(now, elapsed)) break;
+      if (!this.controlled && await this.stutterAndChecks(now)) break;
+      if (!this.controlled && await this.shuffle(now, elapsed)) break;
       this.statTick(now, ops);
       if (elapsed >= cfg.durationMs) break;
     }
@@ -421,7 +444,8 @@ export class ScenarioRun {
       lateJoin = !(await Promise.race([this.allDone.then(() => true), deadline(2000)]));
     }
     if (lateJoin) this.errors.push('workers did not unwind after abort; terminated');
-    await this.pool.destroy().catch(() => undefined);
+    if (this.controlled) ctlEnd(this.arena);
+    if (!this.hooks.pool) await this.pool.destroy().catch(() => undefined);
     this.durationMs = performance.now() - this.t0;
   }
 }

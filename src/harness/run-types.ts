@@ -4,6 +4,27 @@ import type { ModelConfig } from '../mm/model.js';
 import type { WaitGraph } from '../check/waitgraph.js';
 import type { StatReport } from '../../stress/types.js';
 import type { LockStatRow, DecodedViolation } from './collect.js';
+import type { Piscina } from 'piscina';
+import type { CtlOutcome } from '../sync/ctl.js';
+
+/** A controlled schedule (src/sync/ctl.ts): who runs is decided by a seeded scheduler, step by step. */
+export interface ScheduleConfig {
+  mode: 'pct' | 'random' | 'replay';
+  /** The scheduler's seed (the actors' streams come from the run's seed). */
+  seed: number;
+  /** PCT depth d: d - 1 priority change points. */
+  depth: number;
+  /** PCT's estimate of the run's steps (the change points fall in [1, steps]). */
+  steps: number;
+  /** The step budget: actors stop at their next operation boundary after it. */
+  maxSteps: number;
+  /** Operations per actor: one for all threads, or one per thread (0: until the budget). */
+  ops: number[];
+  /** replay: the context switches to take, as flat (step, thread) pairs. */
+  replay?: number[];
+  /** Steps the step trace keeps (a ring; default 4096). */
+  traceCap?: number;
+}
 
 /* What a run is given and what it gives back (runScenario in run.ts). */
 
@@ -51,6 +72,8 @@ export interface RunConfig {
   stutterHoldMs?: number;
   /** Every this often, stop the actors at a quiescent point and restart them on other worker threads (0 = off). */
   shuffleMs?: number;
+  /** Run under a controlled scheduler instead of the OS's (no jitter, stutter, shuffle or periodic checks). */
+  schedule?: ScheduleConfig;
 }
 
 /** Run-time hooks that are not configuration (not logged, not in the JSON summary). */
@@ -65,6 +88,8 @@ export interface RunHooks {
   firstStatAfterMs?: number;
   /** Added to the progress line's clock (a soak shows its own time, as its turn lines do). */
   clockOffsetMs?: number;
+  /** Run on this worker pool (of at least the run's threads) and leave it running: many short controlled runs. */
+  pool?: Piscina;
 }
 
 export type RunStatus = 'SUCCESS' | 'FAILURE' | 'HANG' | 'ERROR' | 'INTERRUPTED';
@@ -126,6 +151,8 @@ export interface RunResult {
   /** The first violation's story (the report's event tail, structured), for the HTML swim lanes. */
   story: RaceStory | null;
   memory: MemorySample;
+  /** A controlled run: what the scheduler did (steps, the switches made, the step of the first violation, the last steps). */
+  schedule?: CtlOutcome;
 }
 
 export interface RunIO {

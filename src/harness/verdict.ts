@@ -11,6 +11,7 @@ import { formatDuration, si } from './parse.js';
 import type { RunResult, RunStatus } from './run-types.js';
 import { memorySample, signalExitCode } from './pool.js';
 import type { ScenarioRun } from './lifecycle.js';
+import { ctlOutcome } from '../sync/ctl.js';
 
 /* The last two phases of a run (lifecycle.ts has the others): verdict and report. */
 
@@ -42,6 +43,7 @@ export function verdict(run: ScenarioRun): RunResult {
   else if (firstViolationMs === null && nViol > 0) firstViolationMs = durationMs;
   const events = cfg.trace === false ? [] : decodeTrace(arena);
   const story = violations.length ? raceStory(arena, violations[0], events, run.roles, { goAt: run.goAt }) : null;
+  const namer = objectNamer(arena);
   const theCrash = run.crash;
   if (theCrash) theCrash.lastEvents = events.filter((e) => e.tid === theCrash.tid).slice(-20).map(formatEvent);
   let status: RunStatus;
@@ -73,6 +75,7 @@ export function verdict(run: ScenarioRun): RunResult {
     report: story ? raceReport(arena, violations[0], events, run.roles, cfg.rerun, { goAt: run.goAt }, story) : [],
     story,
     memory: memorySample(),
+    ...(run.controlled ? { schedule: ctlOutcome(arena, (a) => (namer.objectOf(a) ? namer.name(a) : null)) } : {}),
   };
 }
 

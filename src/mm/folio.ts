@@ -7,6 +7,7 @@ import { initRwsem, downWrite, upWrite } from '../sync/rwsem.js';
 import { rwsemIsLocked } from '../sync/rwsem_waitlist.js';
 import { LC_ANON_VMA, LC_FOLIO_LOCK } from '../sync/lockclass.js';
 import { checkAbort, WAKE_TIMEOUT_MS } from '../sync/sched.js';
+import { ctlNotify, ctlPoint, ctlWait, P_FOLIO_LOCK, P_FOLIO_UNLOCK } from '../sync/ctl.js';
 import {
   F_REF, F_UNLOCKER, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
   PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_LOCK, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START,
@@ -133,6 +134,7 @@ export function folioRemoveRmap(c: MmCtx, f: number): void {
 
 /** folio_trylock(). */
 export function folioTrylock(c: MmCtx, f: number): boolean {
+  if (c.t.ctl !== 0) ctlPoint(c.t, P_FOLIO_LOCK, f);
   return (Atomics.or(c.i32, f + F_FLAGS, PG_LOCKED) & PG_LOCKED) === 0;
 }
 
@@ -140,8 +142,18 @@ export function folioTrylock(c: MmCtx, f: number): boolean {
 export function folioUnlock(c: MmCtx, f: number): void {
   Atomics.store(c.i32, f + F_UNLOCKER, c.t.tid + 1);
   Atomics.and(c.i32, f + F_FLAGS, ~PG_LOCKED);
-  if ((c.t.bugs1 & BUG1_FOLIO_UNLOCK_NO_WAKE) !== 0) return; // bug: folio_wake_bit() left out
-  Atomics.notify(c.i32, f + F_FLAGS);
+  if ((c.t.bugs1 & BUG1_FOLIO_UNLOCK_NO_WAKE) === 0) { // bug: folio_wake_bit() left out
+    Atomics.notify(c.i32, f + F_FLAGS);
+    ctlNotify(c.i32, f + F_FLAGS);
+  }
+  if (c.t.ctl !== 0) ctlPoint(c.t, P_FOLIO_UNLOCK, f);
+}
+
+/** One sleep on the folio's flags word (a futex; the controlled scheduler's sleep in a controlled run). */
+function waitFlags(c: MmCtx, f: number, v: number): 'ok' | 'not-equal' | 'timed-out' {
+  if (c.t.ctl === 0) return Atomics.wait(c.i32, f + F_FLAGS, v, WAKE_TIMEOUT_MS);
+  if (Atomics.load(c.i32, f + F_FLAGS) !== v) return 'not-equal';
+  return ctlWait(c.t, f + F_FLAGS, v, WAKE_TIMEOUT_MS, true) ? 'ok' : 'timed-out';
 }
 
 /**
@@ -158,12 +170,12 @@ export function folioWaitLocked(c: MmCtx, f: number): void {
   for (;;) {
     const v = Atomics.load(i32, f + F_FLAGS);
     if ((v & PG_LOCKED) === 0) return;
-    const r = Atomics.wait(i32, f + F_FLAGS, v, WAKE_TIMEOUT_MS);
+    const r = waitFlags(c, f, v);
     checkAbort(c.t);
     if (r !== 'timed-out' || !c.t.checks) continue;
     const now = Atomics.load(i32, f + F_FLAGS);
     if ((now & PG_LOCKED) !== 0) continue; // still held (a long writeback, a preempted holder)
-    if (Atomics.wait(i32, f + F_FLAGS, now, WAKE_TIMEOUT_MS) === 'timed-out') {
+    if (waitFlags(c, f, now) === 'timed-out') {
       c.t.violation(Viol.LostWakeUp, f, f, LC_FOLIO_LOCK, Math.round(c.t.now() - since), Atomics.load(i32, f + F_UNLOCKER) - 1);
     }
     return;

@@ -1,6 +1,7 @@
 import type { MmCtx } from './model.js';
 import { T_CTR } from '../shm/layout.js';
 import { checkAbort } from '../sync/sched.js';
+import { ctlWait } from '../sync/ctl.js';
 
 /*
  * The "MMU": userspace loads and stores translate through the page tables
@@ -38,7 +39,8 @@ export function flushTlbMm(c: MmCtx, mm: number): void {
     if (k === me) continue;
     const w = a.pt(k) + T_MMU;
     for (let spins = 0; Atomics.load(i32, w) === mm + 1; spins++) {
-      if ((spins & 255) === 255) {
+      if (c.t.ctl !== 0) ctlWait(c.t, w, mm + 1, Infinity);
+      else if ((spins & 255) === 255) {
         checkAbort(c.t);
         Atomics.wait(i32, w, mm + 1, 0.05);
       }

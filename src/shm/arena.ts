@@ -3,7 +3,7 @@ import {
   H_MAGIC, H_VERSION, H_NTHREADS, H_TOTAL_WORDS, H_PT_BASE, H_PT_STRIDE,
   H_VIOL_BASE, H_VIOL_CAP, H_SCEN_BASE, H_SCEN_WORDS, H_BUGS0, H_BUGS1,
   H_SEED, H_FLAGS, H_ERA, H_EPOCH_F64, H_PARAMS, H_NPARAMS, H_JITTER,
-  V_WORDS, VIOL_CAP_DEFAULT, T_TID, H_RCU_GP_SEQ, H_RCU_GP_DONE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES,
+  V_WORDS, VIOL_CAP_DEFAULT, T_TID, H_CTL_BASE, C_VTIME_F64, H_RCU_GP_SEQ, H_RCU_GP_DONE, H_LOCKDEP_BASE, MAX_LOCK_CLASSES,
 } from './layout.js';
 
 export interface ArenaOptions {
@@ -18,6 +18,8 @@ export interface ArenaOptions {
   jitter?: number;
   params?: readonly number[];
   violationCapacity?: number;
+  /** Words for the controlled scheduler's region (0 or absent: not a controlled run; src/sync/ctl.ts fills it). */
+  ctlWords?: number;
 }
 
 function roundUp(n: number, to: number): number {
@@ -40,6 +42,8 @@ export class Arena {
   readonly violCap: number;
   readonly scenBase: number;
   readonly scenWords: number;
+  /** Base of the controlled scheduler's region, 0 when the run is not controlled. */
+  readonly ctlBase: number;
 
   private constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
@@ -55,6 +59,7 @@ export class Arena {
     this.violCap = h[H_VIOL_CAP];
     this.scenBase = h[H_SCEN_BASE];
     this.scenWords = h[H_SCEN_WORDS];
+    this.ctlBase = h[H_CTL_BASE];
   }
 
   /** Build a new arena (main thread). */
@@ -66,7 +71,8 @@ export class Arena {
     const lockdepBase = roundUp(violBase + violCap * V_WORDS, LINE);
     const scenBase = roundUp(lockdepBase + MAX_LOCK_CLASSES * MAX_LOCK_CLASSES, LINE);
     const scenWords = roundUp(Math.max(0, o.scenarioWords), LINE);
-    const total = scenBase + scenWords;
+    const ctlWords = roundUp(Math.max(0, o.ctlWords ?? 0), LINE);
+    const total = scenBase + scenWords + ctlWords;
     const sab = alignedSab(total * 4);
     const h = new Int32Array(sab);
     h[H_MAGIC] = ARENA_MAGIC;
@@ -80,6 +86,7 @@ export class Arena {
     h[H_SCEN_BASE] = scenBase;
     h[H_SCEN_WORDS] = scenWords;
     h[H_LOCKDEP_BASE] = lockdepBase;
+    h[H_CTL_BASE] = ctlWords > 0 ? scenBase + scenWords : 0;
     h[H_BUGS0] = o.bugs0 ?? 0;
     h[H_BUGS1] = o.bugs1 ?? 0;
     h[H_SEED] = o.seed ?? 1;
@@ -114,8 +121,9 @@ export class Arena {
     return this.f64[H_EPOCH_F64 >> 1];
   }
 
-  /** Milliseconds since the arena was created, comparable across threads. */
+  /** Milliseconds since the arena was created, comparable across threads (a controlled run's virtual time). */
   now(): number {
+    if (this.ctlBase !== 0) return this.f64[(this.ctlBase + C_VTIME_F64) >> 1];
     return performance.timeOrigin + performance.now() - this.epoch;
   }
 }

@@ -9,7 +9,7 @@
  */
 
 export const ARENA_MAGIC = 0x4d4d5452; // "MMTR"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Words per cache line (64 bytes). */
 export const LINE = 16;
@@ -54,6 +54,8 @@ export const H_STOP = 32; // set to 1: actors finish their current op and return
 export const H_DEBUG_LOCKS_OFF = 33; // lockdep reported once and turned itself off
 export const H_TRACE_OFF = 34; // traceoff_on_warning: the first violation froze the flight recorder
 export const H_GENERATION = 35; // actor incarnations: a shuffle restarts every actor with a new random stream
+/** Base of the controlled scheduler's region (0: the run is not controlled; src/sync/ctl.ts). */
+export const H_CTL_BASE = 36;
 export const H_ABORT = 48; // set to 1: every wait unwinds (RunAborted)
 export const H_READY = 64; // barrier: workers increment
 export const H_GO = 80; // barrier: main sets 1 and notifies
@@ -191,7 +193,51 @@ export const T_HOLD_HIST = T_F_WOKEN_AT + 2; // exclusive (write) holds
 export const T_RHOLD_HIST = T_HOLD_HIST + MAX_LOCK_CLASSES * WH_BUCKETS; // shared (read) holds
 export const T_WAKE_HIST = T_RHOLD_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
 export const T_WAKE_HIST_END = T_WAKE_HIST + MAX_LOCK_CLASSES * WH_BUCKETS;
-export const PT_STRIDE = Math.ceil(T_WAKE_HIST_END / PT_ALIGN) * PT_ALIGN;
+/** Controlled schedule: the token word (1 = this thread may run); the thread before it sets it and notifies. */
+export const T_CTL_RUN = T_WAKE_HIST_END;
+export const PT_STRIDE = Math.ceil((T_CTL_RUN + 1) / PT_ALIGN) * PT_ALIGN;
+
+// ---------------------------------------------------------------------------
+// Controlled scheduler region (src/sync/ctl.ts): written only by the thread
+// holding the token (or the harness before the start and after the end), so
+// plain accesses suffice; the token hand-over (an Atomics.store and notify
+// of the next thread's T_CTL_RUN) orders them.
+// ---------------------------------------------------------------------------
+export const C_MODE = 0; // CTL_PCT, CTL_RANDOM, CTL_REPLAY
+export const C_CUR = 1; // the thread holding the token (-1 = none)
+export const C_STEP = 2; // scheduling steps taken
+export const C_RNG = 3; // the scheduler's xorshift32 state
+export const C_DEPTH = 4; // PCT depth d
+export const C_K = 5; // PCT's estimate of the steps (change points fall in [1, k])
+export const C_MAX_STEPS = 6; // the step budget: actors stop at their next operation boundary after it
+export const C_STOPPED = 7; // 1 once every actor ran its operations, 2 once the budget is spent
+export const C_LOG_N = 8; // context switches recorded
+export const C_LOG_CAP = 9;
+export const C_LOG_BASE = 10;
+export const C_REPLAY_N = 11; // switches to replay (CTL_REPLAY)
+export const C_REPLAY_IDX = 12;
+export const C_REPLAY_BASE = 13;
+export const C_TRACE_N = 14; // steps traced (a ring of C_TRACE_CAP)
+export const C_TRACE_CAP = 15;
+export const C_VTIME_F64 = 16; // virtual time, ms (f64, words 16-17)
+export const C_TRACE_BASE = 18;
+export const C_VIOL_STEP = 19; // the step of the first violation (-1 = none)
+export const C_DIVERGED = 20; // replay: recorded switches that could not be taken
+export const C_PREEMPT = 21; // switches away from a thread that could have gone on
+export const C_NCHANGE = 22; // PCT change points (d - 1)
+export const C_OPS_PENDING = 23; // actors that have not yet run their operations
+export const C_CHANGE = 24; // up to CTL_MAX_CHANGES change points
+export const CTL_MAX_CHANGES = 8;
+export const C_THR = 32; // per-thread slots
+export const CT_STATE = 0; // CT_RUN, CT_BLOCKED, CT_DONE
+export const CT_PRIO = 1;
+export const CT_WORD = 2; // blocked: the word it waits on
+export const CT_EXPECT = 3; // ... while it holds this value
+export const CT_DEADLINE_F64 = 4; // ... or until this virtual time (-1 = none); words 4-5
+export const CT_OPS_LIMIT = 6; // operations this actor runs (0 = no limit)
+export const CT_TIMED_OUT = 7; // its last sleep ended by its deadline, not a wake-up
+export const CT_SINCE_OP = 8; // steps since its last operation boundary
+export const CT_WORDS = 16;
 
 // ---------------------------------------------------------------------------
 // Violation records.
@@ -205,6 +251,8 @@ export const V_B = 5;
 export const V_C = 6;
 export const V_D = 7;
 export const V_TIME_F64 = 8; // words 8,9
+/** Controlled schedule: the scheduling step the violation happened at (-1 otherwise). */
+export const V_STEP = 10;
 export const V_WORDS = 16;
 export const VIOL_CAP_DEFAULT = 256;
 

@@ -6,6 +6,7 @@ import {
   TR_CAP, TR_WORDS, TR_OP, TR_OBJ, TR_A, TR_B, TR_C, TR_SEQ, TR_T_F64,
   V_KIND, V_TID, V_OP, V_OBJ, V_A, V_B, V_C, V_D, V_TIME_F64, V_WORDS, T_CUR_OP,
   H_FLAGS as H_FLAGS_, F_TRACE, F_NO_CHECK, F_NO_DIRECT, H_JITTER, H_PAUSE, H_PAUSED, T_STATE, STATE_PARKED, H_TRACE_OFF, H_GENERATION,
+  V_STEP, C_STEP, C_VIOL_STEP, C_VTIME_F64, C_STOPPED,
 } from './layout.js';
 
 /** Thrown out of any wait when the run is aborted (watchdog, fatal violation). */
@@ -71,6 +72,13 @@ export class Task {
    * --no-direct-asserts, which leaves a bug to show through its race.
    */
   readonly directAsserts: boolean;
+  /**
+   * Base of the controlled scheduler's region (0: the run is not controlled):
+   * scheduling points hand the token over there (src/sync/ctl.ts), and now()
+   * is the scheduler's virtual time.
+   */
+  readonly ctl: number;
+  private readonly vtF: number;
 
   constructor(arena: Arena, tid: number) {
     this.arena = arena;
@@ -88,6 +96,8 @@ export class Task {
     for (let w = 0; w < DELAY_WINDOWS; w++) this.delayMask[w] = (1 << (1 + (seedMix(g, w + 1) >>> 0) % 6)) - 1;
     this.checks = (this.i32[H_FLAGS_] & F_NO_CHECK) === 0;
     this.directAsserts = this.checks && (this.i32[H_FLAGS_] & F_NO_DIRECT) === 0;
+    this.ctl = arena.ctlBase;
+    this.vtF = (this.ctl + C_VTIME_F64) >> 1;
     this.readBugs();
   }
 
@@ -99,6 +109,7 @@ export class Task {
 
   /** Milliseconds since the arena epoch; comparable across threads. */
   now(): number {
+    if (this.ctl !== 0) return this.f64[this.vtF];
     return performance.now() + this.timeBase;
   }
 
@@ -143,7 +154,9 @@ export class Task {
     }
   }
 
+  /** The run is stopping (a controlled run also once its step budget is spent: waits for other actors then give up). */
   stopRequested(): boolean {
+    if (this.ctl !== 0 && this.i32[this.ctl + C_STOPPED] !== 0) return true;
     return Atomics.load(this.i32, H_STOP) !== 0;
   }
 
@@ -213,8 +226,10 @@ export class Task {
       i32[v + V_C] = c;
       i32[v + V_D] = d;
       this.f64[(v + V_TIME_F64) >> 1] = this.now();
+      i32[v + V_STEP] = this.ctl !== 0 ? i32[this.ctl + C_STEP] : -1;
       Atomics.store(i32, v + V_KIND, kind); // published last
     }
+    if (this.ctl !== 0 && i32[this.ctl + C_VIOL_STEP] < 0) i32[this.ctl + C_VIOL_STEP] = i32[this.ctl + C_STEP];
     if ((i32[H_FLAGS] & F_KEEP_GOING) === 0) {
       Atomics.store(i32, H_STOP, 1);
       kickSleepers(i32); // parked and sleeping actors learn of the stop now

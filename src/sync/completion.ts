@@ -2,6 +2,7 @@ import type { Task } from '../shm/task.js';
 import { waitBegin, waitEnd } from './lockdep.js';
 import { LC_COMPLETION, MODE_WRITE, WAIT_COMPLETION } from './lockclass.js';
 import { EINTR, fatalSignalPending, sleepBudget, sleepOn } from './sched.js';
+import { ctlNotify } from './ctl.js';
 
 /*
  * struct completion (kernel/sched/completion.c) and a minimal wait queue
@@ -20,12 +21,14 @@ export function complete(i32: Int32Array, c: number): void {
   const v = Atomics.load(i32, c);
   if (v !== COMPLETE_ALL) Atomics.add(i32, c, 1);
   Atomics.notify(i32, c, 1);
+  ctlNotify(i32, c);
 }
 
 /** complete_all(). */
 export function completeAll(i32: Int32Array, c: number): void {
   Atomics.store(i32, c, COMPLETE_ALL);
   Atomics.notify(i32, c);
+  ctlNotify(i32, c);
 }
 
 /** try_wait_for_completion(). */
@@ -85,4 +88,5 @@ export function waitEventSlice(t: Task, wq: number, snap: number, deadline: numb
 export function wakeUpAll(i32: Int32Array, wq: number): void {
   Atomics.add(i32, wq, 1);
   Atomics.notify(i32, wq);
+  ctlNotify(i32, wq);
 }

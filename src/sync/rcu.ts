@@ -9,6 +9,7 @@ import { rawSpinLock, rawSpinUnlock } from './spinlock.js';
 import { waitBegin, waitEnd } from './lockdep.js';
 import { LC_RCU_GP, MODE_WRITE, WAIT_RCU_GP } from './lockclass.js';
 import { checkAbort } from './sched.js';
+import { ctlPoint, ctlWait, P_RCU_LOCK, P_RCU_UNLOCK, P_SYNC_RCU } from './ctl.js';
 
 /*
  * RCU, userspace-RCU style (kernel/rcu/tree.c semantics, URCU "memb"
@@ -24,6 +25,7 @@ import { checkAbort } from './sched.js';
 export function rcuReadLock(t: Task): void {
   const i32 = t.i32;
   const b = t.base;
+  if (t.ctl !== 0) ctlPoint(t, P_RCU_LOCK, 0);
   const n = i32[b + T_RCU_NEST];
   if (n === 0) Atomics.store(i32, b + T_RCU_CTR, Atomics.load(i32, H_RCU_GP_SEQ));
   i32[b + T_RCU_NEST] = n + 1;
@@ -37,6 +39,7 @@ export function rcuReadUnlock(t: Task): void {
   i32[b + T_RCU_NEST] = n;
   // Bug: a nested unlock ends the whole read-side section.
   if (n === 0 || (t.bugs0 & BUG_RCU_NESTED_UNLOCK_ENDS_GP) !== 0) Atomics.store(i32, b + T_RCU_CTR, 0);
+  if (t.ctl !== 0) ctlPoint(t, P_RCU_UNLOCK, 0);
 }
 
 /** rcu_read_lock_held() (for assertions). */
@@ -70,6 +73,7 @@ export function synchronizeRcu(t: Task): void {
     t.violation(Viol.RcuSyncInReader, 0, nest, 0, 0, 0);
     return;
   }
+  if (t.ctl !== 0) ctlPoint(t, P_SYNC_RCU, 0);
   const want = Atomics.load(i32, H_RCU_GP_SEQ) + 2;
   const since = waitBegin(t, H_RCU_GP_LOCK, LC_RCU_GP, MODE_WRITE, WAIT_RCU_GP);
   try {
@@ -85,7 +89,8 @@ export function synchronizeRcu(t: Task): void {
           for (let spins = 0; ; spins++) {
             const c = Atomics.load(i32, ctr);
             if (c === 0 || ((c - seq) | 0) >= 0) break;
-            if (spins > 64) {
+            if (t.ctl !== 0) ctlWait(t, ctr, c, Infinity);
+            else if (spins > 64) {
               Atomics.wait(i32, ctr, c, 0.1);
               checkAbort(t);
             }

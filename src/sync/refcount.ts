@@ -1,6 +1,7 @@
 import type { Task } from '../shm/task.js';
 import { BUG_REFCOUNT_INC_ON_ZERO } from '../shm/bugbits.js';
 import { Viol } from '../shm/kinds.js';
+import { ctlPoint, P_REFCOUNT } from './ctl.js';
 
 /*
  * refcount_t (include/linux/refcount.h) on one Int32 word. Saturates instead
@@ -21,6 +22,7 @@ export function refcountRead(i32: Int32Array, r: number): number {
 /** refcount_inc_not_zero(): take a reference unless the object is already dead. */
 export function refcountIncNotZero(t: Task, r: number): boolean {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const onZero = (t.bugs0 & BUG_REFCOUNT_INC_ON_ZERO) !== 0;
   let v = Atomics.load(i32, r);
   for (;;) {
@@ -39,6 +41,7 @@ export function refcountIncNotZero(t: Task, r: number): boolean {
  */
 export function refcountIncNotZeroLimited(t: Task, r: number, limit: number): number {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const onZero = (t.bugs0 & BUG_REFCOUNT_INC_ON_ZERO) !== 0;
   let v = Atomics.load(i32, r);
   for (;;) {
@@ -52,6 +55,7 @@ export function refcountIncNotZeroLimited(t: Task, r: number, limit: number): nu
 /** refcount_add_not_zero(): add `n` unless zero; returns the old value, or -1 on failure (old == 0). */
 export function refcountAddNotZero(t: Task, r: number, n: number): number {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   let v = Atomics.load(i32, r);
   for (;;) {
     if (v === 0) return -1;
@@ -63,17 +67,20 @@ export function refcountAddNotZero(t: Task, r: number, n: number): number {
 
 /** refcount_inc(): the caller already holds a reference; from 0 the kernel WARNs (addition on 0; use-after-free). */
 export function refcountInc(t: Task, r: number, obj: number): void {
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const old = Atomics.add(t.i32, r, 1);
   if (old <= 0) t.violation(Viol.RefcountUnderflow, obj, old, 0, 0, 0);
 }
 
 /** refcount_add(). */
 export function refcountAdd(t: Task, r: number, n: number): number {
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   return Atomics.add(t.i32, r, n) + n;
 }
 
 /** refcount_sub_and_test() / __refcount_sub_and_test(): returns the new value. */
 export function refcountSub(t: Task, r: number, n: number, obj: number): number {
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const old = Atomics.sub(t.i32, r, n);
   if (old - n < 0) t.violation(Viol.RefcountUnderflow, obj, old, n, 0, 0);
   return old - n;
@@ -81,6 +88,7 @@ export function refcountSub(t: Task, r: number, n: number, obj: number): number 
 
 /** refcount_dec_and_test(): true when this dropped the last reference. */
 export function refcountDecAndTest(t: Task, r: number, obj: number): boolean {
+  if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const old = Atomics.sub(t.i32, r, 1);
   if (old <= 0) {
     t.violation(Viol.RefcountUnderflow, obj, old, 1, 0, 0);

@@ -13,6 +13,7 @@ import {
   lockdepAcquire,
 } from './lockdep.js';
 import { MODE_READ, MODE_WRITE, WAIT_LOCK } from './lockclass.js';
+import { ctlPoint, P_DOWN_READ, P_UP_READ, P_DOWN_WRITE, P_UP_WRITE, P_TRYLOCK } from './ctl.js';
 import { EINTR, UNINTERRUPTIBLE, fatalSignalPending, prepareToWait, scheduleTimeout, sleepBudget, lostWakeUpCheck } from './sched.js';
 import {
   RWSEM_WRITER_LOCKED, RWSEM_FLAG_WAITERS, RWSEM_FLAG_HANDOFF, RWSEM_READER_BIAS, RWSEM_READER_MASK, RWSEM_LOCK_MASK,
@@ -63,6 +64,7 @@ function readFailedMask(bugs: number): number {
 /** __down_read_common(): fast path, else rwsem_down_read_slowpath(); 0 or -EINTR. */
 function downReadCommon(t: Task, sem: number, deadline: number): number {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_DOWN_READ, sem);
   lockdepAcquire(t, sem, i32[sem + RW_CLASS], MODE_READ);
   const old = Atomics.add(i32, sem + RW_COUNT, RWSEM_READER_BIAS);
   if ((old & readFailedMask(t.bugs0)) === 0) {
@@ -172,6 +174,7 @@ export function downReadKillable(t: Task, sem: number, timeoutMs: number = Infin
 /** down_read_trylock(): fails if anyone holds it for write or is queued. */
 export function downReadTrylock(t: Task, sem: number): boolean {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_TRYLOCK, sem);
   const mask = readFailedMask(t.bugs0);
   let c = Atomics.load(i32, sem + RW_COUNT);
   while ((c & mask) === 0) {
@@ -196,6 +199,7 @@ export function upRead(t: Task, sem: number): void {
   if ((old & RWSEM_READER_MASK) === 0) t.violation(Viol.RwsemCountCorrupt, sem, old, 0, 0, 0);
   const tmp = old - RWSEM_READER_BIAS;
   if ((tmp & (RWSEM_LOCK_MASK | RWSEM_FLAG_WAITERS)) === RWSEM_FLAG_WAITERS) rwsemWake(t, sem);
+  if (t.ctl !== 0) ctlPoint(t, P_UP_READ, sem);
 }
 
 // ---------------------------------------------------------------------------
@@ -294,6 +298,7 @@ function rwsemDownWriteSlowpath(t: Task, sem: number, deadline: number): number 
 
 function downWriteCommon(t: Task, sem: number, deadline: number): number {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_DOWN_WRITE, sem);
   lockdepAcquire(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
   if ((t.bugs0 & BUG_RWSEM_WRITE_IGNORES_READERS) !== 0) {
     // Bug: the fast path only checks the writer bit, not the readers.
@@ -330,6 +335,7 @@ export function downWriteKillable(t: Task, sem: number, timeoutMs: number = Infi
 /** down_write_trylock(): needs count == 0. */
 export function downWriteTrylock(t: Task, sem: number): boolean {
   const i32 = t.i32;
+  if (t.ctl !== 0) ctlPoint(t, P_TRYLOCK, sem);
   if (Atomics.compareExchange(i32, sem + RW_COUNT, 0, RWSEM_WRITER_LOCKED) === 0) {
     rwsemSetOwner(t, sem);
     lockAcquired(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
@@ -347,6 +353,7 @@ export function upWrite(t: Task, sem: number): void {
   Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_WRITER_LOCKED);
   if ((old & RWSEM_FLAG_WAITERS) !== 0) rwsemWake(t, sem);
+  if (t.ctl !== 0) ctlPoint(t, P_UP_WRITE, sem);
 }
 
 /** downgrade_write(): writer bit → one reader bias; wake queued readers only. */

@@ -3,6 +3,7 @@ import { Viol } from '../shm/kinds.js';
 import { H_ABORT, T_KILL, T_SLEEP_ON, T_WAKE_SEQ, T_F_WOKEN_AT, T_WAIT_LOCK, T_WAIT_INFO, T_WAKE_HIST, WH_BUCKETS } from '../shm/layout.js';
 import { timeBucket } from './lockdep.js';
 import { kickSleepers } from '../shm/kick.js';
+import { ctlKick, ctlPoint, ctlWait, P_WAKE } from './ctl.js';
 
 export { kickSleepers };
 
@@ -28,7 +29,8 @@ export const WAKE_TIMEOUT_MS = 500;
  * if the run is being aborted.
  */
 export function scheduleTimeout(t: Task, snap: number, timeoutMs: number): boolean {
-  Atomics.wait(t.i32, t.base + T_WAKE_SEQ, snap, timeoutMs);
+  if (t.ctl !== 0) ctlWait(t, t.base + T_WAKE_SEQ, snap, timeoutMs);
+  else Atomics.wait(t.i32, t.base + T_WAKE_SEQ, snap, timeoutMs);
   if (Atomics.load(t.i32, H_ABORT) !== 0) throw RUN_ABORTED;
   if (Atomics.load(t.i32, t.base + T_WAKE_SEQ) === snap) return false;
   wakeLatency(t);
@@ -83,7 +85,8 @@ export function sleepOn(t: Task, word: number, expect: number, ms: number): void
     Atomics.store(i32, slot, 0);
     throw RUN_ABORTED;
   }
-  Atomics.wait(i32, word, expect, ms);
+  if (t.ctl !== 0) ctlWait(t, word, expect, ms, true);
+  else Atomics.wait(i32, word, expect, ms);
   Atomics.store(i32, slot, 0);
   if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
 }
@@ -92,6 +95,7 @@ export function sleepOn(t: Task, word: number, expect: number, ms: number): void
 export function wakeAll(i32: Int32Array, ptBase: number, ptStride: number, nthreads: number): void {
   for (let tid = 0; tid < nthreads; tid++) wakeWord(i32, ptBase + tid * ptStride);
   kickSleepers(i32);
+  ctlKick(i32);
 }
 
 function wakeWord(i32: Int32Array, targetBase: number): void {
@@ -107,6 +111,7 @@ function wakeWord(i32: Int32Array, targetBase: number): void {
 export function wakeUpProcess(t: Task, targetBase: number): void {
   t.f64[(targetBase + T_F_WOKEN_AT) >> 1] = t.now();
   wakeWord(t.i32, targetBase);
+  if (t.ctl !== 0) ctlPoint(t, P_WAKE, t.i32[targetBase]);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Task } from '../shm/task.js';
 import { BUG_SEQCOUNT_BEGIN_ODD, BUG_SEQCOUNT_NO_RETRY } from '../shm/bugbits.js';
 import { checkAbort } from './sched.js';
+import { ctlPoint, ctlWait, P_SEQ_READ } from './ctl.js';
 
 /*
  * seqcount_t (include/linux/seqlock.h): one Int32 word, even when no write is
@@ -27,10 +28,12 @@ export function writeSeqcountEnd(i32: Int32Array, s: number): void {
 export function readSeqcountBegin(t: Task, s: number): number {
   const i32 = t.i32;
   const accept = (t.bugs0 & BUG_SEQCOUNT_BEGIN_ODD) !== 0;
+  if (t.ctl !== 0) ctlPoint(t, P_SEQ_READ, s);
   for (let spins = 0; ; spins++) {
     const v = Atomics.load(i32, s);
     if ((v & 1) === 0 || accept) return v;
-    if ((spins & 1023) === 1023) {
+    if (t.ctl !== 0) ctlWait(t, s, v, Infinity);
+    else if ((spins & 1023) === 1023) {
       checkAbort(t);
       Atomics.wait(i32, s, v, 0.05);
     }

@@ -5,6 +5,7 @@ import { BUG_SPIN_RACY_ACQUIRE } from '../shm/bugbits.js';
 import { Viol } from '../shm/kinds.js';
 import { lockAcquired, lockReleased, waitBegin, waitEnd, lockFailed, lockdepAcquire } from './lockdep.js';
 import { MODE_WRITE, WAIT_LOCK } from './lockclass.js';
+import { ctlPoint, ctlWait, P_SPIN_LOCK, P_SPIN_UNLOCK, P_TRYLOCK, P_WINDOW } from './ctl.js';
 
 /**
  * Spinlock with owner, one Int32 word: 0 = unlocked, else the owner's
@@ -31,6 +32,7 @@ export function spinLockNested(t: Task, lock: number, cls: number, sub: number):
 /** raw_spin_lock(): no lockdep, no lock_stat (e.g. rwsem's wait_lock). */
 export function rawSpinLock(t: Task, lock: number): void {
   const me = t.tid + 1;
+  if (t.ctl !== 0) ctlPoint(t, P_SPIN_LOCK, lock);
   if (Atomics.compareExchange(t.i32, lock, 0, me) === 0) return;
   spinLockSlow(t, lock, me);
 }
@@ -44,6 +46,7 @@ export function rawSpinIsHeld(t: Task, lock: number): boolean {
 export function rawSpinUnlock(t: Task, lock: number): void {
   const old = Atomics.exchange(t.i32, lock, 0);
   if ((old & SPIN_CONTENDED) !== 0) Atomics.notify(t.i32, lock, 1);
+  if (t.ctl !== 0) ctlPoint(t, P_SPIN_UNLOCK, lock);
 }
 
 function spinLockSlow(t: Task, lock: number, me: number): void {
@@ -54,6 +57,11 @@ function spinLockSlow(t: Task, lock: number, me: number): void {
     if (v === 0) {
       // After sleeping we take the lock marked contended: other sleepers may exist.
       if (Atomics.compareExchange(i32, lock, 0, slept ? me | SPIN_CONTENDED : me) === 0) return;
+      continue;
+    }
+    // Controlled schedule: a spinner is not runnable until the lock word changes.
+    if (t.ctl !== 0) {
+      ctlWait(t, lock, v, Infinity);
       continue;
     }
     if (spins < SPINS) continue;
@@ -71,15 +79,19 @@ function spinLockSlow(t: Task, lock: number, me: number): void {
 export function spinLock(t: Task, lock: number, cls: number): void {
   const i32 = t.i32;
   const me = t.tid + 1;
+  if (t.ctl !== 0) ctlPoint(t, P_SPIN_LOCK, lock);
   lockdepAcquire(t, lock, cls, MODE_WRITE);
   if ((t.bugs0 & BUG_SPIN_RACY_ACQUIRE) !== 0) {
     // Bug: test-then-set instead of an atomic exchange.
     for (;;) {
-      if (Atomics.load(i32, lock) === 0) {
+      const v = Atomics.load(i32, lock);
+      if (v === 0) {
         for (let k = 0; k < 32; k++); // the window between test and set
+        if (t.ctl !== 0) ctlPoint(t, P_WINDOW, -1);
         Atomics.store(i32, lock, me);
         break;
       }
+      if (t.ctl !== 0) ctlWait(t, lock, v, Infinity);
       if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
     }
   } else if (Atomics.compareExchange(i32, lock, 0, me) !== 0) {
@@ -95,6 +107,7 @@ export function spinLock(t: Task, lock: number, cls: number): void {
 
 /** spin_trylock(). */
 export function spinTrylock(t: Task, lock: number, cls: number): boolean {
+  if (t.ctl !== 0) ctlPoint(t, P_TRYLOCK, lock);
   if (Atomics.compareExchange(t.i32, lock, 0, t.tid + 1) === 0) {
     lockAcquired(t, lock, cls, MODE_WRITE);
     return true;
@@ -111,6 +124,7 @@ export function spinUnlock(t: Task, lock: number, cls: number): void {
     t.violation(Viol.SpinBadUnlock, lock, old & OWNER_MASK, 0, 0, 0);
   }
   if ((old & SPIN_CONTENDED) !== 0) Atomics.notify(t.i32, lock, 1);
+  if (t.ctl !== 0) ctlPoint(t, P_SPIN_UNLOCK, lock);
 }
 
 /** spin_is_locked(). */
