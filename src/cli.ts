@@ -162,7 +162,7 @@ export function buildProgram(): Command {
       const s = await shrinkSchedule(f, { maxTests });
       writeScheduleFile(outPath, s.file);
       const io = stdIO();
-      io.out(formatSteps(s.result.schedule!, s.result.roles, { compact: true }).join('\n'));
+      io.out(formatSteps(s.result.schedule!, s.result.roles, { compact: true, until: s.result.schedule!.violationStep }).join('\n'));
       io.out(`shrink: ${f.expect.violation}: ops per actor ${s.before.ops.join(',')} -> ${s.after.ops.join(',')}, violation at step ${s.before.steps} -> ${s.after.steps}, context switches ${s.before.switches} -> ${s.after.switches}, preemptions ${s.before.preemptions} -> ${s.after.preemptions} (${s.tests} replays, ${formatDuration(performance.now() - t0)})`);
       io.out(`wrote ${outPath}; replay: mmtorture replay ${outPath}`);
       process.exitCode = EXIT_VIOLATION;
@@ -314,9 +314,11 @@ export function buildProgram(): Command {
     .option('--no-mixed', 'skip hunting each mm bug from `mixed` with its defaults (reported beside the tuned row; not part of PASS)')
     .option('--mixed-threads <n>', 'threads of the mixed hunt (default: os.availableParallelism(), as `run`)')
     .option('--indirect', 'also hunt each mm bug in its tuned row with --no-direct-asserts (detection through the race\'s consequence; not part of PASS)')
+    .option('--no-pct', 'skip the PCT column: each tuned row under the controlled PCT scheduler (depth 3) for up to --timeout, its schedule replayed 10 times (not part of PASS), and 10 PCT schedules of every clean configuration (part of PASS)')
+    .option('--pct-ops <n>', 'operations per actor in the PCT column', '8')
     .option('--no-clean', 'skip the clean runs (without it, --bug runs clean only the scenarios those bugs use)')
     .option('--shard <i/N>', 'run shard i of N: bug entries and clean runs j with j mod N = i-1, seeds as unsharded')
-    .action(async (o: { runs: string; timeout: string; clean: string | boolean; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string; indirect?: boolean; shard?: string }) => {
+    .action(async (o: { runs: string; timeout: string; clean: string | boolean; cleanThreads: string; bug: string[]; json?: string; seed?: string; mixed: boolean; mixedThreads?: string; indirect?: boolean; shard?: string; pct: boolean; pctOps: string }) => {
       prepareOutput(o.json, '--json');
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       for (const b of o.bug) {
@@ -329,11 +331,12 @@ export function buildProgram(): Command {
       const seed = o.seed === undefined ? undefined : parseIntIn(o.seed, '--seed', 0, 0xffffffff);
       const { runValidate } = await import('./harness/validate.js');
       const mixedThreads = o.mixedThreads === undefined ? undefined : parseIntIn(o.mixedThreads, '--mixed-threads', 1, MAX_THREADS);
+      const pctOps = parseIntIn(o.pctOps, '--pct-ops', 1, 100_000);
       const sig = onSignals();
       try {
         const report = await runValidate({
           runs, timeoutMs, cleanMs, cleanThreads, bugs: o.bug.length ? [...new Set(o.bug.flatMap((b) => b.split(',')))] : undefined, seed, json: o.json, mixed: o.mixed, mixedThreads,
-          indirect: o.indirect === true, clean: o.clean !== false, shard, signal: sig.signal,
+          indirect: o.indirect === true, clean: o.clean !== false, shard, signal: sig.signal, pct: o.pct, pctOps,
         }, stdIO());
         process.exitCode = report.interrupted ? signalExitCode(report.interrupted) : report.pass ? 0 : 1;
       } finally {

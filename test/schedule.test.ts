@@ -111,7 +111,7 @@ describe('shrink', () => {
     const s = await shrinkSchedule(f, { maxTests: 300 });
     expect(s.result.violations[0].kind).toBe(f.expect.violation);
     expect(s.after.switches).toBeLessThanOrEqual(s.before.switches);
-    expect(s.after.steps).toBeLessThanOrEqual(s.before.steps);
+    expect(s.after.preemptions).toBeLessThanOrEqual(s.before.preemptions);
     expect(s.after.ops.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(s.before.ops.reduce((a, b) => a + b, 0));
     const out = path.join(dir, 'B1.shrunk.json');
     writeScheduleFile(out, s.file);

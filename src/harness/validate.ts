@@ -8,6 +8,16 @@ import { runScenario, type RunConfig, type RunIO, type RunResult, type RunStatus
 import { UsageError } from './errors.js';
 import { formatDuration, si } from './parse.js';
 import type { Era } from '../mm/era.js';
+import { exploreSchedules } from './controlled.js';
+import { scheduleFileOf, replaySchedule } from './schedule.js';
+import { createPool } from './pool.js';
+
+/** The PCT column: depth, operations per actor, step budget of a run, replays of the schedule found, schedules per clean configuration. */
+export const PCT_DEPTH = 3;
+export const PCT_OPS_DEFAULT = 8;
+export const PCT_MAX_STEPS = 100_000;
+export const PCT_REPLAYS = 10;
+export const PCT_CLEAN_SCHEDULES = 10;
 
 /** The clean runs' thread counts unless --clean-threads says otherwise: the pair, an odd count and an oversubscribed one. */
 export const DEFAULT_CLEAN_THREADS = [2, 5, 8];
@@ -55,8 +65,34 @@ export interface ValidateOptions {
   clean?: boolean;
   /** --shard i/N: the bug entries and clean runs j with j mod N = i-1, seeds as unsharded (merged shards equal one validate). */
   shard?: Shard;
+  /**
+   * The PCT column (default true): every entry's tuned row under the
+   * controlled PCT scheduler (depth 3), schedule seeds seed, seed + 1, ...
+   * for up to the timeout; the schedule found replayed PCT_REPLAYS times;
+   * and every clean configuration under PCT_CLEAN_SCHEDULES PCT schedules.
+   */
+  pct?: boolean;
+  /** Operations per actor in the PCT column (default PCT_OPS_DEFAULT). */
+  pctOps?: number;
   /** SIGINT/SIGTERM: stop after abandoning the current run; the table so far and the JSON say interrupted. */
   signal?: AbortSignal;
+}
+
+/** An entry under the controlled PCT scheduler. */
+export interface ValidatePctCell {
+  found: boolean;
+  /** Schedules run (to the one that failed, or all within the budget). */
+  schedules: number;
+  /** Steps over all schedules up to the violation, and the violation's step in its own run. */
+  stepsToDetect: number | null;
+  violationStep: number | null;
+  ms: number;
+  oracle: string | null;
+  /** Replays of the schedule found that reached the same violation at the same step with the same report and schedule. */
+  replayed: number;
+  replays: number;
+  scheduleSeed: number | null;
+  errors: string[];
 }
 
 export interface ValidateRun {
@@ -89,6 +125,8 @@ export interface ValidateBugRow {
   mixed?: { threads: number; detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
   /** The tuned row again with --no-direct-asserts (mm entries, with --indirect). */
   indirect?: { detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
+  /** The tuned row under the PCT scheduler (unless --no-pct). */
+  pct?: ValidatePctCell;
 }
 
 export interface ValidateCleanRow {
@@ -98,6 +136,8 @@ export interface ValidateCleanRow {
   ops: number;
   violations: number;
   status: RunStatus;
+  /** The same configuration under PCT_CLEAN_SCHEDULES PCT schedules (unless --no-pct). */
+  pct?: { schedules: number; steps: number; violations: number; errors: string[] };
 }
 
 export interface ValidateReport {
@@ -137,6 +177,31 @@ function runConfig(scenario: string, threads: number, durationMs: number, seed: 
     watchdogMs: 10_000, statIntervalMs: Math.max(durationMs, 60_000), keepGoing: false,
     quiet: true, progress: false, model: { era }, jitter, checkIntervalMs: 1000,
   };
+}
+
+/**
+ * One entry's tuned row under PCT: schedules until one fails (or the
+ * budget), then its schedule file replayed PCT_REPLAYS times.
+ */
+async function pctCell(base: RunConfig, seed: number, ops: number, budgetMs: number, signal?: AbortSignal): Promise<ValidatePctCell> {
+  const pool = createPool(base.threads);
+  try {
+    const ex = await exploreSchedules(base, { mode: 'pct', seed, depth: PCT_DEPTH, ops: [ops], maxSteps: PCT_MAX_STEPS, budgetMs, maxRuns: Number.MAX_SAFE_INTEGER, signal }, { pool });
+    const cell: ValidatePctCell = {
+      found: Boolean(ex.found), schedules: ex.runs, stepsToDetect: ex.stepsToDetect, violationStep: ex.found?.schedule?.violationStep ?? null,
+      ms: ex.elapsedMs, oracle: ex.found?.violations[0]?.kind ?? null, replayed: 0, replays: 0, scheduleSeed: ex.schedule?.seed ?? null, errors: ex.errors,
+    };
+    if (ex.found && ex.schedule) {
+      const file = scheduleFileOf({ ...base, schedule: ex.schedule }, ex.found);
+      for (let k = 0; k < PCT_REPLAYS; k++) {
+        cell.replays++;
+        if ((await replaySchedule(file, { pool })).same) cell.replayed++;
+      }
+    }
+    return cell;
+  } finally {
+    await pool.destroy().catch(() => undefined);
+  }
 }
 
 /** The rerun command of a missed run: exactly the configuration validate ran (check interval included). */
@@ -203,16 +268,19 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   const myEntries = entries.filter((_, k) => mine(k));
   const myClean = cleanRuns.filter((_, c) => mine(entries.length + c));
   const mixedThreads = opts.mixedThreads ?? os.availableParallelism();
+  const withPct = opts.pct !== false;
+  const pctOps = opts.pctOps ?? PCT_OPS_DEFAULT;
   const columns = (b: BugEntry) => 1 + (opts.mixed !== false && findScenario(b.scenario)?.usesModel ? 1 : 0) + (opts.indirect && findScenario(b.scenario)?.usesModel ? 1 : 0);
   const bugRuns = myEntries.reduce((a, b) => a + columns(b) * opts.runs, 0);
-  const totalRuns = bugRuns + myClean.length;
+  const pctRows = withPct ? myEntries.length : 0;
+  const totalRuns = bugRuns + pctRows + myClean.length;
   const host = os.hostname();
-  io.out(`mmtorture validate: ${myEntries.length} bugs × ${opts.runs} runs${opts.mixed !== false ? ' (+ the mixed hunt for mm bugs)' : ''}${opts.indirect ? ' (+ without direct asserts)' : ''} = ${bugRuns} bug runs (timeout ${formatDuration(opts.timeoutMs)} each), ` +
-    `${myClean.length ? `${myClean.length} clean runs (${formatDuration(opts.cleanMs)} each: ${cleanNames.length} scenarios, mm ones in E1 and E3, at ${cleanThreads.join(', ')} threads)` : 'no clean runs'}; at most ${formatDuration(bugRuns * opts.timeoutMs + myClean.length * opts.cleanMs)}; seed=${seed}`);
+  io.out(`mmtorture validate: ${myEntries.length} bugs × ${opts.runs} runs${opts.mixed !== false ? ' (+ the mixed hunt for mm bugs)' : ''}${opts.indirect ? ' (+ without direct asserts)' : ''}${withPct ? ' (+ PCT)' : ''} = ${bugRuns} bug runs${withPct ? ` + ${pctRows} PCT hunts` : ''} (timeout ${formatDuration(opts.timeoutMs)} each), ` +
+    `${myClean.length ? `${myClean.length} clean runs (${formatDuration(opts.cleanMs)} each: ${cleanNames.length} scenarios, mm ones in E1 and E3, at ${cleanThreads.join(', ')} threads)` : 'no clean runs'}; at most ${formatDuration((bugRuns + pctRows) * opts.timeoutMs + myClean.length * opts.cleanMs)}; seed=${seed}`);
   if (opts.shard) io.out(`shard ${opts.shard.index}/${opts.shard.count} on ${host}: bug entries and clean runs j with j mod ${opts.shard.count} = ${opts.shard.index - 1} of ${entries.length} + ${cleanRuns.length}; seeds as unsharded, so the merged shards are one validate`);
   const started = performance.now();
   let done = 0;
-  let worstLeftMs = bugRuns * opts.timeoutMs + myClean.length * opts.cleanMs;
+  let worstLeftMs = (bugRuns + pctRows) * opts.timeoutMs + myClean.length * opts.cleanMs;
   let interrupted: string | null = null;
   /** A signal came: no further run starts. */
   const stopNow = () => {
@@ -275,6 +343,10 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     if (opts.indirect && findScenario(b.scenario)?.usesModel) {
       if (!interrupted) row.indirect = await hunt(b, `${b.id} without direct asserts`, (s) => ({ ...runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0), directAsserts: false }));
     }
+    if (withPct && !interrupted) {
+      row.pct = await pctCell(runConfig(b.scenario, threads, opts.timeoutMs, seed, [b.id], b.era ?? 1), seed, pctOps, opts.timeoutMs, opts.signal);
+      progress(`${b.id} under PCT: ${row.pct.found ? `caught after ${row.pct.schedules} schedules, ${si(row.pct.stepsToDetect ?? 0)} steps, ${formatDuration(row.pct.ms)} (${row.pct.oracle}); replayed ${row.pct.replayed}/${row.pct.replays}` : `missed in ${row.pct.schedules} schedules`}`, opts.timeoutMs);
+    }
     if (row.runs === 0) break; // interrupted before its first run ended
     bugRows.push(row);
     io.err(`[bug ${k + 1}/${myEntries.length}] ${b.id}: ${detectedCell(row)} detected${row.mixed ? `; from mixed: ${row.mixed.detected}/${row.mixed.runs}` : ''}${row.indirect ? `; without direct asserts: ${row.indirect.detected}/${row.indirect.runs}` : ''}\n`);
@@ -291,6 +363,10 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
         break;
       }
       row = { scenario: label, threads, durationMs: r.durationMs, ops: r.ops, violations: r.violationCount, status: r.status };
+      if (withPct) {
+        const ex = await exploreSchedules(runConfig(name, threads, opts.cleanMs, seed, [], era), { mode: 'pct', seed, depth: PCT_DEPTH, ops: [pctOps], maxSteps: PCT_MAX_STEPS, budgetMs: 60_000, maxRuns: PCT_CLEAN_SCHEDULES, signal: opts.signal });
+        row.pct = { schedules: ex.runs, steps: ex.totalSteps, violations: ex.found ? ex.found.violationCount : 0, errors: ex.errors };
+      }
     } catch (e) {
       io.err(`validate: clean ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
       row = { scenario: label, threads, durationMs: 0, ops: 0, violations: 0, status: 'ERROR' };
@@ -300,18 +376,19 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   }
 
   const bugsOk = bugRows.filter((r) => r.detected === r.runs).length;
-  const cleanOk = cleanRows.filter((r) => r.status === 'SUCCESS' && r.violations === 0).length;
+  const cleanOk = cleanRows.filter((r) => r.status === 'SUCCESS' && r.violations === 0 && (!r.pct || (r.pct.violations === 0 && r.pct.errors.length === 0))).length;
   const pass = !interrupted && bugsOk === bugRows.length && cleanOk === cleanRows.length;
 
   // Report.
   io.out('');
   io.out(`Bugs (${opts.runs} runs each, seeds ${seed}..${(seed + opts.runs - 1) >>> 0}, timeout ${formatDuration(opts.timeoutMs)}):`);
   const mixedCell = (r: ValidateBugRow) => (r.mixed ? `${r.mixed.detected}/${r.mixed.runs}${r.mixed.medianMs === null ? '' : ` ${ms(r.mixed.medianMs)}ms`}` : '-');
+  const pctCellText = (r: ValidateBugRow) => (r.pct ? (r.pct.found ? `${r.pct.schedules} sch ${si(r.pct.stepsToDetect ?? 0)} st ${ms(r.pct.ms)}ms ${r.pct.replayed}/${r.pct.replays}` : `missed (${r.pct.schedules} sch)`) : '-');
   const indirectCell = (r: ValidateBugRow) => (r.indirect ? `${r.indirect.detected}/${r.indirect.runs}${r.indirect.medianMs === null ? '' : ` ${ms(r.indirect.medianMs)}ms`}${r.indirect.oracles.length ? ` ${r.indirect.oracles.join(', ')}` : ''}` : '-');
   for (const l of table(
-    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)', `mixed (${mixedThreads} thr)`, ...(opts.indirect ? ['no direct asserts'] : [])],
-    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r), mixedCell(r), ...(opts.indirect ? [indirectCell(r)] : [])]),
-    [false, false, true, true, true, true, false, true],
+    ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)', `mixed (${mixedThreads} thr)`, ...(withPct ? [`PCT d${PCT_DEPTH} (schedules, steps, ms, replayed)`] : []), ...(opts.indirect ? ['no direct asserts'] : [])],
+    bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r), mixedCell(r), ...(withPct ? [pctCellText(r)] : []), ...(opts.indirect ? [indirectCell(r)] : [])]),
+    [false, false, true, true, true, true, false, true, true],
   )) io.out(l);
   const misses = bugRows.flatMap((r) => r.perRun.filter((p) => !p.detected).map((p) => ({ r, p })));
   if (misses.length) {
@@ -336,9 +413,9 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     io.out('');
     io.out(`Clean scenarios (no bugs, ${formatDuration(opts.cleanMs)} each, seed ${seed}):`);
     for (const l of table(
-      ['scenario', 'threads', 'ops', 'violations', 'status'],
-      cleanRows.map((r) => [r.scenario, String(r.threads), String(r.ops), String(r.violations), r.status]),
-      [false, true, true, true, false],
+      ['scenario', 'threads', 'ops', 'violations', 'status', ...(withPct ? ['PCT schedules', 'PCT violations'] : [])],
+      cleanRows.map((r) => [r.scenario, String(r.threads), String(r.ops), String(r.violations), r.status, ...(r.pct ? [String(r.pct.schedules), String(r.pct.violations + r.pct.errors.length)] : withPct ? ['-', '-'] : [])]),
+      [false, true, true, true, false, true, true],
     )) io.out(l);
   }
   io.out('');

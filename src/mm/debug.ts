@@ -1,7 +1,7 @@
 import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
 import { T_CTR } from '../shm/layout.js';
-import { ctlPoint, P_WINDOW } from '../sync/ctl.js';
+import { ctlWindow } from '../sync/ctl.js';
 import { OBJ_GEN } from './layout.js';
 import { VMA_START, VMA_END, VMA_FLAGS, VMA_MM } from './layout.js';
 
@@ -44,7 +44,7 @@ export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-ch
 export function delayPoint(c: MmCtx, w: number): void {
   const t = c.t;
   if (t.jitter === 0) {
-    if (t.ctl !== 0) ctlPoint(t, P_WINDOW, w);
+    if (t.ctl !== 0) ctlWindow(t, w);
     return;
   }
   if ((t.rand() & t.delayMask[w]) !== 0) return;

@@ -7,7 +7,7 @@ import { initRwsem, downWrite, upWrite } from '../sync/rwsem.js';
 import { rwsemIsLocked } from '../sync/rwsem_waitlist.js';
 import { LC_ANON_VMA, LC_FOLIO_LOCK } from '../sync/lockclass.js';
 import { checkAbort, WAKE_TIMEOUT_MS } from '../sync/sched.js';
-import { ctlNotify, ctlPoint, ctlWait, P_FOLIO_LOCK, P_FOLIO_UNLOCK } from '../sync/ctl.js';
+import { ctlNotify, ctlPoint, ctlWait, P_FOLIO_LOCK, P_FOLIO_UNLOCK, P_READ } from '../sync/ctl.js';
 import {
   F_REF, F_UNLOCKER, F_MAPCOUNT, F_PINCOUNT, F_FLAGS, F_ANON_VMA, F_OWNER_MM, PG_ANON, PG_ANON_EXCLUSIVE, PG_LOCKED,
   PG_UPTODATE, PG_ZERO, GUP_PIN_COUNTING_BIAS, AV_REF, AV_ROOT, AV_MM, AV_LOCK, VMA_PGOFF, F_INDEX, VMA_ANON_VMA, VMA_START,
@@ -70,7 +70,10 @@ export function folioMapcount(c: MmCtx, f: number): number {
 
 /** folio_maybe_dma_pinned(). */
 export function folioMaybeDmaPinned(c: MmCtx, f: number): boolean {
-  return Atomics.load(c.i32, f + F_PINCOUNT) > 0 || Atomics.load(c.i32, f + F_REF) >= GUP_PIN_COUNTING_BIAS;
+  const pinned = Atomics.load(c.i32, f + F_PINCOUNT) > 0 || Atomics.load(c.i32, f + F_REF) >= GUP_PIN_COUNTING_BIAS;
+  // A racy read against GUP-fast's pin: a controlled run may switch right after it, while the answer is acted on.
+  if (c.t.ctl !== 0) ctlPoint(c.t, P_READ, f + F_PINCOUNT);
+  return pinned;
 }
 
 export function folioTestFlag(c: MmCtx, f: number, flag: number): boolean {

@@ -8,6 +8,7 @@ import { folioTryGet, folioPut, folioTestFlag, isZeroFolio } from './folio.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { BUG1_B6_GUP_FAST_NO_SEQ } from '../shm/bugbits.js';
 import { delayPoint, W_GUP_FAST, EV_PIN } from './debug.js';
+import { ctlPoint, P_REFCOUNT } from '../sync/ctl.js';
 import { handleMmFault } from './fault.js';
 import {
   VM_FAULT_RETRY, VM_FAULT_COMPLETED, VM_FAULT_ERROR, FAULT_FLAG_WRITE, FAULT_FLAG_UNSHARE,
@@ -29,6 +30,7 @@ import {
 function tryGrabFolioPin(c: MmCtx, f: number): boolean {
   if (!folioTryGet(c, f)) return false;
   Atomics.add(c.i32, f + F_REF, GUP_PIN_COUNTING_BIAS - 1);
+  if (c.t.ctl !== 0) ctlPoint(c.t, P_REFCOUNT, f + F_PINCOUNT);
   Atomics.add(c.i32, f + F_PINCOUNT, 1);
   return true;
 }

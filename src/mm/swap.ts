@@ -14,6 +14,7 @@ import {
   MC_RMAP_BUSY, F_ANON_VMA,
 } from './layout.js';
 import { Vmf, folioLockOrRetry, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, FAULT_FLAG_WRITE, vmfPteLockSame } from './vmf.js';
+import { ctlDelay } from '../sync/ctl.js';
 
 /*
  * Reclaim of one anonymous page (madvise(MADV_PAGEOUT) → shrink_folio_list →
@@ -71,6 +72,8 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
  * folio_end_writeback().
  */
 function writebackWait(c: MmCtx, f: number, ioSpins: number): void {
+  // Controlled schedule: the I/O takes virtual time; the other threads run meanwhile.
+  if (c.t.ctl !== 0) return ctlDelay(c.t, ioSpins);
   for (let k = 0; k < ioSpins; k++) Atomics.load(c.i32, f + F_FLAGS); // atomic loads are never optimised away
   folioClearFlag(c, f, PG_WRITEBACK);
 }

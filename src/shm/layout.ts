@@ -237,6 +237,7 @@ export const CT_DEADLINE_F64 = 4; // ... or until this virtual time (-1 = none);
 export const CT_OPS_LIMIT = 6; // operations this actor runs (0 = no limit)
 export const CT_TIMED_OUT = 7; // its last sleep ended by its deadline, not a wake-up
 export const CT_SINCE_OP = 8; // steps since its last operation boundary
+export const CT_WRNG = 9; // its window-delay xorshift32 state (from the schedule seed and the thread: replays draw the same)
 export const CT_WORDS = 16;
 
 // ---------------------------------------------------------------------------

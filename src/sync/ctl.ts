@@ -5,7 +5,7 @@ import {
   C_MODE, C_CUR, C_STEP, C_RNG, C_DEPTH, C_K, C_MAX_STEPS, C_STOPPED, C_LOG_N, C_LOG_CAP, C_LOG_BASE,
   C_REPLAY_N, C_REPLAY_IDX, C_REPLAY_BASE, C_TRACE_N, C_TRACE_CAP, C_TRACE_BASE, C_VTIME_F64, C_VIOL_STEP,
   C_DIVERGED, C_PREEMPT, C_NCHANGE, C_OPS_PENDING, C_CHANGE, CTL_MAX_CHANGES, C_THR, CT_STATE, CT_PRIO, CT_WORD, CT_EXPECT,
-  CT_DEADLINE_F64, CT_OPS_LIMIT, CT_WORDS, CT_TIMED_OUT, CT_SINCE_OP,
+  CT_DEADLINE_F64, CT_OPS_LIMIT, CT_WORDS, CT_TIMED_OUT, CT_SINCE_OP, CT_WRNG,
 } from '../shm/layout.js';
 
 /*
@@ -56,7 +56,7 @@ export const CTL_OVERRUN = 200_000;
  * finish their current operation, and one that cannot (a leaked lock, a
  * corrupted count) loops in timed-out sleeps — a parallel run's hang.
  */
-export const CTL_AFTER_VIOLATION = 5_000;
+export const CTL_AFTER_VIOLATION = 1_000;
 
 /** Scheduling points: what a step was (the trace's vocabulary). */
 export const P_START = 0;
@@ -183,6 +183,9 @@ export function ctlInit(arena: Arena, o: CtlOptions): void {
     i32[s + CT_OPS_LIMIT] = o.opsLimit.length === 0 ? 0 : (o.opsLimit[tid] ?? o.opsLimit[o.opsLimit.length - 1]) | 0;
     f64[(s + CT_DEADLINE_F64) >> 1] = -1;
     if (i32[s + CT_OPS_LIMIT] > 0) pending++;
+    let w = Math.imul((o.seed ^ 0x2545f491) + Math.imul(tid + 1, 0x9e3779b9), 0x85ebca6b) | 0;
+    w ^= w >>> 13;
+    i32[s + CT_WRNG] = w === 0 ? 0x6d2b79f5 : w;
   }
   i32[cb + C_OPS_PENDING] = pending;
   i32[cb + C_NCHANGE] = depth - 1;
@@ -417,6 +420,39 @@ export function ctlWait(t: Task, word: number, expect: number, ms: number, futex
   if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
   if (futex) return i32[s + CT_TIMED_OUT] === 0;
   return Atomics.load(i32, word) !== expect;
+}
+
+/** A named race window delays its thread one time in CTL_WINDOW_ODDS, for 1..CTL_WINDOW_STEPS steps of virtual time. */
+export const CTL_WINDOW_ODDS = 4;
+export const CTL_WINDOW_STEPS = 64;
+
+/**
+ * A named race window (delayPoint) under the controlled scheduler (caller
+ * checked t.ctl): a step, and now and then (a draw from the thread's own
+ * window stream, seeded by the schedule seed, so a replay draws the same) a
+ * delay of a few steps of virtual time in which the other threads run — the
+ * controlled counterpart of --jitter, on top of the scheduler's own choices.
+ */
+export function ctlWindow(t: Task, w: number): void {
+  const i32 = t.i32;
+  const cb = t.ctl;
+  if (i32[cb + C_CUR] !== t.tid) return;
+  const s = slot(cb, t.tid);
+  let x = i32[s + CT_WRNG];
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  i32[s + CT_WRNG] = x;
+  if (((x >>> 0) % CTL_WINDOW_ODDS) !== 0) {
+    step(t, P_WINDOW, w);
+    return;
+  }
+  i32[s + CT_STATE] = CT_SLEEPING;
+  i32[s + CT_WORD] = -1;
+  i32[s + CT_EXPECT] = 0;
+  t.f64[(s + CT_DEADLINE_F64) >> 1] = t.f64[(cb + C_VTIME_F64) >> 1] + STEP_MS * (1 + ((x >>> 8) % CTL_WINDOW_STEPS));
+  step(t, P_WINDOW, w);
+  if (Atomics.load(i32, H_ABORT) !== 0) throw RUN_ABORTED;
 }
 
 /** Virtual time of one busy-delay iteration (ms): about what an Atomics.load loop iteration costs. */
