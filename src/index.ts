@@ -11,6 +11,11 @@ export type { Arena } from './shm/arena.js';
 export type { Task } from './shm/task.js';
 export type { Scenario, StatReport, ScenarioOptions } from '../stress/types.js';
 export type { RunConfig, RunResult, RunStatus, RunIO, StatSnapshot } from './harness/run.js';
+export type { ScheduleConfig } from './harness/run-types.js';
+export type { CtlOutcome } from './sync/ctl.js';
+// The controlled scheduler: many short PCT/random runs, schedule files, replay, shrink.
+export { exploreSchedules, type ExploreOptions, type ExploreResult } from './harness/controlled.js';
+export { scheduleFileOf, writeScheduleFile, readScheduleFile, replaySchedule, shrinkSchedule, formatSteps, type ScheduleFile } from './harness/schedule.js';
 export type { SoakConfig, SoakReport } from './harness/soak.js';
 export { runScenario } from './harness/run.js';
 export { runSoak } from './harness/soak.js';

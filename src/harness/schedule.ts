@@ -4,7 +4,7 @@ import { createPool } from './pool.js';
 import { runScenario } from './run.js';
 import { writeOutput } from './output.js';
 import { UsageError } from './errors.js';
-import { POINT_NAMES, P_WINDOW, P_OP, P_WAKE, P_DELAY, type CtlOutcome } from '../sync/ctl.js';
+import { POINT_NAMES, P_WINDOW, P_OP, P_WAKE, ADDR_POINTS, type CtlOutcome } from '../sync/ctl.js';
 import { WINDOW_NAMES } from '../mm/debug.js';
 import type { Piscina } from 'piscina';
 import type { RunConfig, RunIO, RunResult, ScheduleConfig } from './run-types.js';
@@ -139,13 +139,19 @@ function argText(o: CtlOutcome, point: number, arg: number, roles: readonly stri
   if (point === P_WINDOW) return arg < 0 ? 'test-to-set' : WINDOW_NAMES[arg] ?? `window ${arg}`;
   if (point === P_OP) return `#${arg}`;
   if (point === P_WAKE) return `T${arg} ${roles[arg] ?? ''}`.trimEnd();
-  if (point === P_DELAY) return '';
+  if (!ADDR_POINTS.has(point)) return '';
   return o.names[arg] ?? `@${arg}`;
 }
 
+/** A compact line keeps this many of a run's first and last steps, and every step on an object of the violation. */
+const KEEP_HEAD = 4;
+const KEEP_TAIL = 8;
+
 /**
  * The step trace for a person: one line per step, or (compact) one line per
- * run of consecutive steps of one thread — who did what, in which order.
+ * run of consecutive steps of one thread — who did what, in which order. A
+ * long run keeps its first and last steps and every step on an object the
+ * violating thread touched in its last run (the rest as "… n more …").
  */
 export function formatSteps(o: CtlOutcome, roles: readonly string[], opts: { compact?: boolean; last?: number; until?: number } = {}): string[] {
   const n = o.trace.length / 3;
@@ -164,16 +170,31 @@ export function formatSteps(o: CtlOutcome, roles: readonly string[], opts: { com
   if (!opts.compact) {
     lines = steps.map((s) => `${String(s.step).padStart(7)}  ${who(s.tid)}  ${s.text}${mark(s.step)}`);
   } else {
-    lines = [];
+    const runs: { step: number; tid: number; text: string }[][] = [];
     for (let k = 0; k < steps.length;) {
       let j = k;
       while (j + 1 < steps.length && steps[j + 1].tid === steps[k].tid) j++;
-      const run = steps.slice(k, j + 1);
-      const span = run.length === 1 ? `${run[0].step}` : `${run[0].step}-${run[run.length - 1].step}`;
-      const hit = run.some((s) => s.step === o.violationStep);
-      lines.push(`${span.padStart(13)}  ${who(steps[k].tid)}  ${run.map((s) => s.text).join(', ')}${hit ? '  <-- violation' : ''}`);
+      runs.push(steps.slice(k, j + 1));
       k = j + 1;
     }
+    // The objects of the violation: what the violating thread's last run named.
+    const last = runs[runs.length - 1] ?? [];
+    const focus = new Set(last.flatMap((s) => s.text.split(' ').slice(1)).filter((w) => /#\d/.test(w) && !/->|_cache/.test(w)));
+    const onFocus = (s: { text: string }) => s.text.split(' ').slice(1).some((w) => focus.has(w));
+    lines = runs.map((run) => {
+      const span = run.length === 1 ? `${run[0].step}` : `${run[0].step}-${run[run.length - 1].step}`;
+      const hit = run.some((s) => s.step === o.violationStep);
+      const parts: string[] = [];
+      let skipped = 0;
+      run.forEach((s, i) => {
+        if (run.length <= KEEP_HEAD + KEEP_TAIL || i < KEEP_HEAD || i >= run.length - KEEP_TAIL || onFocus(s)) {
+          if (skipped) parts.push(`… ${skipped} more …`);
+          skipped = 0;
+          parts.push(s.text);
+        } else skipped++;
+      });
+      return `${span.padStart(13)}  ${who(run[0].tid)}  ${parts.join(', ')}${hit ? '  <-- violation' : ''}`;
+    });
   }
   return opts.last && lines.length > opts.last ? [`  (${lines.length - opts.last} earlier lines)`, ...lines.slice(-opts.last)] : lines;
 }

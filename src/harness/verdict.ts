@@ -75,7 +75,7 @@ export function verdict(run: ScenarioRun): RunResult {
     report: story ? raceReport(arena, violations[0], events, run.roles, cfg.rerun, { goAt: run.goAt }, story) : [],
     story,
     memory: memorySample(),
-    ...(run.controlled ? { schedule: ctlOutcome(arena, (a) => (namer.objectOf(a) ? namer.name(a) : null)) } : {}),
+    ...(run.controlled ? { schedule: ctlOutcome(arena, (a) => { const n = namer.name(a); return n.startsWith('@') ? null : n; }) } : {}),
   };
 }
 

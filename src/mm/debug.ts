@@ -43,8 +43,9 @@ export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-ch
  */
 export function delayPoint(c: MmCtx, w: number): void {
   const t = c.t;
-  if (t.jitter === 0) {
-    if (t.ctl !== 0) ctlWindow(t, w);
+  if (!t.windowed) return; // one branch when neither --jitter nor a controlled schedule is on
+  if (t.ctl !== 0) {
+    ctlWindow(t, w);
     return;
   }
   if ((t.rand() & t.delayMask[w]) !== 0) return;

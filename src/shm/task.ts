@@ -79,6 +79,8 @@ export class Task {
    */
   readonly ctl: number;
   private readonly vtF: number;
+  /** Delay points do something: --jitter is on, or the run is controlled (read once, in delayPoint). */
+  readonly windowed: boolean;
 
   constructor(arena: Arena, tid: number) {
     this.arena = arena;
@@ -98,6 +100,7 @@ export class Task {
     this.directAsserts = this.checks && (this.i32[H_FLAGS_] & F_NO_DIRECT) === 0;
     this.ctl = arena.ctlBase;
     this.vtF = (this.ctl + C_VTIME_F64) >> 1;
+    this.windowed = this.jitter !== 0 || this.ctl !== 0;
     this.readBugs();
   }
 

@@ -4,6 +4,7 @@ import {
   MM_MMAP_LOCK, MM_PGD_BASE, VMA_LOCK, VMA_ALLOC_TID, VMA_FREE_TID, OBJ_GEN, OBJ_STATE,
 } from '../mm/layout.js';
 import { slabObjects } from '../mm/slab.js';
+import { SL_LOCK } from '../mm/layout.js';
 import { RW_WORDS } from '../shm/layout.js';
 
 /*
@@ -40,6 +41,8 @@ export function objectNamer(arena: Arena): ObjectNamer {
   const mb = arena.scenBase;
   const hasModel = mb > 0 && mb + MH_AVC_SLAB < i32.length && i32[mb + MH_MAGIC] === MODEL_MAGIC;
   const ranges: { lo: number; hi: number; words: number; kind: NamedObject['kind'] }[] = [];
+  /** The slabs' own locks (kmem_cache's), by address. */
+  const slabLocks = new Map<number, string>();
   if (hasModel) {
     const mmBase = i32[mb + MH_MM_BASE];
     const mw = i32[mb + MH_MM_WORDS];
@@ -47,6 +50,7 @@ export function objectNamer(arena: Arena): ObjectNamer {
     for (const [hw, kind] of SLABS) {
       const slab = i32[mb + hw];
       if (!slab) continue;
+      slabLocks.set(slab + SL_LOCK, `${kind}_cache->lock`);
       const o = slabObjects(i32, slab);
       ranges.push({ lo: o.base, hi: o.base + o.cap * o.words, words: o.words, kind });
     }
@@ -67,7 +71,7 @@ export function objectNamer(arena: Arena): ObjectNamer {
   };
   const name = (addr: number): string => {
     const o = objectOf(addr);
-    if (!o) return `@${addr}`;
+    if (!o) return slabLocks.get(addr) ?? `@${addr}`;
     return `${o.kind}#${o.index}${o.field ? `->${o.field}` : ''}`;
   };
   return {
