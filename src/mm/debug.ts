@@ -36,6 +36,11 @@ export const W_INC_TO_CHECK = 10; // E3 vma_start_read: around the refcount incr
 export const W_RETRY_UNLOCKED = 11; // a fault handler dropped the VMA lock to return VM_FAULT_RETRY, before its caller sees the RETRY
 export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc', 'retry-unlocked'];
 
+/** Window draws of at least this many iterations sleep instead of spinning (about 0.2 ms). */
+export const DELAY_SLEEP_MIN = 20_000;
+/** What one spin iteration costs here (ms), to turn a long draw into a sleep of the same length. */
+export const DELAY_ITER_REAL_MS = 1e-5;
+
 /**
  * A delay point: with --jitter N, with the window's seeded probability
  * (Task.delayMask: one in 2 to one in 64 this run) spin for a seeded number
@@ -51,6 +56,14 @@ export function delayPoint(c: MmCtx, w: number): void {
   if ((t.rand() & t.delayMask[w]) !== 0) return;
   c.i32[t.base + S_WINDOW] = w;
   const n = t.rand() % t.jitter;
+  if (n >= DELAY_SLEEP_MIN) {
+    // A long window is a preemption, not a computation: sleep through it, so
+    // that on an oversubscribed CPU the thread that races it gets the CPU
+    // (a spin would keep it off exactly then). Nothing wakes this word; the
+    // sleep ends by its timeout (at most --jitter's 10 ms).
+    Atomics.wait(c.i32, t.base + S_WINDOW, w, n * DELAY_ITER_REAL_MS);
+    return;
+  }
   let x = 0;
   for (let k = 0; k < n; k++) x += Atomics.load(c.i32, t.base + S_WINDOW);
   if (x < 0) c.i32[t.base + S_WINDOW] = 0;
