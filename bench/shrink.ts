@@ -49,7 +49,14 @@ async function main(): Promise<void> {
     if (ex.found && ex.schedule) {
       const f = scheduleFileOf({ ...cfg, schedule: ex.schedule }, ex.found);
       const t0 = performance.now();
-      const s = await shrinkSchedule(f, { maxTests });
+      let s;
+      try {
+        s = await shrinkSchedule(f, { maxTests });
+      } catch (e) {
+        process.stderr.write(`${b.id}: shrink: ${e instanceof Error ? e.message : String(e)}\n`);
+        rows.push(row);
+        continue;
+      }
       row.shrinkMs = performance.now() - t0;
       row.tests = s.tests;
       const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
