@@ -58,6 +58,12 @@ export const ACQ_WRITER_LIM_DEFAULT_MS = 1000;
  * retries. Readers bypassing a queued writer serve ~15 k a second here.
  */
 export const STARVE_MIN_OTHERS = 1000;
+/**
+ * acq_writer_lim in a controlled run, where time is virtual (1 us a step) and
+ * no host preempts a holder: 50 ms (some 10–20 k steps and the readers' delays), which a bounded run
+ * reaches; a fair rwsem serves no 1000 others to anyone queued that long.
+ */
+export const CTL_WRITER_LIM_MS = 50;
 
 /**
  * The default acq_writer_lim for `threads` threads: a fair rwsem bounds a
@@ -165,7 +171,7 @@ export function lockTorture(ops: LockTortureOps): BuiltinScenario {
     setup(arena: Arena) {
       const base = arena.scenBase;
       ops.init(arena.i32, base + LOCK);
-      arena.i32[base + LIMIT] = arena.param(0) || defaultWriterLimMs(arena.nthreads);
+      arena.i32[base + LIMIT] = arena.param(0) || (arena.ctlBase !== 0 ? CTL_WRITER_LIM_MS : defaultWriterLimMs(arena.nthreads));
     },
     roles,
     run(t: Task, role: string) {

@@ -104,6 +104,15 @@ describe('replay: fail, file, replay, the same violation at the same step', () =
   });
 });
 
+describe('liveness under virtual time', () => {
+  it('rwsem-no-writer-preference: PCT finds the starved writer (acq_writer_lim is 50 ms of virtual time) within 20 s', async () => {
+    const base = { ...cfg({ scenario: 'rwsem-torture', threads: 6, bugs: ['rwsem-no-writer-preference'] }), schedule: undefined };
+    const ex = await exploreSchedules(base, { mode: 'pct', seed: 1, depth: 3, ops: [8], maxSteps: 100_000, budgetMs: 20_000, maxRuns: 1000 });
+    expect(ex.found).not.toBeNull();
+    expect(ex.found!.violations[0].kind).toBe('writer-starved');
+  });
+});
+
 describe('shrink', () => {
   it('B1: the shrunk schedule still fails with the same oracle, is not longer, and replays exactly', async () => {
     const { file } = await failingFile('fault-vs-munmap', 3, 'B1', 'B1-shrink.json');
