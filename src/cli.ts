@@ -176,8 +176,9 @@ export function buildProgram(): Command {
     .option('--threads-sweep', `vary the thread count between turns over ${threadSweep(os.availableParallelism()).join(',')} (1, 2, 3, 5, 8, then doubling to 4x the cores; --threads also takes a list or range, e.g. 2,5,8 or 1-16)`)
     .option('--era <list>', 'eras the mm scenarios rotate through, e.g. e1,e3', 'e1,e2,e3')
     .option('--shard <i/N>', 'run shard i of N of the rotation (global turns i-1, i-1+N, ...; seeds from --seed and the turn), for job arrays and CI matrices');
+  addScheduleOptions(soak);
   soak.hook('preAction', configHook({ scenarios: { description: 'scenarios to rotate', anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] }, ...LOG_TARGET_OPTIONS }))
-    .action(async (args: string[], o: RunOpts & { segment: string; threadsSweep?: boolean; shard?: string }, cmd: Command) => {
+    .action(async (args: string[], o: RunOpts & ScheduleOpts & { segment: string; threadsSweep?: boolean; shard?: string }, cmd: Command) => {
       const fromConfig = configPositional(cmd).scenarios as string[] | string | undefined;
       const given = args.length ? args : fromConfig ? (Array.isArray(fromConfig) ? fromConfig : [fromConfig]) : soakDefault();
       // Scenario lists take commas as --bug, --era and -w do.
@@ -199,12 +200,16 @@ export function buildProgram(): Command {
       if (!perVmaLock) throw new UsageError(`invalid --per-vma-lock '${o.perVmaLock}' (valid: on, off, both)`);
       const eras = [...new Set(o.era.split(',').map(parseEra))];
       const segmentMs = parseDuration(o.segment, '--segment');
+      // A controlled soak's schedule seeds are per turn (the turn's seed, +1, ...), and each failing turn writes its own file.
+      if (o.schedule !== undefined && o.scheduleSeed !== undefined) throw new UsageError(`soak --schedule-seed '${o.scheduleSeed}': a soak turn's schedule seeds start at its own seed (--seed + turn); give --seed`);
+      if (o.schedule !== undefined && o.scheduleFile !== undefined) throw new UsageError(`soak --schedule-file '${o.scheduleFile}': each failing turn writes mmtorture-<scenario>-<seed>.schedule.json`);
+      const ctl = validateSchedule(o, common.seed);
       const effective = { scenarios: names, ...effectiveOptions(cmd), threads: common.threadCounts.length > 1 ? common.threadCounts.join(',') : common.threads, seed: common.seed >>> 0 };
       humanOut(`config: ${JSON.stringify(effective)}\n`);
       const { runSoak } = await import('./harness/soak.js');
       const sig = onSignals();
       try {
-        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress, shard, logTargetOptions: logTargetOptions(cmd) }, stdIO(), sig.signal);
+        const rep = await runSoak({ ...common, scenarios: names, segmentMs, eras, perVmaLock, effective, progress: o.progress, shard, logTargetOptions: logTargetOptions(cmd), schedule: ctl ? { mode: ctl.mode, depth: ctl.depth, ops: ctl.ops, maxSteps: ctl.maxSteps } : undefined }, stdIO(), sig.signal);
         process.exitCode = rep.exitCode;
       } finally {
         sig.dispose();

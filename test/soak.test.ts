@@ -104,6 +104,45 @@ describe('soak', () => {
   });
 });
 
+describe('soak --schedule', () => {
+  const inDir = (dir: string, args: string[]) => {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  it('turns are controlled runs: B3 in vma-reuse fails in its turn and writes a schedule that replays to the same violation', () => {
+    const dir = tmp();
+    const json = path.join(dir, 'soak.json');
+    const r = inDir(dir, ['soak', 'vma-reuse', '--schedule', 'pct', '--threads', '3', '--era', 'e3', '--per-vma-lock', 'on', '--duration', '20s', '--segment', '20s',
+      '--bug', 'B3', '--seed', '5', '--json', json]);
+    expect(r.code).toBe(1);
+    const m = /rerun: mmtorture replay (\S+\.schedule\.json)/.exec(r.err);
+    expect(m).not.toBeNull();
+    const file = path.join(dir, m![1]);
+    expect(existsSync(file)).toBe(true);
+    const sum = JSON.parse(readFileSync(json, 'utf8'));
+    expect(sum.status).toBe('FAILURE');
+    expect(sum.failures[0].rerun).toBe(`mmtorture replay ${m![1]}`);
+    const want = JSON.parse(readFileSync(file, 'utf8')).expect;
+    const rep = inDir(dir, ['replay', m![1]]);
+    expect(rep.code).toBe(1);
+    expect(rep.out).toContain(`${want.violation} at step ${want.step}`);
+    expect(rep.out).toMatch(/as recorded: REPRODUCED/);
+  });
+  it('a clean controlled soak over two scenarios at 5 threads: SUCCESS, zero violations, operations summed over the schedules', () => {
+    const dir = tmp();
+    const json = path.join(dir, 'soak.json');
+    const r = inDir(dir, ['soak', 'fault-vs-mprotect', 'rwsem-torture', '--schedule', 'random', '--threads', '5', '--era', 'e1', '--per-vma-lock', 'on', '--duration', '3s', '--segment', '1500ms',
+      '--seed', '9', '--json', json]);
+    expect(r.code).toBe(0);
+    const sum = JSON.parse(readFileSync(json, 'utf8'));
+    expect(sum.status).toBe('SUCCESS');
+    expect(sum.violations).toBe(0);
+    expect(sum.coverage.covered).toBe(2);
+    // Many short runs of 4 operations per actor: far more operations than one run's 5 x 4.
+    for (const s of sum.segments) expect(s.ops).toBeGreaterThan(5 * 4);
+  });
+});
+
 describe('signals', () => {
   it('SIGINT mid-run: stops, prints the summary, completes the log and JSON, exits 130', async () => {
     const dir = tmp();
@@ -220,6 +259,8 @@ describe('bad input to soak, report and config files: one line, exit 2', () => {
     ['soak: unknown scenario', ['soak', 'nope'], /unknown scenario 'nope' \(valid: rwsem-torture, /],
     ['soak: bad segment', ['soak', '--segment', '0'], /invalid --segment '0' \(must be greater than 0\)/],
     ['soak: bad era', ['soak', '--era', 'e1,e4'], /invalid --era 'e4' \(valid: e1, e2, e3\)/],
+    ['soak: --schedule-seed', ['soak', '--schedule', 'pct', '--schedule-seed', '3'], /soak --schedule-seed '3': a soak turn's schedule seeds start at its own seed/],
+    ['soak: bad --schedule', ['soak', '--schedule', 'loom'], /invalid --schedule 'loom' \(valid: pct, random\)/],
     ['soak: bad per-vma-lock', ['soak', '--per-vma-lock', 'sometimes'], /invalid --per-vma-lock 'sometimes' \(valid: on, off, both\)/],
     ['soak: zero threads', ['soak', '--threads', '0'], /invalid --threads '0'/],
     ['soak: malformed stutter', ['soak', '--stutter', '5q'], /invalid --stutter '5q'/],

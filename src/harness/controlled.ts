@@ -46,6 +46,9 @@ export interface ExploreResult {
   elapsedMs: number;
   /** Runs that ended in a harness error or hang without a violation (none expected). */
   errors: string[];
+  /** The last run (the failing one when found), and the operations of every run summed. */
+  last: RunResult | null;
+  ops: number;
 }
 
 const quietIO: RunIO = { out: () => undefined, err: () => undefined, isTTY: false };
@@ -62,6 +65,8 @@ export async function exploreSchedules(base: RunConfig, o: ExploreOptions, hooks
   let totalSteps = 0;
   const errors: string[] = [];
   let runs = 0;
+  let last: RunResult | null = null;
+  let ops = 0;
   try {
     for (let i = 0; i < o.maxRuns; i++) {
       if (o.signal?.aborted || performance.now() - t0 > o.budgetMs) break;
@@ -70,10 +75,12 @@ export async function exploreSchedules(base: RunConfig, o: ExploreOptions, hooks
       const cfg: RunConfig = { ...base, schedule, quiet: true, progress: false, json: undefined, log: undefined, rerun: undefined };
       const r = await runScenario(cfg, quietIO, { pool });
       const steps = r.schedule?.steps ?? 0;
+      last = r;
+      ops += r.ops;
       o.onRun?.(i, r);
       if (r.status === 'FAILURE' && (!o.kinds || o.kinds.includes(r.violations[0]?.kind ?? ''))) {
         const vs = r.schedule?.violationStep ?? -1;
-        return { found: r, schedule, runs: i + 1, totalSteps: totalSteps + steps, stepsToDetect: totalSteps + (vs >= 0 ? vs : steps), elapsedMs: performance.now() - t0, errors };
+        return { found: r, schedule, runs: i + 1, totalSteps: totalSteps + steps, stepsToDetect: totalSteps + (vs >= 0 ? vs : steps), elapsedMs: performance.now() - t0, errors, last, ops };
       }
       if (r.status === 'ERROR' || r.status === 'HANG') {
         errors.push(`schedule seed ${schedule.seed}: ${r.status} ${r.errors[0] ?? (r.hang ? 'hang' : '')}`);
@@ -87,7 +94,7 @@ export async function exploreSchedules(base: RunConfig, o: ExploreOptions, hooks
   } finally {
     if (!hooks.pool) await pool.destroy().catch(() => undefined);
   }
-  return { found: null, schedule: null, runs, totalSteps, stepsToDetect: null, elapsedMs: performance.now() - t0, errors };
+  return { found: null, schedule: null, runs, totalSteps, stepsToDetect: null, elapsedMs: performance.now() - t0, errors, last, ops };
 }
 
 export interface ControlledRunOptions {

@@ -2,7 +2,7 @@ import { writeOutput } from './output.js';
 import { openLogSink } from './logsink.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus } from './run.js';
+import { runScenario, memorySample, signalExitCode, type RunIO, type RunResult, type StatSnapshot, type MemorySample, type RunStatus, type RunConfig } from './run.js';
 import { loadScenario } from './module.js';
 import { usesModel, MM_JITTER_DEFAULT } from '../../stress/types.js';
 import { colors } from './color.js';
@@ -62,6 +62,20 @@ export interface SoakConfig {
   effective?: Record<string, unknown>;
   /** --shard i/N: this machine runs global turns i-1, i-1+N, i-1+2N, ... of the rotation (seed + global turn). */
   shard?: Shard;
+  /**
+   * --schedule: every turn is controlled runs (schedule seeds seed + turn,
+   * +1, ... for the turn's length) instead of one run under the OS's
+   * scheduler; a failing turn writes its schedule file.
+   */
+  schedule?: SoakSchedule;
+}
+
+/** The controlled scheduler of a soak's turns (run --schedule's flags but the seed, which is per turn). */
+export interface SoakSchedule {
+  mode: 'pct' | 'random';
+  depth: number;
+  ops: number[];
+  maxSteps: number;
 }
 
 /** One machine's part of a fleet soak or validate: index 1..count. */
@@ -248,6 +262,44 @@ function rerunLine(cfg: SoakConfig, k: SoakTurnKind, seed: number, durationMs: n
   });
 }
 
+/**
+ * One soak turn under the controlled scheduler: schedules with seeds from
+ * the turn's seed for the turn's length (exploreSchedules); the result is
+ * the failing run, with its schedule file written and `mmtorture replay
+ * FILE` as its rerun, or the last run with every run's operations summed.
+ */
+async function controlledTurn(cfg: RunConfig, sc: SoakSchedule, signal?: AbortSignal): Promise<{ res: RunResult; rerun?: string }> {
+  const { exploreSchedules, defaultScheduleFile } = await import('./controlled.js');
+  const { scheduleFileOf, writeScheduleFile } = await import('./schedule.js');
+  let faults = 0;
+  const ex = await exploreSchedules({ ...cfg, rerun: undefined }, {
+    mode: sc.mode, seed: cfg.seed, depth: sc.depth, ops: sc.ops, maxSteps: sc.maxSteps, budgetMs: cfg.durationMs, maxRuns: Number.MAX_SAFE_INTEGER, signal,
+    onRun: (_i, r) => {
+      const f = (r.stats.data as Record<string, unknown>).faults;
+      if (typeof f === 'number') faults += f;
+    },
+  });
+  // The turn's faults are every schedule's (the soak summary's column), as its ops are.
+  const withFaults = (r: RunResult): RunResult => (typeof (r.stats.data as Record<string, unknown>).faults === 'number' ? { ...r, stats: { ...r.stats, data: { ...r.stats.data, faults } } } : r);
+  if (ex.found && ex.schedule) {
+    const path = defaultScheduleFile(cfg.scenario, cfg.seed);
+    writeScheduleFile(path, scheduleFileOf({ ...cfg, schedule: ex.schedule }, ex.found));
+    return {
+      res: { ...withFaults(ex.found), durationMs: ex.elapsedMs, ops: ex.ops, report: [...ex.found.report, `schedule: ${sc.mode} seed ${ex.schedule.seed} (schedule ${ex.runs} of the turn), violation at step ${ex.found.schedule?.violationStep ?? -1}`] },
+      rerun: `mmtorture replay ${path}`,
+    };
+  }
+  const last = ex.last;
+  if (!last) throw new Error(`soak: no controlled run of ${cfg.scenario} started in ${formatDuration(cfg.durationMs)}`);
+  const status: RunStatus = ex.errors.length ? 'ERROR' : signal?.aborted ? 'INTERRUPTED' : last.status === 'INTERRUPTED' ? 'SUCCESS' : last.status;
+  return {
+    res: {
+      ...withFaults(last), status, durationMs: ex.elapsedMs, ops: ex.ops, opsPerSec: ex.ops / Math.max(1e-3, ex.elapsedMs / 1000), errors: [...ex.errors, ...last.errors],
+      interrupted: signal?.aborted ? (typeof signal.reason === 'string' ? signal.reason : 'abort') : null,
+    },
+  };
+}
+
 function worse(a: RunStatus, b: RunStatus): RunStatus {
   const rank: Record<RunStatus, number> = { SUCCESS: 0, INTERRUPTED: 1, FAILURE: 2, HANG: 3, ERROR: 4 };
   return rank[b] > rank[a] ? b : a;
@@ -300,16 +352,19 @@ export async function runSoak(cfg: SoakConfig, io: RunIO, signal?: AbortSignal):
     const label = turnLabel(k);
     const seed = (cfg.seed + g) | 0;
     const durationMs = Math.min(cfg.segmentMs, left);
-    const rerun = rerunLine(cfg, k, seed, durationMs);
+    let rerun = rerunLine(cfg, k, seed, durationMs);
     const segStart = performance.now() - t0;
-    const res: RunResult = await runScenario({
+    const turnCfg: RunConfig = {
       scenario: k.scenario, module: cfg.module, threads: k.threads ?? cfg.threads, durationMs, seed, bugs: cfg.bugs, params: cfg.params,
       watchdogMs: cfg.watchdogMs, statIntervalMs: cfg.statIntervalMs, keepGoing: cfg.keepGoing,
       model: k.era === null ? undefined : { ...cfg.model, era: k.era, perVmaLock: Boolean(k.perVmaLock) },
       checkIntervalMs: cfg.checkIntervalMs, jitter: turnJitter(cfg, k), trace: cfg.trace, checks: cfg.checks, directAsserts: cfg.directAsserts,
       stutterMs: cfg.stutterMs, stutterHoldMs: cfg.stutterHoldMs, shuffleMs: cfg.shuffleMs,
       quiet: true, progress: Boolean(cfg.progress) && io.isTTY, rerun,
-    }, io, {
+    };
+    const ctl = cfg.schedule ? await controlledTurn(turnCfg, cfg.schedule, signal) : null;
+    if (ctl?.rerun) rerun = ctl.rerun; // a controlled turn's failure: mmtorture replay FILE
+    const res: RunResult = ctl ? ctl.res : await runScenario(turnCfg, io, {
       signal,
       logger: logger?.child({ segment: i, turn: g, scenario: k.scenario, label }),
       firstStatAfterMs: Math.max(0, nextStatAt - segStart),
