@@ -7,10 +7,13 @@
  *  - threads >= kinds: thread i < kinds runs kind i; every further thread
  *    runs the kind with the fewest instances per unit of weight (ties go to
  *    the kind declared first), so weights 2:1 give F M F F M F F M ...;
- *  - threads < kinds: the kinds multiplex, kind j on thread j mod threads
- *    (a kind declared `everyThread` — the fault path every writer races
- *    against — on every thread instead); each thread runs its actors in
- *    seeded time slices, a kind with weight w getting w shares of the time.
+ *  - threads < kinds: the kinds multiplex, and every kind runs on every
+ *    thread (as every CPU runs every kind of task over time), so any two
+ *    kinds meet both across threads and back to back on one thread (a free
+ *    by one kind and a reuse by another inside a third's race window needs
+ *    the second); each thread shares its time among its actors, a kind with
+ *    weight w getting w shares. A kind that needs a peer (it blocks its
+ *    thread) stays one instance, kind j of those on thread j mod threads.
  *
  * Every actor instance knows its kind, its index among that kind's
  * instances and how many there are, so it can own its share of the
@@ -29,8 +32,6 @@ export interface KindDecl {
   readonly weight?: number;
   /** A kind that must run on another thread for this one to make progress. */
   readonly needsPeer?: string;
-  /** When the kinds multiplex, run an instance of this kind on every thread. */
-  readonly everyThread?: boolean;
 }
 
 /** One actor instance on a thread. */
@@ -85,10 +86,12 @@ export function planActors(kinds: readonly KindDecl[], threads: number): ActorPl
       per[i].push(pick);
     }
   } else {
+    // A kind that blocks its thread until a peer acts must not run on every
+    // thread: all of them could block at once.
     let j = 0;
     for (const k of live) {
-      if (k.everyThread) for (const ks of per) ks.push(k);
-      else per[j++ % threads].push(k);
+      if (k.needsPeer) per[j++ % threads].push(k);
+      else for (const ks of per) ks.push(k);
     }
   }
   const count = new Map<string, number>();

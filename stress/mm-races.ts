@@ -15,7 +15,7 @@ import { swapOutPage, reclaimFolio } from '../src/mm/swap.js';
 import { SL_OBJS, SL_CAP, SL_OBJ_WORDS } from '../src/mm/layout.js';
 import { uffdRegister, uffdioCopy } from '../src/mm/uffd.js';
 import { pteGet } from '../src/mm/fault.js';
-import { rcuReclaim } from '../src/sync/rcu.js';
+import { rcuReclaim, type RcuCallbackFn } from '../src/sync/rcu.js';
 import {
   VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, MM_UFFD_PENDING, PTE_PRESENT,
 } from '../src/mm/layout.js';
@@ -179,8 +179,15 @@ export function ownedPages(kind: string, index: number, count: number): number[]
 // (one operation; no allocation per step).
 // ---------------------------------------------------------------------------
 
-type Step = () => void;
-type Factory = (t: Task, x: Ctx, index: number, count: number) => Step;
+/**
+ * One operation of an actor. An actor may leave a state open between two of
+ * its steps (an unmapped hole, a moved VMA's source still mapped) so that
+ * the other actors of its thread run inside it; `finish` closes it when the
+ * thread stops.
+ */
+type Step = (() => void) & { finish?: () => void };
+/** `alone`: the actor has its thread to itself (a hold it spins through keeps nothing of its thread from running). */
+type Factory = (t: Task, x: Ctx, index: number, count: number, alone: boolean) => Step;
 
 const stamp = (t: Task, seq: number): number => ((t.tid + 1) << 20) | (seq & 0xfffff);
 
@@ -227,10 +234,25 @@ const faulter: Factory = (t, x, index, count) => {
 };
 
 /** Munmapper: munmap (whole or part) and map again, or zap, a slot it claimed. */
-const munmapper: Factory = (t, x) => {
+const munmapper: Factory = (t, x, _index, _count, alone) => {
   const { c, mm } = x;
   const i32 = c.i32;
-  return () => {
+  // A whole-slot hole left open until the next step (-1: none).
+  let hole = -1;
+  let holeBase = 0;
+  let holeShared = false;
+  const closeHole = () => {
+    mapSlot(c, mm, holeBase, holeShared, hole);
+    Atomics.add(i32, slotWord(x, hole, S_EPOCH), 1);
+    releaseSlot(x, hole);
+    hole = -1;
+    t.count(C_WRITER_OPS);
+  };
+  const step: Step = () => {
+    if (hole >= 0) {
+      closeHole();
+      return;
+    }
     const k = claimSlot(t, x, false);
     if (k < 0) return;
     const ew = slotWord(x, k, S_EPOCH);
@@ -244,10 +266,15 @@ const munmapper: Factory = (t, x) => {
       doMadviseDontneed(c, mm, base, SLOT_PAGES);
       spinDelay(i32, x.own, 500);
       doMunmap(c, mm, base, SLOT_PAGES);
-      // Leave the hole open for a moment: the freed VMAs may be reused by
-      // another mm before this one maps the range again.
-      spinDelay(i32, x.own, 20000);
-      mapSlot(c, mm, base, shared, k);
+      // Leave the hole open until this actor's next step (alone on its
+      // thread: for a moment more): the freed VMAs may be reused by another
+      // mm — on another thread, or by an actor of this one — before this one
+      // maps the range again.
+      if (alone) spinDelay(i32, x.own, 20000);
+      hole = k;
+      holeBase = base;
+      holeShared = shared;
+      return;
     } else if (r === 1) {
       const off = 1 + t.randInt(SLOT_PAGES - 4);
       const len = 1 + t.randInt(3);
@@ -264,13 +291,31 @@ const munmapper: Factory = (t, x) => {
     releaseSlot(x, k);
     t.count(C_WRITER_OPS);
   };
+  step.finish = () => {
+    if (hole >= 0) closeHole();
+  };
+  return step;
 };
 
 /** Mremapper: move an anonymous slot it claimed to its alternate address and back (sometimes MREMAP_DONTUNMAP), or zap it. */
-const mremapper: Factory = (t, x) => {
+const mremapper: Factory = (t, x, _index, _count, alone) => {
   const { c, mm } = x;
   const i32 = c.i32;
-  return () => {
+  // A MREMAP_DONTUNMAP source left mapped until the next step (-1: none).
+  let src = -1;
+  let srcBase = 0;
+  const unmapSource = () => {
+    doMunmap(c, mm, srcBase, SLOT_PAGES);
+    Atomics.add(i32, slotWord(x, src, S_EPOCH), 1);
+    releaseSlot(x, src);
+    src = -1;
+    t.count(C_WRITER_OPS);
+  };
+  const step: Step = () => {
+    if (src >= 0) {
+      unmapSource();
+      return;
+    }
     const k = claimSlot(t, x, true);
     if (k < 0) return;
     const ew = slotWord(x, k, S_EPOCH);
@@ -292,10 +337,13 @@ const mremapper: Factory = (t, x) => {
       if (doMremap(c, mm, base, to, SLOT_PAGES, dontunmap) === 0) {
         Atomics.store(i32, slotWord(x, k, S_BASE), to);
         if (dontunmap) {
-          // The emptied source stays mapped for a moment: faulters that still
+          // The emptied source stays mapped until this actor's next step
+          // (alone on its thread: for a moment more): faulters that still
           // use the old address first-touch it (the B5a setting).
-          spinDelay(i32, x.own, 300000);
-          doMunmap(c, mm, base, SLOT_PAGES);
+          if (alone) spinDelay(i32, x.own, 300000);
+          src = k;
+          srcBase = base;
+          return;
         }
       } else {
         // Out of memory (or the range is not one VMA): put it back in one piece.
@@ -307,6 +355,10 @@ const mremapper: Factory = (t, x) => {
     releaseSlot(x, k);
     t.count(C_WRITER_OPS);
   };
+  step.finish = () => {
+    if (src >= 0) unmapSource();
+  };
+  return step;
 };
 
 /** Mprotector: part of a claimed slot read-only for a moment (split), then writable again (merge). */
@@ -557,33 +609,44 @@ const FACTORIES: Record<string, Factory> = {
 /** A userfaultfd fault blocks its thread until a manager on another thread resolves it. */
 const UFFD_FAULTER: KindDecl = { kind: 'uffd-faulter', needsPeer: 'uffd-manager' };
 
-/** A multiplexed thread's time slice per actor, in ms: seeded, uniform in [SLICE_MIN_MS, SLICE_MIN_MS + SLICE_SPAN_MS). */
-const SLICE_MIN_MS = 0.5;
-const SLICE_SPAN_MS = 3;
+/** A multiplexed actor may run this far (ms of its weighted time) ahead of the thread's most behind actor. */
+const SHARE_SLACK_MS = 1;
+/** Bursts of one actor last log-uniformly from one operation up to 2^BURST_LOG2_MAX µs. */
+const BURST_LOG2_MAX = 11;
 
 /**
  * One thread's loop: build each of its actors once, then run until the run
  * stops. A thread with one actor steps it back to back. A thread with
- * several runs them in seeded time slices — the next actor drawn with
- * probability proportional to its weight, then stepped back to back for a
- * slice — so every actor kind on one thread meets every kind on the others
- * for stretches of time, whatever one step of each costs (a fork is
- * thousands of faults' worth).
+ * several shares its time among them the way a CPU's scheduler shares it
+ * among tasks (CFS-like): each actor accrues its run time divided by its
+ * weight, only actors within SHARE_SLACK_MS of the most behind one may run,
+ * and among those the next is drawn by weight and stepped for a seeded,
+ * log-uniform burst — most bursts are one or a few operations, some last
+ * up to 2 ms — so every kind on one thread meets every kind on the others
+ * both operation by operation (a free and a reuse by another mm inside
+ * another thread's race window) and for stretches of time, whatever one
+ * step of each costs (a fork is thousands of faults' worth).
  */
 function runThread(t: Task, plan: ActorPlan): void {
   const x = ctxOf(t);
   const steps: Step[] = [];
-  const cum: number[] = []; // cumulative weights
+  const weights: number[] = [];
   let total = 0;
   for (const a of plan.threads[t.tid]) {
     const make = FACTORIES[a.kind];
     if (!make) throw new Error(`unknown actor kind ${a.kind}`);
-    steps.push(make(t, x, a.index, a.count));
+    steps.push(make(t, x, a.index, a.count, plan.threads[t.tid].length === 1));
+    weights.push(a.weight);
     total += a.weight;
-    cum.push(total);
   }
   const fn = x.c.rcuFn;
-  if (steps.length === 1) {
+  runSteps(t, steps, weights, total, fn);
+  for (const s of steps) s.finish?.();
+}
+
+function runSteps(t: Task, steps: Step[], weights: number[], total: number, fn: RcuCallbackFn): void {
+  const n = steps.length;
+  if (n === 1) {
     const step = steps[0];
     while (running(t)) {
       step();
@@ -591,22 +654,41 @@ function runThread(t: Task, plan: ActorPlan): void {
     }
     return;
   }
-  while (running(t)) {
-    const r = t.randInt(total);
-    let k = 0;
-    while (cum[k] <= r) k++;
-    const step = steps[k];
-    if (t.ctl !== 0) {
-      // A controlled schedule's time is virtual: one operation per slice.
-      step();
+  if (t.ctl !== 0) {
+    // A controlled schedule's time is virtual: one operation per pick, by weight.
+    while (running(t)) {
+      let r = t.randInt(total);
+      let k = 0;
+      while (r >= weights[k]) r -= weights[k++];
+      steps[k]();
       rcuReclaim(t, fn);
-      continue;
     }
-    const until = t.now() + SLICE_MIN_MS + (t.rand() % 1024) * (SLICE_SPAN_MS / 1024);
+    return;
+  }
+  const vrun = new Float64Array(n); // weighted run time per actor, ms
+  let now = t.now();
+  while (running(t)) {
+    let min = Infinity;
+    for (let k = 0; k < n; k++) if (vrun[k] < min) min = vrun[k];
+    let eligible = 0;
+    for (let k = 0; k < n; k++) if (vrun[k] <= min + SHARE_SLACK_MS) eligible += weights[k];
+    let r = t.randInt(eligible);
+    let k = 0;
+    for (;; k++) {
+      if (vrun[k] > min + SHARE_SLACK_MS) continue;
+      if (r < weights[k]) break;
+      r -= weights[k];
+    }
+    const step = steps[k];
+    const start = now;
+    // 2^(0..BURST_LOG2_MAX) µs, the fraction drawn too: log-uniform.
+    const until = start + 2 ** ((t.rand() % (BURST_LOG2_MAX * 256)) / 256) / 1000;
     do {
       step();
       rcuReclaim(t, fn);
-    } while (t.now() < until && running(t));
+      now = t.now();
+    } while (now < until && running(t));
+    vrun[k] += (now - start) / weights[k];
   }
 }
 
@@ -733,7 +815,7 @@ const RACE_DEFS: RaceDef[] = [
     exposes: [],
     defaultJitter: MM_JITTER_DEFAULT,
     kinds: [
-      { kind: 'faulter', weight: 3, everyThread: true }, { kind: 'munmapper' }, { kind: 'mremapper' }, { kind: 'mprotector' }, { kind: 'forker' },
+      { kind: 'faulter', weight: 6 }, { kind: 'munmapper' }, { kind: 'mremapper' }, { kind: 'mprotector' }, { kind: 'forker' },
       { kind: 'pinner' }, { kind: 'swapper' }, { kind: 'reclaimer' }, UFFD_FAULTER, { kind: 'uffd-manager' }, { kind: 'mmap-writer' },
       { kind: 'first-toucher' }, { kind: 'churner' },
     ],

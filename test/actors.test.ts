@@ -15,19 +15,14 @@ describe('planActors: how roles scale with threads', () => {
     expect(p.threads[7][0]).toMatchObject({ kind: 'M', index: 2, count: 3 });
   });
 
-  it('multiplexes the kinds onto fewer threads, each kind once, weight = steps per round', () => {
+  it('multiplexes every kind onto every thread when there are fewer threads than kinds, weight = share of the time', () => {
     const p = planActors([{ kind: 'A', weight: 3 }, { kind: 'B' }, { kind: 'C' }], 2);
-    expect(p.roles).toEqual(['A+C', 'B']);
-    expect(p.threads[0]).toEqual([{ kind: 'A', index: 0, count: 1, weight: 3 }, { kind: 'C', index: 0, count: 1, weight: 1 }]);
+    expect(p.roles).toEqual(['A+B+C', 'A+B+C']);
+    expect(p.threads[0]).toEqual([{ kind: 'A', index: 0, count: 2, weight: 3 }, { kind: 'B', index: 0, count: 2, weight: 1 }, { kind: 'C', index: 0, count: 2, weight: 1 }]);
+    expect(p.threads[1][0]).toEqual({ kind: 'A', index: 1, count: 2, weight: 3 });
     expect(planActors([{ kind: 'A' }, { kind: 'B' }], 1).roles).toEqual(['A+B']);
-  });
-
-  it('multiplexing puts an everyThread kind on every thread, the others round-robin', () => {
-    const p = planActors([{ kind: 'F', weight: 3, everyThread: true }, { kind: 'A' }, { kind: 'B' }, { kind: 'C' }], 2);
-    expect(p.roles).toEqual(['F+A+C', 'F+B']);
-    expect(p.threads[1][0]).toEqual({ kind: 'F', index: 1, count: 2, weight: 3 });
-    // With a thread per kind it is an ordinary kind.
-    expect(planActors([{ kind: 'F', everyThread: true }, { kind: 'A' }], 3).roles).toEqual(['F', 'A', 'F']);
+    // With a thread per kind, each thread runs one kind.
+    expect(planActors([{ kind: 'F' }, { kind: 'A' }], 3).roles).toEqual(['F', 'A', 'F']);
   });
 
   it('drops a kind that needs a peer on another thread when there is one thread, and never leaves it alone', () => {
@@ -35,8 +30,10 @@ describe('planActors: how roles scale with threads', () => {
     const one = planActors(kinds, 1);
     expect(one.roles).toEqual(['waker+other']);
     expect(one.dropped).toEqual([{ kind: 'waiter', why: 'needs a waker on another thread; there is only one thread' }]);
-    expect(planActors(kinds, 2).roles).toEqual(['waiter+other', 'waker']);
-    expect(() => planActors([{ kind: 'waiter', needsPeer: 'waker' }, { kind: 'x' }, { kind: 'waker' }], 2)).toThrow(/needs a waker on another thread/);
+    // The waiter blocks its thread, so it stays one instance; the others run everywhere.
+    expect(planActors(kinds, 2).roles).toEqual(['waiter+waker+other', 'waker+other']);
+    // Two waiters on two threads could both block: one is never left without a waker elsewhere.
+    expect(() => planActors([{ kind: 'waiter', needsPeer: 'waker' }, { kind: 'w2', needsPeer: 'waker' }, { kind: 'waker', needsPeer: 'waiter' }], 2)).toThrow(/needs a/);
   });
 
   it('rejects thread counts outside 1..1024', () => {
