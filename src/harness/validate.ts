@@ -230,7 +230,7 @@ function detectedCell(r: ValidateBugRow): string {
   return `${r.detected}/${r.runs}${extra ? ` (${extra})` : ''}`;
 }
 
-function oracleCell(r: ValidateBugRow): string {
+export function oracleCell(r: ValidateBugRow): string {
   if (r.oracles.length === 0) return '-';
   const counts = new Map<string, number>();
   for (const p of r.perRun) if (p.detected) counts.set(p.oracle ?? '?', (counts.get(p.oracle ?? '?') ?? 0) + 1);
