@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { oracleCell, type ValidateReport } from '../src/harness/validate.js';
 import { si } from '../src/harness/parse.js';
+import { BUGS } from '../src/bugs/catalogue.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -31,7 +32,9 @@ for (const r of rep.bugs) {
     else if (r.pct.found) cells.push(`${r.pct.schedules}, ${si(r.pct.stepsToDetect ?? 0)}, ${ms(r.pct.ms)}`, `${r.pct.replayed}/${r.pct.replays}`);
     else cells.push(`missed (${r.pct.schedules} in ${Math.round(rep.timeoutMs / 1000)} s)`, '-');
   }
-  if (anyIndirect) cells.push(r.indirect ? `${frac(r.indirect.detected, r.indirect.runs, r.indirect.medianMs)}${r.indirect.oracles.length ? ` ${r.indirect.oracles.join(', ')}` : ''}` : '-');
+  // Where the catalogue moves the run without direct asserts (its `indirect`), say where it ran.
+  const where = r.indirect?.scenario && BUGS.find((b) => b.id === r.id)?.indirect ? `(${r.indirect.scenario}, E${r.indirect.era}) ` : '';
+  if (anyIndirect) cells.push(r.indirect ? `${where}${frac(r.indirect.detected, r.indirect.runs, r.indirect.medianMs)}${r.indirect.oracles.length ? ` ${r.indirect.oracles.join(', ')}` : ''}` : '-');
   out.push(`| ${cells.join(' | ')} |`);
 }
 process.stdout.write(out.join('\n') + '\n');

@@ -119,6 +119,23 @@ describe('every catalogued bug switch is detected by its scenario', () => {
   }
 });
 
+describe('entries whose consequence shows elsewhere are caught there without direct asserts', () => {
+  const budget = 30_000;
+  for (const b of BUGS.filter((e) => e.indirect)) {
+    const scenario = b.indirect?.scenario ?? b.scenario;
+    it(`${b.id} without direct asserts is caught by ${scenario} (E${b.indirect?.era ?? b.era ?? 1}) within ${budget / 1000} s`, async () => {
+      const r = await runScenario(cfg({
+        scenario, threads: b.threads, durationMs: budget, bugs: [b.id], seed: 1234, directAsserts: false,
+        model: { era: b.indirect?.era ?? b.era ?? 1, perVmaLock: b.indirect?.perVmaLock ?? true }, jitter: b.indirect?.jitter ?? b.jitter ?? 0, checkIntervalMs: 1000,
+      }), silent);
+      expect(r.status).toBe('FAILURE');
+      // Not the direct assertion at the switched line: a consequence.
+      expect(r.violations.map((v) => v.kind)).not.toContain(b.symptom[0]);
+      expect(r.violations.length).toBeGreaterThan(0);
+    }, budget + 30_000);
+  }
+});
+
 describe('watchdog', () => {
   it('turns a model deadlock into HANG / exit 3 with the wait-for cycle, within its bound', async () => {
     const started = Date.now();

@@ -27,6 +27,12 @@ export interface BugEntry {
   readonly era?: Era;
   /** Race-window widening for the detecting run (--jitter). */
   readonly jitter?: number;
+  /**
+   * The run without direct assertions (validate --indirect), where its
+   * consequence needs another era or wider windows than the tuned row: the
+   * era, jitter and why.
+   */
+  readonly indirect?: { readonly scenario?: string; readonly era?: Era; readonly perVmaLock?: boolean; readonly jitter?: number; readonly why: string };
 }
 
 export const BUGS: readonly BugEntry[] = [
@@ -136,6 +142,10 @@ export const BUGS: readonly BugEntry[] = [
     reverts: 'treating the VMA as dangling once the fault lock is released',
     scenario: 'anon-vma-prepare', threads: 3,
     symptom: ['vma-assert-locked'],
+    indirect: {
+      scenario: 'fault-vs-munmap',
+      why: 'the use after the drop is a use-after-free only when a writer frees that VMA meanwhile: anon-vma-prepare\'s writer merges and expands, fault-vs-munmap\'s unmaps the slot a first touch is retrying on',
+    },
   },
   {
     id: 'B2', word: 1, bit: B.BUG1_B2_ATTACH_ON_STORE,
@@ -144,6 +154,10 @@ export const BUGS: readonly BugEntry[] = [
     reverts: 'the separate store path for already attached VMAs',
     scenario: 'fault-vs-mprotect', threads: 2,
     symptom: ['vma-attach-attached'],
+    indirect: {
+      era: 3, jitter: 10000,
+      why: 'with a detached flag (E1/E2) a second attach stores what is already there; in E3 attach is refcount_set(1), which drops the references of readers that raced in, so their vma_end_read() detaches the VMA under its tree',
+    },
   },
   {
     id: 'B3', word: 1, bit: B.BUG1_B3_NO_MM_CHECK,
@@ -216,6 +230,10 @@ export const BUGS: readonly BugEntry[] = [
     reverts: 'pagefault_disable() around the copy and the drop-locks-copy-retry fallback',
     scenario: 'uffd-copy', threads: 3,
     symptom: ['might-fault-locked', 'mmap-lock-under-vma-lock', 'recursive-locking'],
+    indirect: {
+      perVmaLock: false,
+      why: 'the fault on a missing source page must take mmap_lock under the destination VMA\'s read lock, against a writer that holds mmap_lock and waits in vma_start_write() for that reader (the ABBA of 2022\'s recursive mmap_read_lock); with per-VMA locks the source VMA\'s own lock serves the nested fault',
+    },
   },
   {
     id: 'no-start-write', word: 1, bit: B.BUG1_NO_START_WRITE,

@@ -124,7 +124,7 @@ export interface ValidateBugRow {
   /** The same bug hunted from `mixed` with its defaults (mm entries, unless --no-mixed). */
   mixed?: { threads: number; detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
   /** The tuned row again with --no-direct-asserts (mm entries, with --indirect). */
-  indirect?: { detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
+  indirect?: { scenario: string; era: Era; detected: number; runs: number; medianMs: number | null; maxMs: number | null; oracles: string[]; perRun: ValidateRun[] };
   /** The tuned row under the PCT scheduler (unless --no-pct). */
   pct?: ValidatePctCell;
 }
@@ -341,7 +341,13 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
       if (m) row.mixed = { threads: mixedThreads, ...m };
     }
     if (opts.indirect && findScenario(b.scenario)?.usesModel) {
-      if (!interrupted) row.indirect = await hunt(b, `${b.id} without direct asserts`, (s) => ({ ...runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0), directAsserts: false }));
+      // The entry's own row, or where its consequence shows (the catalogue's `indirect`, with its reason).
+      const scenario = b.indirect?.scenario ?? b.scenario;
+      const era = b.indirect?.era ?? b.era ?? 1;
+      if (!interrupted) {
+        const h = await hunt(b, `${b.id} without direct asserts`, (s) => ({ ...runConfig(scenario, threads, opts.timeoutMs, s, [b.id], era, b.indirect?.jitter ?? b.jitter ?? 0), directAsserts: false, model: { era, perVmaLock: b.indirect?.perVmaLock ?? true } }));
+        row.indirect = { scenario, era, ...h };
+      }
     }
     if (withPct && !interrupted) {
       row.pct = await pctCell(runConfig(b.scenario, threads, opts.timeoutMs, seed, [b.id], b.era ?? 1), seed, pctOps, opts.timeoutMs, opts.signal);
@@ -384,7 +390,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
   io.out(`Bugs (${opts.runs} runs each, seeds ${seed}..${(seed + opts.runs - 1) >>> 0}, timeout ${formatDuration(opts.timeoutMs)}):`);
   const mixedCell = (r: ValidateBugRow) => (r.mixed ? `${r.mixed.detected}/${r.mixed.runs}${r.mixed.medianMs === null ? '' : ` ${ms(r.mixed.medianMs)}ms`}` : '-');
   const pctCellText = (r: ValidateBugRow) => (r.pct ? (r.pct.found ? `${r.pct.schedules} sch ${si(r.pct.stepsToDetect ?? 0)} st ${ms(r.pct.ms)}ms ${r.pct.replayed}/${r.pct.replays}` : `missed (${r.pct.schedules} sch)`) : '-');
-  const indirectCell = (r: ValidateBugRow) => (r.indirect ? `${r.indirect.detected}/${r.indirect.runs}${r.indirect.medianMs === null ? '' : ` ${ms(r.indirect.medianMs)}ms`}${r.indirect.oracles.length ? ` ${r.indirect.oracles.join(', ')}` : ''}` : '-');
+  const indirectCell = (r: ValidateBugRow) => (r.indirect ? `${r.indirect.scenario !== r.scenario ? `(${r.indirect.scenario}) ` : ''}${r.indirect.detected}/${r.indirect.runs}${r.indirect.medianMs === null ? '' : ` ${ms(r.indirect.medianMs)}ms`}${r.indirect.oracles.length ? ` ${r.indirect.oracles.join(', ')}` : ''}` : '-');
   for (const l of table(
     ['bug', 'scenario', 'threads', 'detected', 'median ms', 'max ms', 'oracle(s)', `mixed (${mixedThreads} thr)`, ...(withPct ? [`PCT d${PCT_DEPTH} (schedules, steps, ms, replayed)`] : []), ...(opts.indirect ? ['no direct asserts'] : [])],
     bugRows.map((r) => [r.id, r.scenario, String(r.threads), detectedCell(r), ms(r.medianMs), ms(r.maxMs), oracleCell(r), mixedCell(r), ...(withPct ? [pctCellText(r)] : []), ...(opts.indirect ? [indirectCell(r)] : [])]),

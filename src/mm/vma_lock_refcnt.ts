@@ -68,6 +68,8 @@ function startReadLocked(c: MmCtx, mm: number, vma: number): boolean {
 function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
   lockReleased(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
   const old = Atomics.sub(c.i32, vma + VMA_REFCNT, 1);
+  // __refcount_dec_and_test() saturates and WARNs on a count already 0.
+  if (old <= 0) c.t.violation(Viol.RefcountUnderflow, vma, old, 1, 0, 0);
   const now = old - 1;
   if (now !== 0 && (now & VMA_LOCK_OFFSET) !== 0 && now <= VMA_LOCK_OFFSET + 1 && mm >= 0) {
     kasanCheckMm(c, mm, KS_VMA_PUT_MM);
@@ -114,7 +116,11 @@ function startWrite(c: MmCtx, mm: number, vma: number, seq: number): void {
   const locked = refcountAddNotZero(c.t, vma + VMA_REFCNT, VMA_LOCK_OFFSET) >= 0;
   if (locked) vmaWaitRefcnt(c, mm, vma, VMA_LOCK_OFFSET + 1);
   Atomics.store(i32, vma + VMA_LOCK_SEQ, seq);
-  if (locked) Atomics.sub(i32, vma + VMA_REFCNT, VMA_LOCK_OFFSET);
+  if (locked) {
+    // __vma_exit_locked(): refcount_sub_and_test(); WARN_ON_ONCE(detached) — the VMA must stay attached.
+    const old = Atomics.sub(i32, vma + VMA_REFCNT, VMA_LOCK_OFFSET);
+    if (old <= VMA_LOCK_OFFSET) c.t.violation(Viol.RefcountUnderflow, vma, old, VMA_LOCK_OFFSET, 0, 0);
+  }
 }
 
 function isAttached(c: MmCtx, vma: number): boolean {
@@ -135,6 +141,11 @@ function markDetached(c: MmCtx, mm: number, vma: number): void {
   }
   const old = Atomics.sub(i32, vma + VMA_REFCNT, 1);
   if (old === 1) return;
+  if (old <= 0) {
+    // refcount_dec_and_test() on a count already 0: the attach reference was lost.
+    c.t.violation(Viol.RefcountUnderflow, vma, old, 1, 0, 0);
+    return;
+  }
   if (refcountAddNotZero(c.t, vma + VMA_REFCNT, VMA_LOCK_OFFSET) >= 0) {
     vmaWaitRefcnt(c, mm, vma, VMA_LOCK_OFFSET);
     Atomics.sub(i32, vma + VMA_REFCNT, VMA_LOCK_OFFSET);
