@@ -811,7 +811,7 @@ const RACE_DEFS: RaceDef[] = [
     exposes: ['B5', 'b5c-use-after-retry', 'B2'], kinds: [{ kind: 'first-toucher' }, { kind: 'mmap-writer' }],
   },
   {
-    name: 'mixed', description: 'every actor kind at once (multiplexed onto the threads there are, in time slices, faulters on every thread): faulters, munmap, mremap, mprotect, fork, pins, swap, userfaultfd, mmap churn, first touches and stack growth, short-lived mms; race windows widened by default',
+    name: 'mixed', description: 'every actor kind at once (with fewer threads than kinds, every kind on every thread, time-shared): faulters, munmap, mremap, mprotect, fork, pins, swap, userfaultfd, mmap churn, first touches and stack growth, short-lived mms; race windows widened by default',
     exposes: [],
     defaultJitter: MM_JITTER_DEFAULT,
     kinds: [
