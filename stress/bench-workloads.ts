@@ -281,7 +281,7 @@ const faultVsMunmapLarge: BuiltinScenario = {
     let at = a;
     while (running(t)) {
       const to = at === a ? b : a;
-      const r = doMremap(c, mm, at, to, hold);
+      const r = doMremap(c, mm, at, hold, to, hold);
       if (r !== 0) throw new Error(`fault-vs-munmap-large: mremap ${at} -> ${to} failed (${r})`);
       at = to;
       t.count(C_BENCH_OPS);

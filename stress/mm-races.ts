@@ -4,7 +4,7 @@ import type { Task } from '../src/shm/task.js';
 import type { Arena } from '../src/shm/arena.js';
 import { Viol } from '../src/shm/kinds.js';
 import type { MmCtx } from '../src/mm/model.js';
-import { doMmap, doMunmap, exitMmap, mmAlloc, mmFree, type MmapArgs } from '../src/mm/mmap.js';
+import { doMmap, doMunmap, exitMmap, mmAlloc, mmFree, setrlimitStack, type MmapArgs } from '../src/mm/mmap.js';
 import { doMprotect } from '../src/mm/mprotect.js';
 import { doMremap } from '../src/mm/mremap.js';
 import { doMadviseDontneed } from '../src/mm/madvise.js';
@@ -37,7 +37,8 @@ import { planActors, type KindDecl, type ActorPlan } from './actors.js';
  *   scratch    432..447: the mmap writers' mmap/munmap churn
  *   touch      752 + 8 * i: first-toucher i's fresh VMAs (i < 25), next to a
  *              permanent neighbour at +6 they merge with
- *   stack      960..991: a VM_GROWSDOWN VMA
+ *   stack      960..991: a VM_GROWSDOWN VMA (968..991 mapped), RLIMIT_STACK
+ *              32 pages so it never grows below 960
  *
  * Who owns what (so any thread count is valid, DESIGN.md "Actor plans"):
  *   - a slot's layout (munmap, mremap, mprotect) is changed only by the
@@ -88,6 +89,7 @@ const C_SWAPOUTS = 4;
 const C_UFFD_COPIES = 5;
 const C_CLAIM_BUSY = 6;
 const C_RECLAIMED = 7;
+const C_MOVES_FAILED = 8; // mremap moves that failed (the slot put back where it was): a layout stuck for good shows here
 
 interface Ctx {
   c: MmCtx;
@@ -334,7 +336,7 @@ const mremapper: Factory = (t, x, _index, _count, alone) => {
       const home = k * SLOT_STRIDE;
       const to = base === home ? ALT_BASE + k * SLOT_STRIDE : home;
       const dontunmap = r === 1 || r === 3;
-      if (doMremap(c, mm, base, to, SLOT_PAGES, dontunmap) === 0) {
+      if (doMremap(c, mm, base, SLOT_PAGES, to, SLOT_PAGES, dontunmap) === 0) {
         Atomics.store(i32, slotWord(x, k, S_BASE), to);
         if (dontunmap) {
           // The emptied source stays mapped until this actor's next step
@@ -346,7 +348,9 @@ const mremapper: Factory = (t, x, _index, _count, alone) => {
           return;
         }
       } else {
-        // Out of memory (or the range is not one VMA): put it back in one piece.
+        // Out of memory, or the slot is not one VMA (mprotect or a partial
+        // remap left it in pieces): put it back in one piece.
+        t.count(C_MOVES_FAILED);
         doMunmap(c, mm, base, SLOT_PAGES);
         mapSlot(c, mm, base, false, k);
       }
@@ -719,6 +723,9 @@ function setupRaces(arena: Arena, opts: ScenarioOptions): void {
   must(doMmap(c, mm, UFFD_SRC, SLOT_PAGES, ANON), 'uffd source');
   for (let p = 0; p < SLOT_PAGES; p++) userAccess(c, mm, UFFD_SRC + p, true, 0x5000 + p);
   must(doMmap(c, mm, STACK_BASE + 8, STACK_PAGES - 8, { flags: RW | VM_GROWSDOWN }), 'stack');
+  // The stack may grow down to STACK_BASE and no further: a stale access at
+  // a moved slot's old address must not grow it over the areas below.
+  setrlimitStack(c, mm, STACK_PAGES);
 }
 
 interface RaceDef {
@@ -763,7 +770,7 @@ function makeRace(d: RaceDef): BuiltinScenario {
       const s = mmStatLines(arena);
       const all = Array.from({ length: arena.nthreads }, (_, i) => i);
       const sum = (k: number) => sumCtr(arena, all, k);
-      const extra = { checks: sum(C_CHECKS), writerOps: sum(C_WRITER_OPS), forks: sum(C_FORKS), pins: sum(C_PINS), swapouts: sum(C_SWAPOUTS), reclaimed: sum(C_RECLAIMED), uffdCopies: sum(C_UFFD_COPIES), slotsBusy: sum(C_CLAIM_BUSY) };
+      const extra = { checks: sum(C_CHECKS), writerOps: sum(C_WRITER_OPS), forks: sum(C_FORKS), pins: sum(C_PINS), swapouts: sum(C_SWAPOUTS), reclaimed: sum(C_RECLAIMED), uffdCopies: sum(C_UFFD_COPIES), slotsBusy: sum(C_CLAIM_BUSY), movesFailed: sum(C_MOVES_FAILED) };
       s.lines.push(Object.entries(extra).map(([k, v]) => `${k} ${v}`).join('  '));
       return { lines: s.lines, failures: 0, warnings: 0, data: { ...s.data, ...extra } };
     },

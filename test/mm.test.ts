@@ -1,4 +1,4 @@
-import { EEXIST } from '../src/errno.js';
+import { EEXIST, EFAULT, EINVAL } from '../src/errno.js';
 import { describe, it, expect } from 'vitest';
 import { makeModel } from './helpers/model.js';
 import { decodeViolations, violationCount } from '../src/harness/collect.js';
@@ -6,7 +6,7 @@ import { rcuBarrier } from '../src/sync/rcu.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
 import { heldLocks } from '../src/check/waitgraph.js';
 import type { MmCtx } from '../src/mm/model.js';
-import { doMmap, doMunmap, exitMmap, mmFree, mmAlloc } from '../src/mm/mmap.js';
+import { doMmap, doMunmap, exitMmap, mmFree, mmAlloc, setrlimitStack } from '../src/mm/mmap.js';
 import { doMprotect } from '../src/mm/mprotect.js';
 import { doMremap } from '../src/mm/mremap.js';
 import { doMadviseDontneed } from '../src/mm/madvise.js';
@@ -177,7 +177,7 @@ for (const era of ERAS) {
       const { c, mm } = makeModel({ era });
       doMmap(c, mm, 100, 8, { flags: RW });
       for (let a = 100; a < 108; a++) userAccess(c, mm, a, true, a);
-      expect(doMremap(c, mm, 100, 500, 16)).toBe(0);
+      expect(doMremap(c, mm, 100, 8, 500, 16)).toBe(0);
       expect(vmas(c, mm)).toEqual([[500, 516]]);
       for (let a = 0; a < 8; a++) expect(userAccess(c, mm, 500 + a, false, 0)).toBe(100 + a);
       expect(userAccess(c, mm, 100, false, 0)).toBe(ACCESS_SEGV);
@@ -186,11 +186,24 @@ for (const era of ERAS) {
       teardown(c, [mm]);
     });
 
+    it('mremap of a range that runs past its VMA is -EFAULT and moves nothing (vma_to_resize)', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 100, 4, { flags: RW });
+      doMmap(c, mm, 104, 4, { flags: RW | VM_SHARED, file: 1 }); // a neighbour that cannot merge
+      userAccess(c, mm, 100, true, 7);
+      expect(doMremap(c, mm, 100, 8, 500, 8)).toBe(EFAULT);
+      expect(doMremap(c, mm, 100, 2, 500, 8)).toBe(EINVAL); // a partial move would split: not modelled
+      expect(vmas(c, mm)).toEqual([[100, 104], [104, 108]]);
+      expect(userAccess(c, mm, 100, false, 0)).toBe(7);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
     it('mremap(MREMAP_DONTUNMAP) keeps an empty source VMA without anon_vma', () => {
       const { c, mm } = makeModel({ era });
       doMmap(c, mm, 100, 8, { flags: RW });
       userAccess(c, mm, 100, true, 5);
-      expect(doMremap(c, mm, 100, 300, 8, true)).toBe(0);
+      expect(doMremap(c, mm, 100, 8, 300, 8, true)).toBe(0);
       expect(vmas(c, mm)).toEqual([[100, 108], [300, 308]]);
       expect(c.i32[vmaAt(c, mm, 100) + VMA_ANON_VMA]).toBe(0);
       expect(userAccess(c, mm, 300, false, 0)).toBe(5);
@@ -217,6 +230,22 @@ for (const era of ERAS) {
       expect(vmas(c, mm)).toEqual([[895, 910]]);
       assertClean(c);
       teardown(c, [mm]);
+    });
+
+    it('the stack grows no further than RLIMIT_STACK (acct_stack_growth), and a child inherits the limit', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 900, 10, { flags: RW | VM_GROWSDOWN });
+      setrlimitStack(c, mm, 16);
+      expect(userAccess(c, mm, 893, true, 3)).toBeLessThan(0); // 17 pages: SIGSEGV
+      expect(vmas(c, mm)).toEqual([[900, 910]]);
+      expect(userAccess(c, mm, 894, true, 4)).toBe(4); // 16 pages
+      expect(vmas(c, mm)).toEqual([[894, 910]]);
+      const child = dupMmap(c, mm);
+      expect(child).toBeGreaterThan(0);
+      expect(userAccess(c, child, 893, true, 5)).toBeLessThan(0);
+      expect(vmas(c, child)).toEqual([[894, 910]]);
+      assertClean(c);
+      teardown(c, [mm, child]);
     });
 
     it('fork: the child sees the fork-time snapshot; later writes on either side stay private', () => {
@@ -477,7 +506,7 @@ for (const era of ERAS) {
       const { c, mm } = makeModel({ era });
       doMmap(c, mm, 100, 8, { flags: RW });
       userAccess(c, mm, 100, true, 1);
-      expect(doMremap(c, mm, 100, 300, 8)).toBe(0);
+      expect(doMremap(c, mm, 100, 8, 300, 8)).toBe(0);
       userAccess(c, mm, 301, true, 2); // faulted after the move: index from vm_pgoff, not the address
       expect(checkAddressSpaces(c)).toEqual([]);
       const f = pteFolio(pteGet(c, mm, 301));

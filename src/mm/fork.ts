@@ -21,7 +21,7 @@ import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE, PTE_DIRTY,
   F_CONTENT, F_CONTENT2, F_SWAPCOUNT, PG_ANON_EXCLUSIVE, PG_ANON, MC_FORK_COPY_PINNED,
-  VMA_UFFD,
+  VMA_UFFD, MM_RLIMIT_STACK,
 } from './layout.js';
 
 /*
@@ -137,6 +137,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
   const i32 = c.i32;
   const mm = mmAlloc(c);
   if (mm < 0) return ENOMEM;
+  Atomics.store(i32, mm + MM_RLIMIT_STACK, Atomics.load(i32, oldmm + MM_RLIMIT_STACK)); // copy_signal(): the rlimits
   if (mmapWriteLockKillable(c, oldmm) !== 0) {
     mmFree(c, mm);
     return EINTR;

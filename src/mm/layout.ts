@@ -89,6 +89,7 @@ export const MM_UFFD_PENDING = 55; // messages queued
 export const MM_MMAP_CHANGING = 56;
 export const MM_PINNED = 57; // pages currently pinned via this mm
 export const MM_WRITER_WAKER = 58; // the last reader whose vma_refcount_put() should wake the writer (tid + 1)
+export const MM_RLIMIT_STACK = 59; // the owner's RLIMIT_STACK in pages (acct_stack_growth); fork inherits it
 /** Line 4..: the top-level table (one word per PTE table: table index + 1). */
 export const MM_PGD_BASE = 64;
 

@@ -11,7 +11,7 @@ import { anonVmaPrepare, anonVmaLockWrite, anonVmaUnlockWrite } from './rmap.js'
 import { kmemCacheFree } from './slab.js';
 import {
   VMA_START, VMA_END, VMA_PGOFF, VMA_FLAGS, VMA_FILE, VMA_UFFD, MM_MAP_COUNT, MM_USERS, MM_COUNT, MM_FLAGS, MM_MT,
-  MMF_EXITING, MC_ENOMEM, VMA_ANON_VMA,
+  MMF_EXITING, MC_ENOMEM, VMA_ANON_VMA, MM_RLIMIT_STACK,
 } from './layout.js';
 import { BUG1_DETACH_WITHOUT_WRITE_LOCK } from '../shm/bugbits.js';
 import { delayPoint, W_ZAP_TO_FREE, W_DETACH, EV_MMAP, EV_MUNMAP } from './debug.js';
@@ -40,10 +40,25 @@ export function mmAlloc(c: MmCtx): number {
       Atomics.store(i32, mm + MM_COUNT, 1);
       Atomics.store(i32, mm + MM_MAP_COUNT, 0);
       Atomics.and(i32, mm + MM_FLAGS, 0);
+      Atomics.store(i32, mm + MM_RLIMIT_STACK, defaultRlimitStack(c));
       return mm;
     }
   }
   return -1;
+}
+
+/**
+ * The default RLIMIT_STACK, scaled: the kernel's 8 MiB is a sliver of a
+ * 47-bit address space; here it is a sixteenth of the mm's pages, so a
+ * stale access below the stack cannot grow it over the whole layout.
+ */
+function defaultRlimitStack(c: MmCtx): number {
+  return c.mmPages >> 4;
+}
+
+/** setrlimit(RLIMIT_STACK) for the task that owns `mm`: the stack may grow to `pages` (acct_stack_growth). */
+export function setrlimitStack(c: MmCtx, mm: number, pages: number): void {
+  Atomics.store(c.i32, mm + MM_RLIMIT_STACK, pages);
 }
 
 /** mmput() after exit_mmap(): the slot becomes free. */
@@ -185,6 +200,7 @@ export function expandDownwards(c: MmCtx, mm: number, vma: number, addr: number)
   if (k === n) return false;
   const prevEnd = k > 0 ? snapEnd(s, k - 1) : 0;
   if (addr < prevEnd + 1 || addr >= i32[vma + VMA_START]) return false; // stack guard gap of one page
+  if (i32[vma + VMA_END] - addr > Atomics.load(i32, mm + MM_RLIMIT_STACK)) return false; // acct_stack_growth(): -ENOMEM past RLIMIT_STACK
   if (!anonVmaPrepare(c, mm, vma)) return false;
   const node = mtPrealloc(c);
   if (node === 0) return false;

@@ -13,14 +13,18 @@ import { freePgtables } from './memory.js';
 /* mremap (mm/mremap.c move_vma, move_page_tables). */
 
 /**
- * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole VMA to [newAddr,
- * newAddr + newLen), growing it if newLen > its size (move_vma): the source
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of [oldAddr, oldAddr + oldLen), a
+ * whole VMA, to [newAddr, newAddr + newLen), growing it if newLen > oldLen
+ * (vma_to_resize, move_vma). A range that runs past its VMA's end is -EFAULT,
+ * as in the kernel ("we can't remap across vm area boundaries"); the model
+ * does not split, so a range that starts inside a VMA or ends before its end,
+ * or shrinks it, is -EINVAL. The source
  * is write-locked, a copy is inserted at the destination, page tables move
  * under both PTE locks, the source is detached and freed. With `dontunmap`
  * (MREMAP_DONTUNMAP) the source VMA stays, empty, and loses its anon_vma
  * (unlink_anon_vmas) — the step B5a raced against. Returns 0 or -errno.
  */
-export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number, newLen: number, dontunmap = false): number {
+export function doMremap(c: MmCtx, mm: number, oldAddr: number, oldLen: number, newAddr: number, newLen: number, dontunmap = false): number {
   const i32 = c.i32;
   const err = mmapWriteBegin(c, mm, newAddr, newLen);
   if (err !== 0) return err;
@@ -30,8 +34,9 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, newAddr: number,
     const k = snapFind(s, n, oldAddr);
     if (k >= n || snapStart(s, k) !== oldAddr) return EFAULT;
     const vma = snapVma(s, k);
-    const oldLen = i32[vma + VMA_END] - oldAddr;
-    if (newLen < oldLen) return EINVAL;
+    const vmaLen = i32[vma + VMA_END] - oldAddr;
+    if (oldLen > vmaLen) return EFAULT;
+    if (oldLen < vmaLen || newLen < oldLen) return EINVAL;
     const d = snapFind(s, n, newAddr);
     if (d < n && snapStart(s, d) < newAddr + newLen) return EEXIST;
     const node = vmaIterPrealloc(c, n, 1);
