@@ -268,6 +268,9 @@ const munmapper: Factory = (t, x, _index, _count, alone) => {
       doMadviseDontneed(c, mm, base, SLOT_PAGES);
       spinDelay(i32, x.own, 500);
       doMunmap(c, mm, base, SLOT_PAGES);
+      // Faults into the hole now find nothing to race with: stop steering
+      // half of them here while it stays open.
+      Atomics.store(i32, x.own + OW_HOT, 0);
       // Leave the hole open until this actor's next step (alone on its
       // thread: for a moment more): the freed VMAs may be reused by another
       // mm — on another thread, or by an actor of this one — before this one
