@@ -13,7 +13,7 @@ import { anonVmaFork } from './rmap.js';
 import { writeSeqcountBegin, writeSeqcountEnd } from '../sync/seqcount.js';
 import { flushTlbMm } from './tlb.js';
 import { vmAreaDup, vmAreaFree } from './vma.js';
-import { mmAlloc, exitMmap, mmFree } from './mmap.js';
+import { mmAlloc, exitMmap, mmFree, setrlimitStack } from './mmap.js';
 import { ENOMEM, EINTR } from '../errno.js';
 import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
 import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
@@ -137,7 +137,7 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
   const i32 = c.i32;
   const mm = mmAlloc(c);
   if (mm < 0) return ENOMEM;
-  Atomics.store(i32, mm + MM_RLIMIT_STACK, Atomics.load(i32, oldmm + MM_RLIMIT_STACK)); // copy_signal(): the rlimits
+  setrlimitStack(c, mm, Atomics.load(i32, oldmm + MM_RLIMIT_STACK)); // copy_signal(): the rlimits
   if (mmapWriteLockKillable(c, oldmm) !== 0) {
     mmFree(c, mm);
     return EINTR;
