@@ -15,9 +15,9 @@ export function arg(name: string, dflt: string): string {
 }
 
 /** A one-thread arena with the model, one mm and one FAULT_PAGES anonymous VMA at page 0. */
-export function faultSetup(era: Era, perVmaLock: boolean): { c: MmCtx; mm: number } {
+export function faultSetup(era: Era, perVmaLock: boolean, flags = 0): { c: MmCtx; mm: number } {
   const cfg: ModelConfig = { ...DEFAULT_MODEL, era, perVmaLock };
-  const arena = Arena.create({ threads: 1, scenarioWords: modelWords(cfg) });
+  const arena = Arena.create({ threads: 1, scenarioWords: modelWords(cfg), flags });
   modelInit(arena, arena.scenBase, cfg);
   const c = new MmCtx(new Task(arena, 0), arena.scenBase);
   modelSetupZeroPage(c);

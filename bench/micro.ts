@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Bench } from 'tinybench';
 import { Arena } from '../src/shm/arena.js';
+import { F_NO_CHECK, F_TRACE } from '../src/shm/layout.js';
 import { Task } from '../src/shm/task.js';
 import { initRwsem, downRead, upRead, downWrite, upWrite } from '../src/sync/rwsem.js';
 import { spinLock, spinUnlock, spinLockInit } from '../src/sync/spinlock.js';
@@ -91,12 +92,17 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
       }
     });
   // One anonymous write fault on each path (E1), 64 faults + one zap per sample.
-  for (const perVma of [true, false]) {
-    const m = faultSetup(1, perVma);
-    bench.add(`page fault, ${perVma ? 'per-VMA lock' : 'mmap_lock'} path (E1)`, () => {
-      for (let p = 0; p < FAULT_PAGES; p++) doUserAddrFault(m.c, m.mm, p, true);
-      doMadviseDontneed(m.c, m.mm, 0, FAULT_PAGES);
-    });
+  // Three instrumentation levels: oracles on (run's default), --no-check
+  // --no-trace, and oracles with the flight recorder (--trace).
+  const levels: [string, number][] = [['', 0], [', --no-check --no-trace', F_NO_CHECK], [', oracles + trace', F_TRACE]];
+  for (const [label, flags] of levels) {
+    for (const perVma of [true, false]) {
+      const m = faultSetup(1, perVma, flags);
+      bench.add(`page fault, ${perVma ? 'per-VMA lock' : 'mmap_lock'} path (E1)${label}`, () => {
+        for (let p = 0; p < FAULT_PAGES; p++) doUserAddrFault(m.c, m.mm, p, true);
+        doMadviseDontneed(m.c, m.mm, 0, FAULT_PAGES);
+      });
+    }
   }
   await bench.run();
   if (sink < 0) console.log(sink);

@@ -141,7 +141,7 @@ export function lockMmAndFindVma(c: MmCtx, mm: number, addr: number): number {
 export function handleMmFault(c: MmCtx, mm: number, vma: number, addr: number, flags: number): number {
   const vmf = vmfOf(c);
   // Oracles on the fault's own view: the locked VMA is of this mm and covers addr.
-  const vmm = Atomics.load(c.i32, vma + VMA_MM) - 1;
+  const vmm = c.i32[vma + VMA_MM] - 1; // set before the VMA was published; we hold its lock
   if (vmm !== mm) c.t.violation(Viol.VmaWrongMm, vma, vma, c.mmSlot(mm), vmm >= 0 ? c.mmSlot(vmm) : -1, 0);
   else if (addr < c.i32[vma + VMA_START] || addr >= c.i32[vma + VMA_END]) c.t.violation(Viol.FaultOutsideVma, vma, addr, c.i32[vma + VMA_START], c.i32[vma + VMA_END], 0);
   vmf.mm = mm;

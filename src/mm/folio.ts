@@ -26,8 +26,10 @@ export function folioAlloc(c: MmCtx, mm: number): number {
   const f = kmemCacheAllocCpu(c.t, c.folioSlab);
   if (f === 0) return 0;
   c.i32[f + F_OWNER_MM] = mm + 1;
-  Atomics.store(c.i32, f + F_REF, 1);
-  Atomics.store(c.i32, f + F_FLAGS, PG_UPTODATE);
+  // set_page_refcounted() is an atomic_set(), a plain store: a racing
+  // folio_try_get() reads 0 (fails) or this 1; the PTE store publishes the folio.
+  c.i32[f + F_REF] = 1;
+  c.i32[f + F_FLAGS] = PG_UPTODATE;
   return f;
 }
 
@@ -51,10 +53,11 @@ export function folioPut(c: MmCtx, f: number): void {
   if (isZeroFolio(c, f)) return;
   if (refcountDecAndTest(c.t, f + F_REF, f)) {
     // free_pages_check(): a folio being freed must be unmapped and unpinned.
-    const mc = Atomics.load(c.i32, f + F_MAPCOUNT);
-    const pc = Atomics.load(c.i32, f + F_PINCOUNT);
+    // Ours alone now (the dec-to-zero ordered these after every other put).
+    const mc = c.i32[f + F_MAPCOUNT];
+    const pc = c.i32[f + F_PINCOUNT];
     if (mc !== 0 || pc !== 0) c.t.violation(Viol.BadPageState, f, f, mc, pc, 0);
-    Atomics.store(c.i32, f + F_FLAGS, 0);
+    c.i32[f + F_FLAGS] = 0;
     kmemCacheFreeCpu(c.t, c.folioSlab, f);
   }
 }
@@ -117,7 +120,7 @@ export function folioAddNewAnonRmap(c: MmCtx, f: number, vma: number, addr: numb
   i32[f + F_ANON_VMA] = i32[vma + VMA_ANON_VMA];
   i32[f + F_INDEX] = linearPageIndex(c, vma, addr);
   Atomics.or(i32, f + F_FLAGS, PG_ANON | PG_ANON_EXCLUSIVE);
-  Atomics.store(i32, f + F_MAPCOUNT, 1);
+  i32[f + F_MAPCOUNT] = 1; // atomic_set(); published by set_pte_at()
 }
 
 /** folio_add_file_rmap_pte(). */

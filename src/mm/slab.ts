@@ -138,7 +138,7 @@ function zeroAndPublish(i32: Int32Array, slab: number, obj: number): void {
     i32.fill(0, obj + 2, obj + keep);
     i32.fill(0, obj + keep + 1, obj + words);
   }
-  Atomics.store(i32, obj + OBJ_GEN, gen);
+  i32[obj + OBJ_GEN] = gen; // published with the zeroed words by the ordered STATE store
   Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
 }
 

@@ -27,7 +27,9 @@ function startRead(c: MmCtx, mm: number, vma: number): number {
   const i32 = c.i32;
   if (Atomics.load(i32, vma + VMA_LOCK_SEQ) === mmLockSeq(c, mm)) return VMA_READ_FAIL;
   if (!downReadTrylock(c.t, vma + VMA_LOCK)) return VMA_READ_FAIL;
-  if (Atomics.load(i32, vma + VMA_LOCK_SEQ) === mmLockSeq(c, mm)) {
+  // Under the VMA read lock vm_lock_seq cannot change (vma_start_write takes the
+  // lock for write first), and the trylock's RMW ordered this read after it.
+  if (i32[vma + VMA_LOCK_SEQ] === mmLockSeq(c, mm)) {
     upRead(c.t, vma + VMA_LOCK);
     return VMA_READ_FAIL;
   }
@@ -108,7 +110,8 @@ function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
       t.count(MC_VMA_LOCK_ABORT);
       return 0;
     }
-    if (Atomics.load(i32, vma + VMA_DETACHED) !== 0) {
+    // Detaching needs the VMA write lock, which our read lock excludes.
+    if (i32[vma + VMA_DETACHED] !== 0) {
       vmaEndRead(c, vma);
       rcuReadUnlock(t);
       t.count(MC_VMA_LOCK_MISS);

@@ -139,7 +139,8 @@ export function folioLockOrRetry(c: MmCtx, vmf: Vmf, folio: number): number {
  */
 export function vmfPteLockSame(c: MmCtx, vmf: Vmf): boolean {
   pteLock(c, vmf.table);
-  if (Atomics.load(c.i32, ptep(vmf.table, vmf.addr)) === vmf.origPte) return true;
+  // ptep_get() under the PT lock, which every PTE writer holds; the lock's RMW orders the read.
+  if (c.i32[ptep(vmf.table, vmf.addr)] === vmf.origPte) return true;
   pteUnlock(c, vmf.table);
   return false;
 }

@@ -27,7 +27,9 @@ export function rcuReadLock(t: Task): void {
   const b = t.base;
   if (t.ctl !== 0) ctlPoint(t, P_RCU_LOCK, 0);
   const n = i32[b + T_RCU_NEST];
-  if (n === 0) Atomics.store(i32, b + T_RCU_CTR, Atomics.load(i32, H_RCU_GP_SEQ));
+  // A stale grace-period number only makes a GP wait longer for this reader;
+  // the ordered store of the counter is what synchronize_rcu() relies on.
+  if (n === 0) Atomics.store(i32, b + T_RCU_CTR, i32[H_RCU_GP_SEQ]);
   i32[b + T_RCU_NEST] = n + 1;
 }
 

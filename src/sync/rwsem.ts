@@ -194,7 +194,8 @@ export function downReadTrylock(t: Task, sem: number): boolean {
 export function upRead(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_READ);
-  Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
+  // Diagnostic word for the lost-wake-up report; the Atomics.sub below publishes it.
+  if (i32[sem + RW_LAST_RELEASE] !== t.tid + 1) i32[sem + RW_LAST_RELEASE] = t.tid + 1;
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_READER_BIAS);
   if ((old & RWSEM_READER_MASK) === 0) t.violation(Viol.RwsemCountCorrupt, sem, old, 0, 0, 0);
   const tmp = old - RWSEM_READER_BIAS;
@@ -350,7 +351,8 @@ export function upWrite(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
   rwsemClearOwner(i32, sem);
-  Atomics.store(i32, sem + RW_LAST_RELEASE, t.tid + 1);
+  // Diagnostic word for the lost-wake-up report; the Atomics.sub below publishes it.
+  if (i32[sem + RW_LAST_RELEASE] !== t.tid + 1) i32[sem + RW_LAST_RELEASE] = t.tid + 1;
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_WRITER_LOCKED);
   if ((old & RWSEM_FLAG_WAITERS) !== 0) rwsemWake(t, sem);
   if (t.ctl !== 0) ctlPoint(t, P_UP_WRITE, sem);
