@@ -26,7 +26,7 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
       const sc = c.scratch2;
       for (let x = a; x < tableEnd; x++) {
         const p = ptep(table, x);
-        const pte = Atomics.load(i32, p);
+        const pte = i32[p]; // ptep_get() under the PT lock every PTE writer holds
         if (pte === 0) continue;
         setPte(c, table, p, 0);
         if ((pte & PTE_PRESENT) !== 0) {

@@ -62,7 +62,11 @@ export function rwsemSetOwner(t: Task, sem: number): void {
 
 /** rwsem_set_reader_owned(): advisory, the last reader to take it (tid + 1). */
 export function rwsemSetReaderOwned(i32: Int32Array, sem: number, tid1: number): void {
-  Atomics.store(i32, sem + RW_OWNER, tid1 | RWSEM_READER_OWNED);
+  // atomic_long_set() is a plain store in the kernel; readers of the word only
+  // steer spinning. Stored only when it changes, so a reader re-taking its own
+  // lock does not write the line.
+  const v = tid1 | RWSEM_READER_OWNED;
+  if (i32[sem + RW_OWNER] !== v) i32[sem + RW_OWNER] = v;
 }
 
 /** rwsem_clear_owner(). */
