@@ -19,7 +19,7 @@ import {
   RWSEM_WRITER_LOCKED, RWSEM_FLAG_WAITERS, RWSEM_FLAG_HANDOFF, RWSEM_READER_BIAS, RWSEM_READER_MASK, RWSEM_LOCK_MASK,
   RWSEM_READ_FAILED_MASK, RWSEM_WAIT_TIMEOUT_MS, WAITING_FOR_READ, WAITING_FOR_WRITE, WAKE_READ_OWNED,
   RWSEM_READER_OWNED, ptOf, addWaiter, unlinkWaiter, rwsemMarkWake, rwsemCondWakeWaiter, rwsemDelWakeWaiter, rwsemWake,
-  rwsemSetOwner, rwsemSetReaderOwned, rwsemClearOwner, RWSEM_READER_SHIFT, assertWaitLockHeld,
+  rwsemSetOwner, rwsemSetReaderOwned, rwsemSetLastRelease, rwsemClearOwner, RWSEM_READER_SHIFT, assertWaitLockHeld,
 } from './rwsem_waitlist.js';
 
 /*
@@ -194,8 +194,7 @@ export function downReadTrylock(t: Task, sem: number): boolean {
 export function upRead(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_READ);
-  // Diagnostic word for the lost-wake-up report; the Atomics.sub below publishes it.
-  if (i32[sem + RW_LAST_RELEASE] !== t.tid + 1) i32[sem + RW_LAST_RELEASE] = t.tid + 1;
+  rwsemSetLastRelease(i32, sem, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_READER_BIAS);
   if ((old & RWSEM_READER_MASK) === 0) t.violation(Viol.RwsemCountCorrupt, sem, old, 0, 0, 0);
   const tmp = old - RWSEM_READER_BIAS;
@@ -351,8 +350,7 @@ export function upWrite(t: Task, sem: number): void {
   const i32 = t.i32;
   lockReleased(t, sem, i32[sem + RW_CLASS], MODE_WRITE);
   rwsemClearOwner(i32, sem);
-  // Diagnostic word for the lost-wake-up report; the Atomics.sub below publishes it.
-  if (i32[sem + RW_LAST_RELEASE] !== t.tid + 1) i32[sem + RW_LAST_RELEASE] = t.tid + 1;
+  rwsemSetLastRelease(i32, sem, t.tid + 1);
   const old = Atomics.sub(i32, sem + RW_COUNT, RWSEM_WRITER_LOCKED);
   if ((old & RWSEM_FLAG_WAITERS) !== 0) rwsemWake(t, sem);
   if (t.ctl !== 0) ctlPoint(t, P_UP_WRITE, sem);

@@ -1,7 +1,7 @@
 import { BUG_RWSEM_LOST_WRITER_WAKE } from '../shm/bugbits.js';
 import type { Task } from '../shm/task.js';
 import {
-  RW_COUNT, RW_OWNER, RW_WAIT_LOCK, RW_HEAD, RW_TAIL, RW_CLASS, T_WAITER_TASK, T_WAITER_NEXT, T_WAITER_TYPE,
+  RW_COUNT, RW_OWNER, RW_LAST_RELEASE, RW_WAIT_LOCK, RW_HEAD, RW_TAIL, RW_CLASS, T_WAITER_TASK, T_WAITER_NEXT, T_WAITER_TYPE,
   T_WAITER_HANDOFF, T_F_WAITER_TIMEOUT,
 } from '../shm/layout.js';
 import { Viol } from '../shm/kinds.js';
@@ -67,6 +67,14 @@ export function rwsemSetReaderOwned(i32: Int32Array, sem: number, tid1: number):
   // lock does not write the line.
   const v = tid1 | RWSEM_READER_OWNED;
   if (i32[sem + RW_OWNER] !== v) i32[sem + RW_OWNER] = v;
+}
+
+/**
+ * Record `tid1` as the last releaser (the lost-wake-up report's diagnostic
+ * word): stored only when it changes; the caller's count RMW publishes it.
+ */
+export function rwsemSetLastRelease(i32: Int32Array, sem: number, tid1: number): void {
+  if (i32[sem + RW_LAST_RELEASE] !== tid1) i32[sem + RW_LAST_RELEASE] = tid1;
 }
 
 /** rwsem_clear_owner(). */
