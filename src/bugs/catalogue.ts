@@ -181,7 +181,7 @@ export const BUGS: readonly BugEntry[] = [
     source: 'seed 001 (case #3) and the final refcount design: attach requires count 0 and detach waits for readers',
     reverts: 'the wait for VMA_LOCK_OFFSET in vma_mark_detached()',
     scenario: 'fault-vs-munmap', threads: 4, era: 3, jitter: 20000,
-    symptom: ['vma-reused-while-locked', 'quiescent-invariant', 'refcount-underflow', 'vma-attach-attached', 'vma-free-attached', 'fault-outside-vma', 'vma-wrong-mm'],
+    symptom: ['vma-reused-while-locked', 'quiescent-invariant', 'refcount-underflow', 'vma-attach-attached', 'vma-alloc-referenced', 'vma-free-attached', 'fault-outside-vma', 'vma-wrong-mm'],
   },
   {
     id: 'B5', word: 1, bit: B.BUG1_B5_PREPARE_UNDER_VMA_LOCK,

@@ -27,7 +27,7 @@ import { delayPoint, vmaIdentityRecord, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_INC
 /** vma_lock_init(vma, false) (E3): the allocator leaves vm_refcnt alone; a freed VMA must come back with no reference. */
 function initLock(c: MmCtx, vma: number): void {
   const r = Atomics.load(c.i32, vma + VMA_REFCNT);
-  if (r !== 0) c.t.violation(Viol.VmaAttachAttached, vma, vma, r, 0, 0);
+  if (r !== 0) c.t.violation(Viol.VmaAllocReferenced, vma, vma, r, 0, 0);
 }
 
 /** vma_start_read() (E3): inc-not-zero-limited, vm_mm identity check, re-check the write mark. */

@@ -43,6 +43,7 @@ export const enum Viol {
   LostWakeUp = 36,
   KasanUseAfterFree = 37,
   RmapWalkMiss = 38,
+  VmaAllocReferenced = 39,
 }
 
 export interface KindInfo {
@@ -90,6 +91,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.LostWakeUp, name: 'lost-wake-up', title: 'WARNING: lost wake-up: a sleeper was never woken although what it waits for had happened', args: ['lock', 'class', 'waitedMs', 'lastRelease'] },
   { id: Viol.KasanUseAfterFree, name: 'kasan-use-after-free', title: 'BUG: KASAN: slab-use-after-free: an object was read after it was freed', args: ['object', 'site', 'state', 'gen'] },
   { id: Viol.RmapWalkMiss, name: 'rmap-walk-miss', title: 'BUG: rmap walk misses a mapping: try_to_unmap() visited every VMA of the folio\'s anon_vma and left it mapped', args: ['folio', 'anon_vma', 'mapcount', 'VMAs walked'] },
+  { id: Viol.VmaAllocReferenced, name: 'vma-alloc-referenced', title: 'BUG: vm_area_alloc() (E3) handed out a VMA whose vm_refcnt is not 0: a reference outlived its free', args: ['vma', 'refcnt'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['count'] },
 ];
