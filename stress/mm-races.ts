@@ -184,10 +184,12 @@ export function ownedPages(kind: string, index: number, count: number): number[]
 /**
  * One operation of an actor. An actor may leave a state open between two of
  * its steps (an unmapped hole, a moved VMA's source still mapped) so that
- * the other actors of its thread run inside it; `finish` closes it when the
- * thread stops.
+ * the other actors of its thread run inside it: such a step returns true,
+ * which ends its burst (a task that blocks gives up its CPU), so the
+ * thread's other actors do run before this one's next step closes it;
+ * `finish` closes it when the thread stops.
  */
-type Step = (() => void) & { finish?: () => void };
+type Step = (() => boolean | void) & { finish?: () => void };
 /** `alone`: the actor has its thread to itself (a hold it spins through keeps nothing of its thread from running). */
 type Factory = (t: Task, x: Ctx, index: number, count: number, alone: boolean) => Step;
 
@@ -279,7 +281,7 @@ const munmapper: Factory = (t, x, _index, _count, alone) => {
       hole = k;
       holeBase = base;
       holeShared = shared;
-      return;
+      return true;
     } else if (r === 1) {
       const off = 1 + t.randInt(SLOT_PAGES - 4);
       const len = 1 + t.randInt(3);
@@ -348,7 +350,7 @@ const mremapper: Factory = (t, x, _index, _count, alone) => {
           if (alone) spinDelay(i32, x.own, 300000);
           src = k;
           srcBase = base;
-          return;
+          return true;
         }
       } else {
         // Out of memory, or the slot is not one VMA (mprotect or a partial
@@ -589,19 +591,30 @@ const firstToucher: Factory = (t, x, index) => {
  * Churner: short-lived address spaces (allocate an mm, map, touch, unmap,
  * exit). Their VMAs come from (and go back to) the same slab as the main
  * mm's — in E3 immediately, so a stale reader may find a VMA reused by
- * another mm.
+ * another mm. Each one is another program's layout over the main mm's slot
+ * addresses: half the time one heap-like VMA over the whole slot area, else
+ * four slot-sized VMAs from a seeded slot on. The VMA a short-lived mm maps
+ * first is the one it reuses (the slab is LIFO), so wherever the freed VMA
+ * was, its reuse covers the addresses other mms fault on as often as a
+ * real system's mixed layouts do, not only when it was slot 0's.
  */
 const churner: Factory = (t, x) => {
   const { c } = x;
   return () => {
     const mm = mmAlloc(c);
     if (mm < 0) return;
-    for (let k = 0; k < 4; k++) {
-      const base = k * SLOT_STRIDE;
-      doMmap(c, mm, base, SLOT_PAGES, ANON);
-      userAccess(c, mm, base + t.randInt(SLOT_PAGES), true, 7);
+    if ((t.rand() & 1) === 0) {
+      doMmap(c, mm, 0, NSLOTS * SLOT_STRIDE, ANON);
+      userAccess(c, mm, t.randInt(NSLOTS * SLOT_STRIDE), true, 7);
+    } else {
+      const k0 = t.randInt(NSLOTS);
+      for (let k = 0; k < 4; k++) {
+        const base = ((k0 + k) % NSLOTS) * SLOT_STRIDE;
+        doMmap(c, mm, base, SLOT_PAGES, ANON);
+        userAccess(c, mm, base + t.randInt(SLOT_PAGES), true, 7);
+      }
+      doMunmap(c, mm, ((k0 + 1) % NSLOTS) * SLOT_STRIDE, SLOT_PAGES);
     }
-    doMunmap(c, mm, SLOT_STRIDE, SLOT_PAGES);
     exitMmap(c, mm);
     mmFree(c, mm);
     t.count(C_WRITER_OPS);
@@ -629,7 +642,8 @@ const BURST_LOG2_MAX = 11;
  * weight, only actors within SHARE_SLACK_MS of the most behind one may run,
  * and among those the next is drawn by weight and stepped for a seeded,
  * log-uniform burst — most bursts are one or a few operations, some last
- * up to 2 ms — so every kind on one thread meets every kind on the others
+ * up to 2 ms, and a burst ends at a step that leaves a state open — so
+ * every kind on one thread meets every kind on the others
  * both operation by operation (a free and a reuse by another mm inside
  * another thread's race window) and for stretches of time, whatever one
  * step of each costs (a fork is thousands of faults' worth).
@@ -690,11 +704,12 @@ function runSteps(t: Task, steps: Step[], weights: number[], total: number, fn: 
     const start = now;
     // 2^(0..BURST_LOG2_MAX) µs, the fraction drawn too: log-uniform.
     const until = start + 2 ** ((t.rand() % (BURST_LOG2_MAX * 256)) / 256) / 1000;
+    let open: boolean | void;
     do {
-      step();
+      open = step();
       rcuReclaim(t, fn);
       now = t.now();
-    } while (now < until && running(t));
+    } while (open !== true && now < until && running(t));
     vrun[k] += (now - start) / weights[k];
   }
 }
