@@ -13,7 +13,7 @@ import { parseDuration, parseIntIn, parseIntList } from '../harness/parse.js';
 import type { ModelConfig } from '../mm/model.js';
 import { MAX_THREADS } from '../../stress/actors.js';
 import { ERA_NAMES, type Era } from '../mm/era.js';
-import { MM_JITTER_DEFAULT } from '../../stress/types.js';
+import { MM_JITTER_DEFAULT, CHECK_INTERVAL_DEFAULT_MS } from '../../stress/types.js';
 
 /*
  * The CLI's shared options (`run` and `soak`), their validation into a run
@@ -195,7 +195,7 @@ export function addRunOptions(cmd: Command, d: { duration: string; statInterval:
     .option('--mm-pages <n>', 'pages per address space (power of two; default 1024)')
     .option('--vmas <n>', 'VMA slab size (default 512)')
     .option('--folios <n>', 'folio slab size (default 8192)')
-    .option('--check-interval <time>', 'scenarios with quiescent checks (mm, library ones that define them): stop the world and check this often (0: only at the end)', '2s')
+    .option('--check-interval <time>', 'scenarios with quiescent checks (mm, library ones that define them): stop the world and check this often (0: only at the end)', `${CHECK_INTERVAL_DEFAULT_MS / 1000}s`)
     .option('--jitter <n>', `widen race windows: each named delay point opens with its own seeded probability (1/2 to 1/64 per run) and spins up to n iterations (0: off; default ${MM_JITTER_DEFAULT} for mixed and soak's mm turns, else 0)`)
     .option('--stutter <time>', 'rcutorture stutter: run this long, then hold every thread at the pause barrier (0: off)', d.stutter)
     .option('--stutter-hold <time>', 'how long a stutter holds the threads (default: a fifth of --stutter, at least 50ms)')

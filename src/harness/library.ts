@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Arena } from '../shm/arena.js';
 import type { Task } from '../shm/task.js';
 import type { Scenario, StatReport } from '../../stress/types.js';
+import { CHECK_INTERVAL_DEFAULT_MS } from '../../stress/types.js';
 import { runScenario } from './run.js';
 import type { RunConfig, RunResult, RunIO } from './run-types.js';
 import { moduleUrl, importScenarios } from './module.js';
@@ -100,7 +101,7 @@ export async function runTorture(o: TortureOptions): Promise<RunResult> {
   const { module: _m, scenario: _s, duration, io, ...rest } = o;
   return runScenario({
     threads: os.availableParallelism(), seed: (Date.now() >>> 0) | 0, bugs: [], watchdogMs: 10_000, statIntervalMs: 3_600_000,
-    keepGoing: false, quiet: io === undefined, progress: false,
+    keepGoing: false, quiet: io === undefined, progress: false, checkIntervalMs: CHECK_INTERVAL_DEFAULT_MS,
     ...rest,
     scenario: name,
     module: spec,

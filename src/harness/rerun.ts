@@ -1,3 +1,4 @@
+import { CHECK_INTERVAL_DEFAULT_MS } from '../../stress/types.js';
 import type { ModelConfig } from '../mm/model.js';
 
 /** Everything that decides what a run does: what its rerun line must carry. */
@@ -39,7 +40,7 @@ export function rerunCommand(r: RerunSpec): string {
     if (m.folios !== undefined) a.push('--folios', String(m.folios));
   }
   if (r.jitter) a.push('--jitter', String(r.jitter));
-  if (r.checkIntervalMs !== undefined && r.checkIntervalMs !== 2000) a.push('--check-interval', r.checkIntervalMs ? ms(r.checkIntervalMs) : '0');
+  if (r.checkIntervalMs !== undefined && r.checkIntervalMs !== CHECK_INTERVAL_DEFAULT_MS) a.push('--check-interval', r.checkIntervalMs ? ms(r.checkIntervalMs) : '0');
   if (r.stutterMs) a.push('--stutter', ms(r.stutterMs));
   if (r.stutterMs && r.stutterHoldMs !== undefined) a.push('--stutter-hold', ms(r.stutterHoldMs));
   if (r.shuffleMs) a.push('--shuffle', ms(r.shuffleMs));

@@ -1,3 +1,4 @@
+import { CHECK_INTERVAL_DEFAULT_MS } from '../../stress/types.js';
 import os from 'node:os';
 import { writeOutput } from './output.js';
 import type { Shard } from './soak.js';
@@ -337,7 +338,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     const row: ValidateBugRow = { id: b.id, scenario: b.scenario, threads, ...h, unexpectedOracles: h.oracles.filter((o) => !b.symptom.includes(o)) };
     if (opts.mixed !== false && findScenario(b.scenario)?.usesModel) {
       // run's defaults: mixed's own jitter (none given), quiescent checks every 2 s.
-      const m = interrupted ? null : await hunt(b, `${b.id} from mixed`, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: 2000 }));
+      const m = interrupted ? null : await hunt(b, `${b.id} from mixed`, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: CHECK_INTERVAL_DEFAULT_MS }));
       if (m) row.mixed = { threads: mixedThreads, ...m };
     }
     if (opts.indirect && findScenario(b.scenario)?.usesModel) {
