@@ -616,3 +616,37 @@ describe('E3 SLAB_TYPESAFE_BY_RCU', () => {
     teardown(c, [mm, other]);
   });
 });
+
+describe('free_pgtables oracle', () => {
+  it('a fault that lands in a range munmap has already zapped is reported when the table is freed (pgtable-free-in-use)', () => {
+    // The race, one step at a time: a fault holds the VMA read lock; munmap
+    // (switched to skip vma_start_write) detaches, zaps and frees without
+    // waiting; the fault then installs its PTE where no VMA is any more.
+    const { c, c1, mm, arena } = makeModel({ era: 1 }, 2, ['detach-without-write-lock']);
+    expect(doMmap(c, mm, 100, 10, { flags: RW, merge: false })).toBe(0);
+    const v = lockVmaUnderRcu(c, mm, 105);
+    expect(v).toBeGreaterThan(0);
+    expect(doMunmap(c1, mm, 100, 10)).toBe(0);
+    const r = handleMmFault(c, mm, v, 105, FAULT_FLAG_DEFAULT | FAULT_FLAG_USER | FAULT_FLAG_WRITE | FAULT_FLAG_VMA_LOCK);
+    expect(r & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)).toBe(0);
+    vmaEndRead(c, v);
+    expect(pteGet(c, mm, 105) & PTE_PRESENT).toBe(PTE_PRESENT);
+    expect(decodeViolations(arena).map((x) => x.kind)).not.toContain('pgtable-free-in-use');
+    // The next unmap in that table frees it: the oracle sees the stray entry.
+    expect(doMmap(c1, mm, 120, 4, { flags: RW, merge: false })).toBe(0);
+    expect(doMunmap(c1, mm, 120, 4)).toBe(0);
+    const found = decodeViolations(arena).filter((x) => x.kind === 'pgtable-free-in-use');
+    expect(found.length).toBe(1);
+    expect(found[0].args.addr).toBe(105);
+  });
+
+  it('a clean munmap after faults frees its tables without a report', () => {
+    const { c, mm } = makeModel({ era: 1 });
+    expect(doMmap(c, mm, 100, 10, { flags: RW, merge: false })).toBe(0);
+    for (let a = 100; a < 110; a++) expect(userAccess(c, mm, a, true, a)).toBe(a);
+    expect(doMunmap(c, mm, 100, 10)).toBe(0);
+    expect(pteTable(c, mm, 100)).toBe(0);
+    assertClean(c);
+    teardown(c, [mm]);
+  });
+});

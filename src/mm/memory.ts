@@ -1,4 +1,5 @@
 import type { MmCtx } from './model.js';
+import { Viol } from '../shm/kinds.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd, setPte } from './pgtable.js';
 import { folioPut, folioRemoveRmap, folioTestClearFlag } from './folio.js';
@@ -54,15 +55,19 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
   }
 }
 
-/** Is any entry of the table non-none? */
-function tableInUse(c: MmCtx, table: number): boolean {
-  for (let k = 0; k < PTRS_PER_PTE; k++) if (Atomics.load(c.i32, table + PT_ENTRIES + k) !== 0) return true;
-  return false;
+/** The index of the table's first non-none entry, or -1. */
+function tableFirstUsed(c: MmCtx, table: number): number {
+  for (let k = 0; k < PTRS_PER_PTE; k++) if (Atomics.load(c.i32, table + PT_ENTRIES + k) !== 0) return k;
+  return -1;
 }
 
 /**
  * free_pgtables() for [start, end): free every PTE table in the range that no
- * VMA of the current tree covers any more and that is empty.
+ * VMA of the current tree covers any more. The zap emptied it, and nothing
+ * can populate a range no VMA covers, so an entry left is a fault that raced
+ * the unmap (the kernel frees the table anyway and its pages leak; mmdrop's
+ * check_mm reports "Bad rss-counter state"): an oracle reports it here, and
+ * the model keeps the table so that nothing cascades from the report.
  */
 export function freePgtables(c: MmCtx, mm: number, start: number, end: number): void {
   const i32 = c.i32;
@@ -71,7 +76,11 @@ export function freePgtables(c: MmCtx, mm: number, start: number, end: number): 
     if (table === 0) continue;
     const next = findVma(c, mm, a);
     if (next !== 0 && i32[next + VMA_START] < a + PTRS_PER_PTE) continue; // still used by a VMA
-    if (tableInUse(c, table)) continue;
+    const used = tableFirstUsed(c, table);
+    if (used >= 0) {
+      if (c.t.checks) c.t.violation(Viol.PgtableFreeInUse, mm, a + used, Atomics.load(i32, table + PT_ENTRIES + used), 0, 0);
+      continue;
+    }
     freePteTable(c, mm, a);
   }
 }
