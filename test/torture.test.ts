@@ -120,7 +120,9 @@ describe('every catalogued bug switch is detected by its scenario', () => {
 });
 
 describe('entries whose consequence shows elsewhere are caught there without direct asserts', () => {
-  const budget = 30_000;
+  // As the tuned rows': b5c's consequence took 4.4-13.1 s with two runs
+  // sharing 2 cores, and once more than 30 s inside the full suite (2026-12-07).
+  const budget = 40_000;
   for (const b of BUGS.filter((e) => e.indirect)) {
     const scenario = b.indirect?.scenario ?? b.scenario;
     it(`${b.id} without direct asserts is caught by ${scenario} (E${b.indirect?.era ?? b.era ?? 1}) within ${budget / 1000} s`, async () => {

@@ -1,5 +1,5 @@
-import { CHECK_INTERVAL_DEFAULT_MS } from '../../stress/types.js';
 import os from 'node:os';
+import { CHECK_INTERVAL_DEFAULT_MS } from '../../stress/types.js';
 import { writeOutput } from './output.js';
 import type { Shard } from './soak.js';
 import { BUGS, findBug, unknownBugMessage, type BugEntry } from '../bugs/catalogue.js';
@@ -337,7 +337,7 @@ export async function runValidate(opts: ValidateOptions, io: RunIO = defaultIO):
     const h = await hunt(b, b.id, (s) => runConfig(b.scenario, threads, opts.timeoutMs, s, [b.id], b.era ?? 1, b.jitter ?? 0));
     const row: ValidateBugRow = { id: b.id, scenario: b.scenario, threads, ...h, unexpectedOracles: h.oracles.filter((o) => !b.symptom.includes(o)) };
     if (opts.mixed !== false && findScenario(b.scenario)?.usesModel) {
-      // run's defaults: mixed's own jitter (none given), quiescent checks every 2 s.
+      // run's defaults: mixed's own jitter (none given), quiescent checks every CHECK_INTERVAL_DEFAULT_MS.
       const m = interrupted ? null : await hunt(b, `${b.id} from mixed`, (s) => ({ ...runConfig('mixed', mixedThreads, opts.timeoutMs, s, [b.id], b.era ?? 1), checkIntervalMs: CHECK_INTERVAL_DEFAULT_MS }));
       if (m) row.mixed = { threads: mixedThreads, ...m };
     }
