@@ -49,6 +49,14 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
   initRwsem(i32, SEM, LC_TORTURE_RWSEM);
   seqcountInit(i32, SEQ);
   refcountSet(i32, REF, 1);
+  // The same pairs with --no-check: lockdep's held-lock stack only (the
+  // wait-for graph reads it), no lock_stat accounting, no validation.
+  const arenaN = Arena.create({ threads: 1, scenarioWords: 256, flags: F_NO_CHECK });
+  const tn = new Task(arenaN, 0);
+  spinLockInit(arenaN.i32, arenaN.scenBase + 16);
+  initRwsem(arenaN.i32, arenaN.scenBase + 32, LC_TORTURE_RWSEM);
+  const SPIN_N = arenaN.scenBase + 16;
+  const SEM_N = arenaN.scenBase + 32;
   let sink = 0;
 
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
@@ -73,6 +81,30 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
         downWrite(t, SEM);
         upWrite(t, SEM);
       }
+    })
+    .add('spin_lock + spin_unlock, --no-check', () => {
+      for (let k = 0; k < INNER; k++) {
+        spinLock(tn, SPIN_N, LC_TORTURE_SPIN);
+        spinUnlock(tn, SPIN_N, LC_TORTURE_SPIN);
+      }
+    })
+    .add('down_read + up_read, --no-check', () => {
+      for (let k = 0; k < INNER; k++) {
+        downRead(tn, SEM_N);
+        upRead(tn, SEM_N);
+      }
+    })
+    .add('compareExchange + exchange (a lock pair\'s two atomics)', () => {
+      for (let k = 0; k < INNER; k++) {
+        Atomics.compareExchange(i32, RAW + 1, 0, 1);
+        Atomics.exchange(i32, RAW + 1, 0);
+      }
+    })
+    .add('Atomics.load', () => {
+      for (let k = 0; k < INNER; k++) sink += Atomics.load(i32, RAW + 2 + (k & 7));
+    })
+    .add('plain Int32Array load', () => {
+      for (let k = 0; k < INNER; k++) sink += i32[RAW + 2 + (k & 7)];
     })
     .add('read_seqcount_begin + retry', () => {
       for (let k = 0; k < INNER; k++) {

@@ -59,6 +59,8 @@ export const SL_CLASS = 25; // slab id (for reports)
 export const SL_PRESERVE = 26;
 /** Head of the free ring (caches that are not SLAB_TYPESAFE_BY_RCU reuse the oldest free object: KASAN's quarantine). */
 export const SL_HEAD = 27;
+/** The object's size in words (its struct's sizeof): what kmem_cache_zalloc() clears; the slot is rounded up to whole cache lines (SL_OBJ_WORDS) and the padding is never written. */
+export const SL_OBJ_SIZE = 28;
 export const SL_WORDS = 32;
 /** Every slab object starts with these two words. */
 export const OBJ_GEN = 0; // bumped at every allocation (identity for oracles)
@@ -179,6 +181,8 @@ export const F_SWAPCOUNT = 10; // swap PTEs referring to this swap-cache folio (
 export const F_UNLOCKER = 11; // tid + 1 of the last folio_unlock (a lost wake-up report names it)
 export const F_CONTENT = 16; // the page's data: a stamp (tid + 1) << 20 | seq
 export const F_CONTENT2 = 17;
+/** The folio's size in words (the fields above); its slot is FOLIO_WORDS, two cache lines. */
+export const FOLIO_SIZE = 18;
 export const FOLIO_WORDS = 32;
 
 export const PG_ANON = 1 << 0;

@@ -6,7 +6,7 @@ import type { RcuCallbackFn } from '../sync/rcu.js';
 import {
   MH_MAGIC, MH_MM_PAGES, MH_MAX_MMS, MH_MM_BASE, MH_VMA_SLAB, MH_NODE_SLAB, MH_PT_SLAB, MH_FOLIO_SLAB, MH_AV_SLAB, MH_AVC_SLAB, AVC_WORDS,
   MH_MAX_VMAS, MH_ERA, MH_PER_VMA, MH_ZERO_FOLIO, MH_FILE_BASE, MH_NFILES, MH_FILE_PAGES, MH_MM_WORDS, MH_NODE_WORDS,
-  MH_WORDS, MH_END, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, AV_WORDS, ND_ENTRIES,
+  MH_WORDS, MH_END, MODEL_MAGIC, PTRS_PER_PTE, MM_PGD_BASE, VMA_WORDS, PT_WORDS, FOLIO_WORDS, FOLIO_SIZE, AV_WORDS, ND_ENTRIES,
   ND_ENTRY_WORDS, MM_MMAP_LOCK, MM_ID, MM_PGD, F_FLAGS, F_REF, PG_ZERO, PG_UPTODATE, FILE_PAGES,
 } from './layout.js';
 import { slabInit, slabWords, kmemCacheAlloc, slabFreeNow, CB_SLAB_FREE } from './slab.js';
@@ -131,9 +131,9 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
   }
   at += c.maxMms * mw;
   /** Lay a slab out at `at`, record its base in header word `hw`, advance. */
-  const slab = (hw: number, cap: number, words: number, typesafe: boolean, preserve = -1) => {
+  const slab = (hw: number, cap: number, words: number, typesafe: boolean, preserve = -1, size = words) => {
     h(hw, at);
-    slabInit(i32, at, cap, words, typesafe, preserve);
+    slabInit(i32, at, cap, words, typesafe, preserve, size);
     at += slabWords(cap, words);
   };
   // E3: SLAB_TYPESAFE_BY_RCU (vm_refcnt survives reuse); E1/E2: freed through call_rcu.
@@ -143,7 +143,7 @@ export function modelInit(arena: Arena, base: number, c: ModelConfig): number {
   h(MH_NODE_WORDS, nw);
   slab(MH_NODE_SLAB, c.nodes, nw, false);
   slab(MH_PT_SLAB, c.pageTables, PT_WORDS, false);
-  slab(MH_FOLIO_SLAB, c.folios, FOLIO_WORDS, false);
+  slab(MH_FOLIO_SLAB, c.folios, FOLIO_WORDS, false, -1, FOLIO_SIZE);
   slab(MH_AV_SLAB, c.anonVmas, AV_WORDS, false);
   slab(MH_AVC_SLAB, avcCap(c), AVC_WORDS, false);
   h(MH_FILE_BASE, at);

@@ -2,7 +2,7 @@ import type { Task } from '../shm/task.js';
 import { rawSpinLock, rawSpinUnlock } from '../sync/spinlock.js';
 import { callRcu, type RcuCallbackFn } from '../sync/rcu.js';
 import {
-  SL_LOCK, SL_TOP, SL_HEAD, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS, SL_PRESERVE,
+  SL_LOCK, SL_TOP, SL_HEAD, SL_CAP, SL_OBJ_WORDS, SL_OBJS, SL_STACK, SL_TYPESAFE, SL_ALLOCS, SL_FREES, SL_FAILS, SL_WORDS, SL_PRESERVE, SL_OBJ_SIZE,
   OBJ_GEN, OBJ_STATE,
 } from './layout.js';
 import { T_MAG, MAG_CAP } from '../shm/layout.js';
@@ -30,8 +30,9 @@ export function slabWords(cap: number, objWords: number): number {
 }
 
 /** kmem_cache_create(): lay out a slab at `base` (main thread, before workers start). */
-export function slabInit(i32: Int32Array, base: number, cap: number, objWords: number, typesafeByRcu: boolean, preserveWord = -1): void {
+export function slabInit(i32: Int32Array, base: number, cap: number, objWords: number, typesafeByRcu: boolean, preserveWord = -1, objSize = objWords): void {
   if (objWords % 16 !== 0) throw new Error('slab objects must be whole cache lines');
+  if (objSize > objWords || objSize < 2) throw new Error(`slab object size ${objSize} outside 2..${objWords}`);
   const stack = base + SL_WORDS;
   const objs = stack + Math.ceil(cap / 16) * 16;
   i32[base + SL_LOCK] = 0;
@@ -41,6 +42,7 @@ export function slabInit(i32: Int32Array, base: number, cap: number, objWords: n
   i32[base + SL_STACK] = stack;
   i32[base + SL_TYPESAFE] = typesafeByRcu ? 1 : 0;
   i32[base + SL_PRESERVE] = preserveWord + 1;
+  i32[base + SL_OBJ_SIZE] = objSize;
   for (let k = 0; k < cap; k++) {
     i32[stack + k] = objs + (cap - 1 - k) * objWords;
     i32[objs + k * objWords + OBJ_GEN] = 0;
@@ -121,7 +123,8 @@ export function kmemCacheFree(t: Task, slab: number, obj: number, fn: RcuCallbac
 // ---------------------------------------------------------------------------
 
 /**
- * kmem_cache_zalloc(): zero the object except its generation, bump the
+ * kmem_cache_zalloc(): zero the object (its size, not the slot's padding,
+ * which nothing writes) except its generation, bump the
  * generation, publish. The zeroing is plain stores (a memset, as the
  * kernel's): no other thread may use the object before the ordered stores
  * of its generation and state publish it; a stale reader of a
@@ -129,15 +132,14 @@ export function kmemCacheFree(t: Task, slab: number, obj: number, fn: RcuCallbac
  * the word such readers touch (vm_refcnt) is never cleared here.
  */
 function zeroAndPublish(i32: Int32Array, slab: number, obj: number): void {
-  const words = i32[slab + SL_OBJ_WORDS];
+  const words = i32[slab + SL_OBJ_SIZE];
   const gen = i32[obj + OBJ_GEN] + 1;
   const keep = i32[slab + SL_PRESERVE] - 1;
-  if (keep < 2) {
-    i32.fill(0, obj + 2, obj + words);
-  } else {
-    i32.fill(0, obj + 2, obj + keep);
-    i32.fill(0, obj + keep + 1, obj + words);
-  }
+  // A loop of plain stores: TypedArray#fill on a shared buffer is a runtime
+  // call that cost 9 % of a fault (profile, 2026-12-07) for ~20 words.
+  const end = obj + words;
+  const kept = keep < 2 ? -1 : obj + keep;
+  for (let w = obj + 2; w < end; w++) if (w !== kept) i32[w] = 0;
   i32[obj + OBJ_GEN] = gen; // published with the zeroed words by the ordered STATE store
   Atomics.store(i32, obj + OBJ_STATE, OBJ_LIVE);
 }

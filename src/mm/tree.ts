@@ -23,7 +23,8 @@ export function mtWalk(c: MmCtx, mm: number, addr: number): number {
   const node = node1 - 1;
   const gen = c.t.checks ? Atomics.load(i32, node + OBJ_GEN) : 0;
   let lo = 0;
-  let hi = Atomics.load(i32, node + ND_COUNT) - 1;
+  // A node is immutable once published; the acquire of mm_mt ordered its words.
+  let hi = i32[node + ND_COUNT] - 1;
   let vma = 0;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;

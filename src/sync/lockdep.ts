@@ -16,54 +16,85 @@ import { Viol } from '../shm/kinds.js';
  * (src/check) reads to build the dependency graph.
  */
 
-/** lock_acquired(): push the lock on the held stack and count an acquisition. */
+/**
+ * lock_acquired(): push the lock on the held stack (what the wait-for graph
+ * and the lock assertions read, kept under --no-check too) and, with the
+ * checks on, lock_stat's acquisition count and a 1-in-16 hold-time stamp
+ * (CONFIG_LOCK_STAT rides on lockdep, as in the kernel). Small enough to be
+ * inlined into every primitive's fast path.
+ */
 export function lockAcquired(t: Task, lock: number, cls: number, mode: number): void {
   const i32 = t.i32;
   const b = t.base;
-  t.f64[t.lsBase + cls * LS_F64S + LS_ACQ] += 1;
   const d = i32[b + T_HELD_DEPTH];
-  if (d < HELD_MAX) {
+  if (d >= HELD_MAX) {
+    t.violation(Viol.HeldStackOverflow, lock, d, 0, 0, 0);
+  } else {
     const e = b + T_HELD + d * HELD_W;
     i32[e + HE_LOCK] = lock;
     i32[e + HE_INFO] = cls | (mode << 8) | (t.lockSubclass << 12);
-    if (--t.holdSample < 0) {
-      t.holdSample = 15;
-      t.f64[(e + HE_T_F64) >> 1] = t.now();
-    } else {
-      t.f64[(e + HE_T_F64) >> 1] = 0;
-    }
-  } else {
-    t.violation(Viol.HeldStackOverflow, lock, d, 0, 0, 0);
+    if (t.checks) lockStatAcquired(t, e, cls);
   }
   t.lockSubclass = 0;
   i32[b + T_HELD_DEPTH] = d + 1;
+}
+
+/** lock_stat's half of lock_acquired(): count it, stamp 1 in 16 acquisitions for the hold time. */
+function lockStatAcquired(t: Task, e: number, cls: number): void {
+  t.f64[t.lsBase + cls * LS_F64S + LS_ACQ] += 1;
+  if (--t.holdSample < 0) {
+    t.holdSample = 15;
+    t.f64[(e + HE_T_F64) >> 1] = t.now();
+  } else {
+    t.f64[(e + HE_T_F64) >> 1] = 0;
+  }
+}
+
+/** lock_stat's half of lock_release(): account the hold time of a stamped entry. */
+function lockStatReleased(t: Task, e: number, cls: number, mode: number): void {
+  const t0 = t.f64[(e + HE_T_F64) >> 1];
+  if (t0 <= 0) return;
+  const held = t.now() - t0;
+  const s = t.lsBase + cls * LS_F64S;
+  const f = t.f64;
+  f[s + LS_HOLD_SUM] += held;
+  f[s + LS_HOLD_N] += 1;
+  if (held > f[s + LS_HOLD_MAX]) f[s + LS_HOLD_MAX] = held;
+  t.i32[t.base + (mode === MODE_READ ? T_RHOLD_HIST : T_HOLD_HIST) + cls * WH_BUCKETS + timeBucket(held)]++;
 }
 
 /**
  * lock_release(): pop the lock from the held stack. A release of a lock this
  * thread does not hold in that mode is lockdep's "bad unlock balance".
  * Returns false in that case (the caller still performs the release, as a
- * production kernel would).
+ * production kernel would). The LIFO release of the top entry is the inlined
+ * fast path; the rest is lockReleasedSlow().
  */
 export function lockReleased(t: Task, lock: number, cls: number, mode: number): boolean {
   const i32 = t.i32;
   const b = t.base;
   const d = i32[b + T_HELD_DEPTH];
+  if (d > 0 && d <= HELD_MAX) {
+    const e = b + T_HELD + (d - 1) * HELD_W;
+    if (i32[e + HE_LOCK] === lock && ((i32[e + HE_INFO] >> 8) & 0xf) === mode) {
+      if (t.checks) lockStatReleased(t, e, cls, mode);
+      i32[b + T_HELD_DEPTH] = d - 1;
+      return true;
+    }
+  }
+  return lockReleasedSlow(t, lock, cls, mode, d);
+}
+
+/** lock_release() of a lock below the top of the held stack (or with the stack overflowed or empty). */
+function lockReleasedSlow(t: Task, lock: number, cls: number, mode: number, d: number): boolean {
+  const i32 = t.i32;
+  const b = t.base;
   const top = d < HELD_MAX ? d : HELD_MAX;
   for (let k = top - 1; k >= 0; k--) {
     const e = b + T_HELD + k * HELD_W;
     if (i32[e + HE_LOCK] === lock && ((i32[e + HE_INFO] >> 8) & 0xf) === mode) {
-      const t0 = t.f64[(e + HE_T_F64) >> 1];
-      if (t0 > 0) {
-        const held = t.now() - t0;
-        const s = t.lsBase + cls * LS_F64S;
-        const f = t.f64;
-        f[s + LS_HOLD_SUM] += held;
-        f[s + LS_HOLD_N] += 1;
-        if (held > f[s + LS_HOLD_MAX]) f[s + LS_HOLD_MAX] = held;
-        i32[b + (mode === MODE_READ ? T_RHOLD_HIST : T_HOLD_HIST) + cls * WH_BUCKETS + timeBucket(held)]++;
-      }
-      // Close the gap (locks are usually released in LIFO order: k == top-1).
+      if (t.checks) lockStatReleased(t, e, cls, mode);
+      // Close the gap.
       for (let j = k + 1; j < top; j++) {
         const src = b + T_HELD + j * HELD_W;
         const dst = src - HELD_W;
@@ -211,10 +242,11 @@ function lockdepReport(t: Task, kind: number, a: number, b: number, c: number): 
  * recursive locking" (an unannotated or inverted nesting).
  */
 export function lockdepAcquire(t: Task, lock: number, cls: number, mode: number): void {
+  if (!t.checks) return;
   const i32 = t.i32;
   const b = t.base;
   const d = i32[b + T_HELD_DEPTH];
-  if (d === 0 || !t.checks) return;
+  if (d === 0) return;
   const top = d < HELD_MAX ? d : HELD_MAX;
   const ld = i32[H_LOCKDEP_BASE];
   for (let k = 0; k < top; k++) {

@@ -171,12 +171,17 @@ export function downReadKillable(t: Task, sem: number, timeoutMs: number = Infin
   return downReadCommon(t, sem, timeoutMs === Infinity ? Infinity : t.now() + timeoutMs);
 }
 
-/** down_read_trylock(): fails if anyone holds it for write or is queued. */
+/**
+ * down_read_trylock(): fails if anyone holds it for write or is queued. The
+ * first compare-and-swap assumes an idle lock (tmp = RWSEM_UNLOCKED_VALUE,
+ * as __down_read_trylock() has had it), so an uncontended trylock is one
+ * atomic; a failed one returns the count, which the loop re-tests.
+ */
 export function downReadTrylock(t: Task, sem: number): boolean {
   const i32 = t.i32;
   if (t.ctl !== 0) ctlPoint(t, P_TRYLOCK, sem);
   const mask = readFailedMask(t.bugs0);
-  let c = Atomics.load(i32, sem + RW_COUNT);
+  let c = 0;
   while ((c & mask) === 0) {
     const seen = Atomics.compareExchange(i32, sem + RW_COUNT, c, c + RWSEM_READER_BIAS);
     if (seen === c) {
