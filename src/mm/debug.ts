@@ -74,12 +74,16 @@ export function vmaIdentityRecord(c: MmCtx, vma: number): void {
   if (!c.t.checks) return;
   const i32 = c.i32;
   const b = c.t.base;
+  // Plain reads (DESIGN.md rule 3c): just after the read lock's RMW, of
+  // fields a correct writer changes only under the VMA write lock our read
+  // lock excludes. A buggy writer's racing store is read either side of it;
+  // vmaIdentityCheck re-reads with Atomics, which V8 never folds into these.
   i32[b + S_VMA] = vma + 1;
-  i32[b + S_GEN] = Atomics.load(i32, vma + OBJ_GEN);
-  i32[b + S_MM] = Atomics.load(i32, vma + VMA_MM);
-  i32[b + S_START] = Atomics.load(i32, vma + VMA_START);
-  i32[b + S_END] = Atomics.load(i32, vma + VMA_END);
-  i32[b + S_FLAGS] = Atomics.load(i32, vma + VMA_FLAGS);
+  i32[b + S_GEN] = i32[vma + OBJ_GEN];
+  i32[b + S_MM] = i32[vma + VMA_MM];
+  i32[b + S_START] = i32[vma + VMA_START];
+  i32[b + S_END] = i32[vma + VMA_END];
+  i32[b + S_FLAGS] = i32[vma + VMA_FLAGS];
 }
 
 /**

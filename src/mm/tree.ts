@@ -21,7 +21,7 @@ export function mtWalk(c: MmCtx, mm: number, addr: number): number {
   const node1 = Atomics.load(i32, mm + MM_MT);
   if (node1 === 0) return 0;
   const node = node1 - 1;
-  const gen = c.t.checks ? Atomics.load(i32, node + OBJ_GEN) : 0;
+  const gen = c.t.checks ? i32[node + OBJ_GEN] : 0; // KASAN's snapshot: plain, after the ordered load of mm_mt; kasanCheckGen re-reads with Atomics
   let lo = 0;
   // A node is immutable once published; the acquire of mm_mt ordered its words.
   let hi = i32[node + ND_COUNT] - 1;

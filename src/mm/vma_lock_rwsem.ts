@@ -86,7 +86,7 @@ function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
     const vma = mtWalk(c, mm, addr);
     // E1/E2 free VMAs through call_rcu: inside this section the VMA may be
     // pending its free, never freed (KASAN, checked once the lock attempt is over).
-    const gen = vma !== 0 && t.checks ? Atomics.load(i32, vma + OBJ_GEN) : 0;
+    const gen = vma !== 0 && t.checks ? i32[vma + OBJ_GEN] : 0; // KASAN's snapshot: plain, after the ordered load that found vma; kasanCheckGen re-reads with Atomics
     // 6.4: reject an anonymous VMA without anon_vma *before* locking it (B5a).
     if (anonFirst && vma !== 0 && i32[vma + VMA_FILE] === 0 && Atomics.load(i32, vma + VMA_ANON_VMA) === 0) {
       rcuReadUnlock(t);
