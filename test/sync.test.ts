@@ -29,7 +29,9 @@ import { RW_WAIT_LOCK } from '../src/shm/layout.js';
 import { LC_TORTURE_RWSEM, LC_TORTURE_SPIN, LOCK_CLASS_NAMES } from '../src/sync/lockclass.js';
 import { heldLocks } from '../src/check/waitgraph.js';
 import { decodeViolations, lockStat, violationCount } from '../src/harness/collect.js';
-import { T_RCU_CTR, T_KILL } from '../src/shm/layout.js';
+import { T_RCU_CTR, T_KILL, F_NO_CHECK } from '../src/shm/layout.js';
+import { Arena } from '../src/shm/arena.js';
+import { Task } from '../src/shm/task.js';
 
 function helperThread(data: Record<string, unknown>): { worker: Worker; result: Promise<{ ret: number }> } {
   const worker = new Worker(new URL('./helpers/thread.mjs', import.meta.url), { workerData: data });
@@ -132,6 +134,35 @@ describe('rwsem (kernel/locking/rwsem.c semantics)', () => {
     const row = lockStat(arena).find((r) => r.class === LOCK_CLASS_NAMES[LC_TORTURE_RWSEM])!;
     expect(row.acquisitions).toBe(5);
     expect(row.failed).toBe(5);
+  });
+
+  it('a release below the top of the held-lock stack closes the gap; the rest stay held in order', () => {
+    const { arena, tasks: [t0], base } = makeArena();
+    const [a, b, c] = [base, base + 16, base + 32]; // three classes: same-class nesting would need annotations
+    initRwsem(arena.i32, a, LC_TORTURE_RWSEM);
+    downRead(t0, a);
+    spinLock(t0, b, LC_TORTURE_SPIN);
+    spinLock(t0, c, LC_PTL);
+    spinUnlock(t0, b, LC_TORTURE_SPIN); // not LIFO
+    expect(heldLocks(arena, 0).map((h) => [h.lock, h.mode])).toEqual([[a, 'read'], [c, 'write']]);
+    upRead(t0, a);
+    expect(heldLocks(arena, 0).map((h) => h.lock)).toEqual([c]);
+    spinUnlock(t0, c, LC_PTL);
+    expect(heldLocks(arena, 0)).toEqual([]);
+    expect(violationCount(arena)).toBe(0);
+  });
+
+  it('--no-check keeps the held-lock stack (the wait-for graph reads it) but not lock_stat\'s acquisitions', () => {
+    const arena = Arena.create({ threads: 1, scenarioWords: 256, flags: F_NO_CHECK });
+    const t0 = new Task(arena, 0);
+    const base = arena.scenBase;
+    initRwsem(arena.i32, base, LC_TORTURE_RWSEM);
+    downRead(t0, base);
+    expect(heldLocks(arena, 0)).toEqual([{ lock: base, cls: LOCK_CLASS_NAMES[LC_TORTURE_RWSEM], mode: 'read' }]);
+    upRead(t0, base);
+    expect(heldLocks(arena, 0)).toEqual([]);
+    const row = lockStat(arena).find((r) => r.class === LOCK_CLASS_NAMES[LC_TORTURE_RWSEM]);
+    expect(row?.acquisitions ?? 0).toBe(0);
   });
 
   it('writer preference: a recursive down_read behind a queued writer deadlocks (caught by the bounded wait)', async () => {
