@@ -62,40 +62,35 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
   let sink = 0;
 
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
+  /** The spinlock and read-lock pairs on `task`'s arena (`suffix` names its flags). */
+  const lockPairs = (task: Task, spin: number, sem: number, suffix: string): void => {
+    bench
+      .add(`spin_lock + spin_unlock${suffix}`, () => {
+        for (let k = 0; k < INNER; k++) {
+          spinLock(task, spin, LC_TORTURE_SPIN);
+          spinUnlock(task, spin, LC_TORTURE_SPIN);
+        }
+      })
+      .add(`down_read + up_read${suffix}`, () => {
+        for (let k = 0; k < INNER; k++) {
+          downRead(task, sem);
+          upRead(task, sem);
+        }
+      });
+  };
+  bench.add('Atomics.add (baseline)', () => {
+    for (let k = 0; k < INNER; k++) Atomics.add(i32, RAW, 1);
+  });
+  lockPairs(t, SPIN, SEM, '');
   bench
-    .add('Atomics.add (baseline)', () => {
-      for (let k = 0; k < INNER; k++) Atomics.add(i32, RAW, 1);
-    })
-    .add('spin_lock + spin_unlock', () => {
-      for (let k = 0; k < INNER; k++) {
-        spinLock(t, SPIN, LC_TORTURE_SPIN);
-        spinUnlock(t, SPIN, LC_TORTURE_SPIN);
-      }
-    })
-    .add('down_read + up_read', () => {
-      for (let k = 0; k < INNER; k++) {
-        downRead(t, SEM);
-        upRead(t, SEM);
-      }
-    })
     .add('down_write + up_write', () => {
       for (let k = 0; k < INNER; k++) {
         downWrite(t, SEM);
         upWrite(t, SEM);
       }
-    })
-    .add('spin_lock + spin_unlock, --no-check', () => {
-      for (let k = 0; k < INNER; k++) {
-        spinLock(tn, SPIN_N, LC_TORTURE_SPIN);
-        spinUnlock(tn, SPIN_N, LC_TORTURE_SPIN);
-      }
-    })
-    .add('down_read + up_read, --no-check', () => {
-      for (let k = 0; k < INNER; k++) {
-        downRead(tn, SEM_N);
-        upRead(tn, SEM_N);
-      }
-    })
+    });
+  lockPairs(tn, SPIN_N, SEM_N, ', --no-check');
+  bench
     .add('compareExchange + exchange (a lock pair\'s two atomics)', () => {
       for (let k = 0; k < INNER; k++) {
         Atomics.compareExchange(i32, RAW + 1, 0, 1);

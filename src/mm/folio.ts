@@ -119,9 +119,10 @@ export function folioAddNewAnonRmap(c: MmCtx, f: number, vma: number, addr: numb
   const i32 = c.i32;
   i32[f + F_ANON_VMA] = i32[vma + VMA_ANON_VMA];
   i32[f + F_INDEX] = linearPageIndex(c, vma, addr);
-  // __folio_set_anon() and __folio_set_anon_exclusive() on a folio no PTE maps
-  // yet: plain stores, as folio_alloc()'s flags; set_pte_at() publishes them.
-  i32[f + F_FLAGS] |= PG_ANON | PG_ANON_EXCLUSIVE;
+  // Atomic, as SetPageAnonExclusive(): a PFN-scanning reclaimer whose
+  // speculative folio_try_get() beat the reuse may be setting PG_locked on
+  // this word right now, and a plain read-modify-write would lose its bit.
+  Atomics.or(i32, f + F_FLAGS, PG_ANON | PG_ANON_EXCLUSIVE);
   i32[f + F_MAPCOUNT] = 1; // atomic_set(); published by set_pte_at()
 }
 
