@@ -10,12 +10,8 @@
 import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Bench } from 'tinybench';
-import type { MmCtx } from '../src/mm/model.js';
-import { doMadviseDontneed } from '../src/mm/madvise.js';
-import { doUserAddrFault } from '../src/mm/fault.js';
-import { rcuProcessCallbacks } from '../src/sync/rcu.js';
-import { arg, faultSetup, FAULT_PAGES as PAGES } from './common.js';
+import { arg, FAULT_PAGES as PAGES } from './common.js';
+import { faultInWorker } from './micro.js';
 
 export interface FaultRow {
   era: string;
@@ -25,35 +21,24 @@ export interface FaultRow {
   rme: number;
 }
 
+/**
+ * Each configuration in a fresh worker (bench/micro.ts's), as each of a
+ * run's workers runs one configuration: four configurations through the same
+ * functions of one isolate measure code compiled for all of them at once.
+ */
 export async function runFaultBench(timeMs: number): Promise<FaultRow[]> {
-  const bench = new Bench({ time: timeMs, warmupTime: 200 });
-  const cases: { era: 1 | 3; perVma: boolean; c: MmCtx; mm: number }[] = [];
+  const rows: FaultRow[] = [];
   for (const era of [1, 3] as const) {
     for (const perVma of [true, false]) {
-      const { c, mm } = faultSetup(era, perVma);
-      cases.push({ era, perVma, c, mm });
-      bench.add(`E${era} ${perVma ? 'per-vma' : 'mmap_lock'} fault+zap`, () => {
-        for (let p = 0; p < PAGES; p++) doUserAddrFault(c, mm, p, true);
-        doMadviseDontneed(c, mm, 0, PAGES);
-        rcuProcessCallbacks(c.t, c.rcuFn);
+      const r = await faultInWorker(era, perVma, 0, timeMs);
+      rows.push({
+        era: `E${era}`,
+        path: perVma ? 'per-VMA lock' : 'mmap_lock',
+        faultsPerSec: PAGES / (r.mean / 1000),
+        nsPerFault: (r.mean * 1e6) / PAGES,
+        rme: r.rme,
       });
     }
-  }
-  await bench.run();
-  const res = bench.tasks.map((t) => {
-    if (t.result.state !== 'completed') throw new Error(`${t.name}: ${t.result.state}`);
-    return { name: t.name, ms: t.result.latency.mean, rme: t.result.latency.rme };
-  });
-  const rows: FaultRow[] = [];
-  for (let k = 0; k < cases.length; k++) {
-    const ms = res[k].ms;
-    rows.push({
-      era: `E${cases[k].era}`,
-      path: cases[k].perVma ? 'per-VMA lock' : 'mmap_lock',
-      faultsPerSec: PAGES / (ms / 1000),
-      nsPerFault: (ms * 1e6) / PAGES,
-      rme: res[k].rme,
-    });
   }
   return rows;
 }

@@ -141,7 +141,7 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
   const levels: [string, number][] = [['', 0], [', --no-check --no-trace', F_NO_CHECK], [', oracles + trace', F_TRACE]];
   for (const [label, flags] of levels) {
     for (const perVma of [true, false]) {
-      const r = await faultInWorker(perVma, flags, timeMs);
+      const r = await faultInWorker(1, perVma, flags, timeMs);
       const ns = (r.mean * 1e6) / FAULT_PAGES;
       rows.push({ name: `page fault, ${perVma ? 'per-VMA lock' : 'mmap_lock'} path (E1)${label}`, nsPerOp: ns, ratioToAtomicsAdd: ns / baseline, rme: r.rme, samples: r.samples });
     }
@@ -149,13 +149,14 @@ export async function runMicro(timeMs: number): Promise<MicroRow[]> {
   return rows;
 }
 
-interface FaultJob { perVma: boolean; flags: number; timeMs: number }
-interface FaultResult { mean: number; rme: number; samples: number }
+interface FaultJob { era: 1 | 3; perVma: boolean; flags: number; timeMs: number }
+/** One configuration's tinybench result: mean ms per sample (64 faults and a zap). */
+export interface FaultResult { mean: number; rme: number; samples: number }
 
 /** Run one fault configuration's tinybench task in a fresh worker (its own JIT feedback). */
-function faultInWorker(perVma: boolean, flags: number, timeMs: number): Promise<FaultResult> {
+export function faultInWorker(era: 1 | 3, perVma: boolean, flags: number, timeMs: number): Promise<FaultResult> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { perVma, flags, timeMs } satisfies FaultJob });
+    const w = new Worker(new URL(import.meta.url), { workerData: { era, perVma, flags, timeMs } satisfies FaultJob });
     w.once('message', (m: FaultResult) => resolve(m));
     w.once('error', reject);
     w.once('exit', (code) => { if (code !== 0) reject(new Error(`fault benchmark worker exited with ${code}`)); });
@@ -164,7 +165,7 @@ function faultInWorker(perVma: boolean, flags: number, timeMs: number): Promise<
 
 /** The worker's side: one configuration, 64 faults and a zap per sample. */
 async function faultWorker(job: FaultJob): Promise<void> {
-  const m = faultSetup(1, job.perVma, job.flags);
+  const m = faultSetup(job.era, job.perVma, job.flags);
   const bench = new Bench({ time: job.timeMs, warmupTime: 500, warmupIterations: 200 }); // long enough for the optimising tier
   bench.add('fault', () => {
     for (let p = 0; p < FAULT_PAGES; p++) doUserAddrFault(m.c, m.mm, p, true);

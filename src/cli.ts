@@ -57,7 +57,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('run one scenario; exit 0 clean, 1 violation, 2 usage error, 3 harness failure or hang, 130/143 interrupted')
     .argument('[scenario]', `scenario name (${scenarioNames().join(', ')})`), { duration: '10s', statInterval: '5s', stutter: '0', shuffle: '0' })
-    .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU)', 'e1');
+    .option('--era <era>', 'per-VMA lock era for mm scenarios: e1 (6.4-6.12 rwsem), e2 (6.13-6.14 seqcount), e3 (6.15+ refcount, SLAB_TYPESAFE_BY_RCU; 6.16 per-VMA MADV_DONTNEED)', 'e1');
   addScheduleOptions(run);
   run.hook('preAction', configHook({ scenario: { type: 'string', description: 'scenario name' }, ...LOG_TARGET_OPTIONS }))
     .action(async (arg: string | undefined, o: RunOpts & ScheduleOpts, cmd: Command) => {

@@ -4,6 +4,7 @@ import { Task } from '../src/shm/task.js';
 import { MmCtx, modelInit, modelWords, modelSetupZeroPage } from '../src/mm/model.js';
 import { mmAlloc, exitMmap, mmFree } from '../src/mm/mmap.js';
 import { synchronizeRcu, rcuProcessCallbacks } from '../src/sync/rcu.js';
+import { shrinkSwapCache } from '../src/mm/swap.js';
 import { checkAddressSpaces, checkNoLeaks } from '../src/check/invariants.js';
 import { MM_USERS, MC_NAMES, MM_MMAP_LOCK, VM_READ, VM_WRITE } from '../src/mm/layout.js';
 import type { MmapArgs } from '../src/mm/mmap.js';
@@ -66,6 +67,7 @@ export function mmFinalCheck(arena: Arena, clean: boolean): string[] {
     exitMmap(c, mm);
     mmFree(c, mm);
   }
+  shrinkSwapCache(c);
   drain();
   return checkNoLeaks(c).map((p) => `${p.kind}: ${p.detail}`);
 }

@@ -18,7 +18,8 @@ import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock
 import { AH_FIND_VMA, AH_SET_PTE, AH_VMA_SET_RANGE } from '../src/sync/lockdep.js';
 import { pteFolio, pteTable, ptep, pteLock, pteUnlock, setPte } from '../src/mm/pgtable.js';
 import { dupMmap } from '../src/mm/fork.js';
-import { anonVmaAlloc, putAnonVma } from '../src/mm/folio.js';
+import { anonVmaAlloc, putAnonVma, folioTrylock, folioUnlock, folioRefCount, folioGet } from '../src/mm/folio.js';
+import { OBJ_LIVE } from '../src/mm/slab.js';
 import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
 import { swapOutPage, reclaimFolio } from '../src/mm/swap.js';
 import { kasanCheck, KS_MMU_WALK_FOLIO } from '../src/mm/kasan.js';
@@ -28,7 +29,7 @@ import {
   VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA, VMA_FLAGS,
   PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT, F_INDEX, F_ANON_VMA, AV_HEAD, AV_TAIL,
-  AVC_VMA, AVC_NEXT, AVC_PREV, VMA_START, VMA_PGOFF,
+  AVC_VMA, AVC_NEXT, AVC_PREV, VMA_START, VMA_PGOFF, PG_SWAPCACHE, OBJ_STATE,
 } from '../src/mm/layout.js';
 import { T_CTR } from '../src/shm/layout.js';
 
@@ -57,6 +58,17 @@ function settle(c: MmCtx): void {
 function assertClean(c: MmCtx): void {
   expect(decodeViolations(c.t.arena)).toEqual([]);
   expect(checkAddressSpaces(c)).toEqual([]);
+}
+
+/** Page 3 of an anonymous VMA written with 33, forked, and the folio reclaimed from both PTEs through the rmap. */
+function reclaimedForked(era: 1 | 2 | 3): { c: MmCtx; mm: number; child: number; f: number } {
+  const { c, mm } = makeModel({ era });
+  doMmap(c, mm, 0, 8, { flags: RW });
+  userAccess(c, mm, 3, true, 33);
+  const child = dupMmap(c, mm);
+  const f = pteFolio(pteGet(c, mm, 3));
+  expect(reclaimFolio(c, f, 0)).toBe(2);
+  return { c, mm, child, f };
 }
 
 function teardown(c: MmCtx, mms: number[]): void {
@@ -542,6 +554,47 @@ for (const era of ERAS) {
       teardown(c, [mm, child]);
     });
 
+    it('a zap of the last swap PTE drops the swap cache only under the folio lock: a locked folio stays for reclaim, which frees it later', () => {
+      const { c, mm, child, f } = reclaimedForked(era);
+      // Another thread holds the folio lock (a reclaimer still walking the rmap, writeback).
+      expect(folioTrylock(c, f)).toBe(true);
+      expect(doMunmap(c, mm, 0, 8)).toBe(0);
+      expect(doMunmap(c, child, 0, 8)).toBe(0);
+      expect(c.i32[f + F_FLAGS] & PG_SWAPCACHE).toBe(PG_SWAPCACHE);
+      expect(folioRefCount(c, f)).toBe(1); // the swap cache's, still held
+      folioUnlock(c, f);
+      expect(checkAddressSpaces(c)).toEqual([]); // reclaimable, not leaked
+      expect(reclaimFolio(c, f, 0)).toBe(0);
+      expect(c.i32[f + OBJ_STATE]).not.toBe(OBJ_LIVE); // folio_free_swap() dropped the last reference
+      assertClean(c);
+      teardown(c, [mm, child]);
+    });
+
+    it('reclaim unmaps a folio that is mapped and already in the swap cache (no second add_to_swap)', () => {
+      const { c, mm, child, f } = reclaimedForked(era);
+      expect(userAccess(c, mm, 3, false, 0)).toBe(33); // the parent swaps in; the child's swap PTE keeps the cache
+      expect(c.i32[f + F_FLAGS] & PG_SWAPCACHE).toBe(PG_SWAPCACHE);
+      expect(reclaimFolio(c, f, 0)).toBe(1);
+      expect(pteGet(c, mm, 3) & PTE_SWAP).toBe(PTE_SWAP);
+      assertClean(c);
+      expect(userAccess(c, child, 3, false, 0)).toBe(33);
+      expect(userAccess(c, mm, 3, false, 0)).toBe(33);
+      assertClean(c);
+      teardown(c, [mm, child]);
+    });
+
+    it('folio_get() on a freed folio is reported (refcount_t: addition on 0)', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 8, { flags: RW });
+      userAccess(c, mm, 3, true, 33);
+      const f = pteFolio(pteGet(c, mm, 3));
+      expect(doMunmap(c, mm, 0, 8)).toBe(0);
+      settle(c);
+      expect(c.i32[f + OBJ_STATE]).not.toBe(OBJ_LIVE);
+      folioGet(c, f);
+      expect(decodeViolations(c.t.arena).map((v) => v.kind)).toEqual(['refcount-addition-on-0']);
+    });
+
     it('a VMA missing from its anon_vma\'s list is a mapping try_to_unmap leaves behind: rmap-walk-miss, live and quiescent', () => {
       const { c, mm } = makeModel({ era });
       doMmap(c, mm, 0, 8, { flags: RW });
@@ -614,6 +667,25 @@ describe('E3 SLAB_TYPESAFE_BY_RCU', () => {
     expect(c.i32[stale + VMA_REFCNT]).toBe(1); // vm_refcnt back to "attached, no readers"
     assertClean(c);
     teardown(c, [mm, other]);
+  });
+});
+
+describe('E3 madvise(MADV_DONTNEED) under the VMA lock (6.16)', () => {
+  it('zaps a range inside one VMA under its read lock while mmap_lock is held for write; a range across VMAs falls back', () => {
+    const { c, mm } = makeModel({ era: 3 });
+    doMmap(c, mm, 0, 8, { flags: RW });
+    doMmap(c, mm, 8, 8, { flags: VM_READ });
+    userAccess(c, mm, 3, true, 33);
+    mmapWriteLock(c, mm); // a writer that has not write-locked this VMA does not stop the zap
+    expect(doMadviseDontneed(c, mm, 2, 4)).toBe(0);
+    mmapWriteUnlock(c, mm);
+    expect(pteGet(c, mm, 3)).toBe(0);
+    expect(heldLocks(c.t.arena, 0)).toEqual([]);
+    userAccess(c, mm, 3, true, 34);
+    expect(doMadviseDontneed(c, mm, 0, 16)).toBe(0); // two VMAs: mmap_lock for read
+    expect(pteGet(c, mm, 3)).toBe(0);
+    assertClean(c);
+    teardown(c, [mm]);
   });
 });
 

@@ -115,6 +115,17 @@ export async function runBench(o: BenchOptions, io: RunIO, signal?: AbortSignal)
   return report;
 }
 
+/** The per-VMA / mmap_lock faults/s ratio of every (workload, era, threads) measured in both modes. */
+export function benchRatios(r: BenchReport): { workload: string; era: number; threads: number; ratio: number }[] {
+  const out: { workload: string; era: number; threads: number; ratio: number }[] = [];
+  for (const a of r.points) {
+    if (a.mode !== 'per-vma' || a.era === null) continue;
+    const b = r.points.find((p) => p.workload === a.workload && p.era === a.era && p.threads === a.threads && p.mode === 'mmap-lock');
+    if (b && b.opsPerSec > 0) out.push({ workload: a.workload, era: a.era, threads: a.threads, ratio: a.opsPerSec / b.opsPerSec });
+  }
+  return out;
+}
+
 /** A lock class's percentile as `<bound`, or '-' when it has no samples of that kind. */
 function lockP99(p: BenchPoint, cls: string, which: LockPercentile = 'waitP99Us'): string {
   const v = lockPercentile(p.lockStat, cls, which);
@@ -133,14 +144,12 @@ export function benchTable(r: BenchReport): string[] {
   const fmt = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
   const out = [`mmtorture bench — ${r.date.slice(0, 10)}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.node}; oracles ${r.checked ? 'on' : 'off (--no-check)'}; median of ${r.options.repeat}`, fmt(head), ...rows.map(fmt)];
   out.push('ops/s: faults per second for the mm workloads (era E1..E3), lock operations per second for the others');
-  // Headline: per-VMA vs mmap_lock with the largest thread count, per workload/era.
-  for (const wname of new Set(r.points.map((p) => p.workload))) {
-    for (const era of new Set(r.points.filter((p) => p.workload === wname).map((p) => p.era))) {
-      if (era === null) continue;
-      const maxT = Math.max(...r.points.filter((p) => p.workload === wname).map((p) => p.threads));
-      const a = r.points.find((p) => p.workload === wname && p.era === era && p.threads === maxT && p.mode === 'per-vma');
-      const b = r.points.find((p) => p.workload === wname && p.era === era && p.threads === maxT && p.mode === 'mmap-lock');
-      if (a && b && b.opsPerSec > 0) out.push(`${wname} E${era} ${maxT} threads: per-VMA / mmap_lock = ${(a.opsPerSec / b.opsPerSec).toFixed(2)}`);
+  // Headline: per-VMA vs mmap_lock per workload and era, at every thread count.
+  const ratios = benchRatios(r);
+  for (const wname of new Set(ratios.map((x) => x.workload))) {
+    for (const era of new Set(ratios.filter((x) => x.workload === wname).map((x) => x.era))) {
+      const rs = ratios.filter((x) => x.workload === wname && x.era === era);
+      out.push(`${wname} E${era}: per-VMA / mmap_lock = ${rs.map((x) => `${x.ratio.toFixed(2)} (${x.threads} thr)`).join(', ')}`);
     }
   }
   return out;

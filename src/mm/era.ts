@@ -10,7 +10,7 @@ import { MM_LOCK_SEQ } from './layout.js';
  * lock type.
  */
 
-/** E1: 6.4–6.14 rwsem + vm_lock_seq; E2: E1 with mm_lock_seq a seqcount (6.12); E3: vm_refcnt (6.15+). */
+/** E1: 6.4–6.12 rwsem + vm_lock_seq; E2: E1 with mm_lock_seq a seqcount (6.13–6.14); E3: vm_refcnt (6.15+; madvise under the VMA lock as in 6.16). */
 export type Era = 1 | 2 | 3;
 export const ERA_E1 = 1;
 export const ERA_E2 = 2;
@@ -40,6 +40,8 @@ export interface VmaLockOps {
   readonly typesafeSlab: boolean;
   /** mmap_write_lock() opens an mm_lock_seq write section (E2+: mm_lock_seqcount_begin()). */
   readonly mmSeqcount: boolean;
+  /** madvise(MADV_DONTNEED) of a range inside one VMA runs under its read lock (6.16's try_vma_read_lock; E3). */
+  readonly madviseVmaLock: boolean;
   /** vma_lock_init() on a fresh allocation from vm_area_alloc(). */
   initLock(c: MmCtx, vma: number): void;
   /** vma_start_read(): VMA_READ_OK, VMA_READ_FAIL or VMA_READ_EAGAIN. */

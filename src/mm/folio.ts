@@ -2,7 +2,7 @@ import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
 import { BUG1_FOLIO_UNLOCK_NO_WAKE } from '../shm/bugbits.js';
 import { kmemCacheAllocCpu, kmemCacheFreeCpu, kmemCacheAlloc, kmemCacheFree } from './slab.js';
-import { refcountDecAndTest, refcountIncNotZero } from '../sync/refcount.js';
+import { refcountDecAndTest, refcountIncNotZero, refcountInc } from '../sync/refcount.js';
 import { initRwsem, downWrite, upWrite } from '../sync/rwsem.js';
 import { rwsemIsLocked } from '../sync/rwsem_waitlist.js';
 import { LC_ANON_VMA, LC_FOLIO_LOCK } from '../sync/lockclass.js';
@@ -37,9 +37,9 @@ export function isZeroFolio(c: MmCtx, f: number): boolean {
   return (c.i32[f + F_FLAGS] & PG_ZERO) !== 0;
 }
 
-/** folio_get(). */
+/** folio_get(): the caller holds a reference or a lock that keeps one (a zero count WARNs: refcount_t: addition on 0). */
 export function folioGet(c: MmCtx, f: number): void {
-  if (!isZeroFolio(c, f)) Atomics.add(c.i32, f + F_REF, 1);
+  if (!isZeroFolio(c, f)) refcountInc(c.t, f + F_REF, f);
 }
 
 /** folio_try_get(): fails on a folio being freed (GUP-fast's try_grab_folio). */
@@ -107,6 +107,29 @@ export function folioFreeSwap(c: MmCtx, f: number): boolean {
   if (!folioTestClearFlag(c, f, PG_SWAPCACHE)) return false;
   folioPut(c, f); // delete_from_swap_cache()
   return true;
+}
+
+/**
+ * free_swap_and_cache() (mm/swapfile.c), for one swap PTE the caller cleared
+ * under its PT lock: one swap entry fewer, and when it was the last, drop the
+ * swap cache only under the folio lock (__try_to_reclaim_swap: the swap
+ * cache lookup's reference, a trylock, folio_swapcache_freeable()). A folio
+ * someone holds locked (writeback, a reclaimer mid-walk that is still making
+ * swap entries) stays in the swap cache for reclaim to find later. Returns
+ * the references the caller must put after dropping the PT lock: the
+ * lookup's, and the swap cache's if it went.
+ */
+export function freeSwapAndCache(c: MmCtx, f: number): number {
+  // The entry just cleared kept the folio in the swap cache (a swap count is
+  // raised from 0 only under the folio lock, and the cache is left only at
+  // 0): the lookup's reference is safe to take now, not after the decrement,
+  // when a lock holder may already have dropped the last one.
+  folioGet(c, f);
+  const left = Atomics.sub(c.i32, f + F_SWAPCOUNT, 1) - 1;
+  if (left > 0 || !folioTrylock(c, f)) return 1;
+  const drop = !folioTestFlag(c, f, PG_WRITEBACK) && Atomics.load(c.i32, f + F_SWAPCOUNT) <= 0 && folioTestClearFlag(c, f, PG_SWAPCACHE);
+  folioUnlock(c, f);
+  return drop ? 2 : 1;
 }
 
 /** linear_page_index(): the offset of `addr` in the VMA's object (anon: its pgoff space, kept across mremap). */

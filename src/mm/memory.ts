@@ -2,9 +2,9 @@ import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd, setPte } from './pgtable.js';
-import { folioPut, folioRemoveRmap, folioTestClearFlag } from './folio.js';
+import { folioPut, folioRemoveRmap, freeSwapAndCache } from './folio.js';
 import { flushTlbMm } from './tlb.js';
-import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, F_SWAPCOUNT, PG_SWAPCACHE } from './layout.js';
+import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP } from './layout.js';
 
 
 /*
@@ -34,10 +34,7 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
           sc[cleared++] = pteFolio(pte);
         } else if ((pte & PTE_SWAP) !== 0) {
           const f = pteSwapFolio(pte);
-          const left = Atomics.sub(i32, f + F_SWAPCOUNT, 1) - 1;
-          if (left <= 0 && folioTestClearFlag(c, f, PG_SWAPCACHE)) {
-            sc[cleared++] = -1 - f; // swap cache reference only
-          }
+          for (let n = freeSwapAndCache(c, f); n > 0; n--) sc[cleared++] = -1 - f; // references to put, not a mapping
         }
       }
       if (cleared > 0) flushTlbMm(c, mm);

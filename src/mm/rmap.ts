@@ -9,9 +9,10 @@ import { LC_PAGE_TABLE_LOCK } from '../sync/lockclass.js';
 import { AH_ANON_VMA_CHAIN_LINK } from '../sync/lockdep.js';
 import { mmapAssertLocked, anonVmaAssertWriteLocked } from './mmap_lock.js';
 import { findVma } from './tree.js';
-import { kasanCheck, kasanCheckGen, kasanCheckMm, KS_RMAP_VMA, KS_RMAP_PT, KS_RMAP_MM, KS_RMAP_AV, KS_RMAP_AVC } from './kasan.js';
+import { kasanCheck, kasanCheckGen, kasanCheckMm, KS_RMAP_VMA, KS_RMAP_PT, KS_RMAP_MM, KS_RMAP_AV, KS_RMAP_AVC, KS_ANON_NEIGHBOUR } from './kasan.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, setPte, ptepGetAndClear } from './pgtable.js';
 import { flushTlbMm } from './tlb.js';
+import { delayPoint, W_ANON_NEIGHBOUR } from './debug.js';
 import {
   anonVmaAlloc, getAnonVma, putAnonVma, putAnonVmaLast, folioTestFlag, folioClearFlag, folioRemoveRmap, folioPut, folioMaybeDmaPinned,
   folioMapcount,
@@ -205,16 +206,28 @@ function findMergeableAnonVma(c: MmCtx, mm: number, vma: number): number {
   const end = i32[vma + VMA_END];
   const next = findVma(c, mm, end);
   // reusable_anon_vma(): only a neighbour whose chain is its anon_vma alone (list_is_singular).
-  if (next !== 0 && i32[next + VMA_START] === end && singularChain(c, next) &&
+  if (next !== 0 && neighbourStable(c, next) && i32[next + VMA_START] === end && singularChain(c, next) &&
       i32[next + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[next + VMA_MM] === mm + 1) {
     return i32[next + VMA_ANON_VMA] - 1;
   }
   const prev = start > 0 ? findVma(c, mm, start - 1) : 0;
-  if (prev !== 0 && prev !== vma && i32[prev + VMA_END] === start && singularChain(c, prev) &&
+  if (prev !== 0 && prev !== vma && neighbourStable(c, prev) && i32[prev + VMA_END] === start && singularChain(c, prev) &&
       i32[prev + VMA_FLAGS] === i32[vma + VMA_FLAGS] && i32[prev + VMA_MM] === mm + 1) {
     return i32[prev + VMA_ANON_VMA] - 1;
   }
   return -1;
+}
+
+/**
+ * KASAN at find_mergeable_anon_vma's read of a neighbour: only mmap_lock
+ * keeps a VMA that is not our own from being unmapped and freed (or, E3,
+ * reused) between the tree walk and the read; the window between them is
+ * widened like the others. Returns whether the neighbour is the one found.
+ */
+function neighbourStable(c: MmCtx, v: number): boolean {
+  const gen = c.i32[v + OBJ_GEN];
+  delayPoint(c, W_ANON_NEIGHBOUR);
+  return kasanCheckGen(c, v, gen, KS_ANON_NEIGHBOUR, false);
 }
 
 /**

@@ -3,7 +3,7 @@ import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, mkSwapPte, mkPte, pteSwapFolio, setPte } from './pgtable.js';
 import {  folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSetFlag, folioClearFlag, folioRemoveRmap,
-  folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag, folioTryGet, folioMapcount,
+  folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag, folioTryGet, folioMapcount, folioFreeSwap,
 } from './folio.js';
 import { tryToUnmap } from './rmap.js';
 import { EV_RMAP_WALK } from './debug.js';
@@ -11,10 +11,11 @@ import { flushTlbMm } from './tlb.js';
 import {
   VMA_START, VMA_FILE, PTE_PRESENT, PTE_SWP_EXCLUSIVE, F_SWAPCOUNT, F_FLAGS, PG_ANON, PG_ANON_EXCLUSIVE, PG_SWAPCACHE,
   PG_WRITEBACK, VMA_FLAGS, VM_WRITE, PTE_WRITE, PTE_SWAP, PTE_DIRTY, MC_SWAPIN, PG_ZERO, PG_LOCKED, MC_RMAP_WALK,
-  MC_RMAP_BUSY, F_ANON_VMA,
+  MC_RMAP_BUSY, F_ANON_VMA, OBJ_STATE,
 } from './layout.js';
 import { Vmf, folioLockOrRetry, VM_FAULT_SIGBUS, VM_FAULT_MAJOR, FAULT_FLAG_WRITE, vmfPteLockSame } from './vmf.js';
 import { ctlDelay } from '../sync/ctl.js';
+import { slabObjects, OBJ_LIVE } from './slab.js';
 
 /*
  * Reclaim of one anonymous page (madvise(MADV_PAGEOUT) → shrink_folio_list →
@@ -39,8 +40,14 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
     const pte = Atomics.load(i32, p);
     if ((pte & PTE_PRESENT) !== 0) {
       const f = pteFolio(pte);
-      if (!isZeroFolio(c, f) && folioTestFlag(c, f, PG_ANON) && !folioTestFlag(c, f, PG_SWAPCACHE) &&
-          !folioMaybeDmaPinned(c, f) && folioTrylock(c, f)) {
+      // add_to_swap() tests the swap cache under the folio lock: a reclaimer that
+      // held it may have left the folio there (its other PTEs still swapped).
+      let locked = !isZeroFolio(c, f) && folioTestFlag(c, f, PG_ANON) && !folioMaybeDmaPinned(c, f) && folioTrylock(c, f);
+      if (locked && folioTestFlag(c, f, PG_SWAPCACHE)) {
+        folioUnlock(c, f);
+        locked = false;
+      }
+      if (locked) {
         const exclusive = folioTestFlag(c, f, PG_ANON_EXCLUSIVE);
         folioGet(c, f); // the swap cache's reference
         folioSetFlag(c, f, PG_SWAPCACHE | PG_WRITEBACK);
@@ -60,6 +67,9 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
     // Writeback in flight: the folio stays locked; we still hold the
     // mapping's reference, so a concurrent zap cannot free it under us.
     writebackWait(c, folio, ioSpins);
+    // A zap of the swap PTE while we held the lock could not drop the swap
+    // cache (free_swap_and_cache's trylock): pageout() done, drop it now.
+    if (folioMapcount(c, folio) === 0) folioFreeSwap(c, folio);
     folioUnlock(c, folio);
     folioPut(c, folio);
   }
@@ -73,8 +83,8 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
  */
 function writebackWait(c: MmCtx, f: number, ioSpins: number): void {
   // Controlled schedule: the I/O takes virtual time; the other threads run meanwhile.
-  if (c.t.ctl !== 0) return ctlDelay(c.t, ioSpins);
-  for (let k = 0; k < ioSpins; k++) Atomics.load(c.i32, f + F_FLAGS); // atomic loads are never optimised away
+  if (c.t.ctl !== 0) ctlDelay(c.t, ioSpins);
+  else for (let k = 0; k < ioSpins; k++) Atomics.load(c.i32, f + F_FLAGS); // atomic loads are never optimised away
   folioClearFlag(c, f, PG_WRITEBACK);
 }
 
@@ -82,27 +92,37 @@ function writebackWait(c: MmCtx, f: number, ioSpins: number): void {
  * shrink_folio_list() for one anon folio that a PFN scan found (kswapd or
  * compaction, not a page-table walk: no mmap_lock, no VMA): a speculative
  * reference (folio_try_get, as isolate_lru_folio), the folio lock,
- * add_to_swap(), try_to_unmap() through the reverse map, and writeback once
- * no PTE maps it. A folio some PTE still maps stays in the swap cache, as
- * the kernel's does. Returns the PTEs it unmapped.
+ * add_to_swap() unless it is in the swap cache already, try_to_unmap()
+ * through the reverse map, and writeback once no PTE maps it. A folio some
+ * PTE still maps stays in the swap cache, as the kernel's does; an unmapped
+ * one only the swap cache holds (a free_swap_and_cache() whose trylock lost
+ * to a lock holder) is freed with folio_free_swap(). Returns the PTEs it
+ * unmapped.
  */
 export function reclaimFolio(c: MmCtx, f: number, ioSpins: number): number {
   const i32 = c.i32;
-  const fl = Atomics.load(i32, f + F_FLAGS);
-  if ((fl & (PG_ANON | PG_SWAPCACHE | PG_ZERO | PG_LOCKED)) !== PG_ANON || folioMapcount(c, f) <= 0) return 0;
+  if (!folioReclaimable(c, f, Atomics.load(i32, f + F_FLAGS))) return 0;
   if (!folioTryGet(c, f)) return 0;
-  if (!folioTrylock(c, f)) {
+  // isolate_lru_folio()'s PG_lru test after the reference, before the lock:
+  // the folio may have been freed and reused since the first look, and a
+  // fresh folio becomes anon only at its first mapping (after its
+  // allocator's last plain store of the flags, which must not lose our lock bit).
+  if (!folioReclaimable(c, f, Atomics.load(i32, f + F_FLAGS)) || !folioTrylock(c, f)) {
     folioPut(c, f);
     return 0;
   }
   const now = Atomics.load(i32, f + F_FLAGS);
-  if ((now & (PG_ANON | PG_SWAPCACHE | PG_ZERO)) !== PG_ANON || folioMapcount(c, f) <= 0 || folioMaybeDmaPinned(c, f)) {
+  const unused = folioMapcount(c, f) === 0;
+  if ((now & (PG_ANON | PG_ZERO)) !== PG_ANON || unused || folioMaybeDmaPinned(c, f)) {
+    if (unused && (now & PG_SWAPCACHE) !== 0) folioFreeSwap(c, f);
     folioUnlock(c, f);
     folioPut(c, f);
     return 0;
   }
-  folioGet(c, f); // add_to_swap(): the swap cache's reference
-  folioSetFlag(c, f, PG_SWAPCACHE);
+  if ((now & PG_SWAPCACHE) === 0) {
+    folioGet(c, f); // add_to_swap(): the swap cache's reference
+    folioSetFlag(c, f, PG_SWAPCACHE);
+  }
   c.t.count(MC_RMAP_WALK);
   const before = folioMapcount(c, f);
   const n = tryToUnmap(c, f);
@@ -117,6 +137,31 @@ export function reclaimFolio(c: MmCtx, f: number, ioSpins: number): number {
   folioUnlock(c, f);
   folioPut(c, f);
   return n < 0 ? 0 : n;
+}
+
+/** What the PFN scan takes: an unlocked anon folio that is mapped, or held by the swap cache alone. */
+function folioReclaimable(c: MmCtx, f: number, fl: number): boolean {
+  if ((fl & (PG_ANON | PG_ZERO | PG_LOCKED)) !== PG_ANON) return false;
+  return (fl & PG_SWAPCACHE) !== 0 || folioMapcount(c, f) > 0;
+}
+
+/**
+ * The unused swap cache that reclaim would free in time, all at once, over a
+ * stopped world (the final check before the leak count: with every mm
+ * exited, the kernel's swap cache may still hold such folios; they are not
+ * leaked).
+ */
+export function shrinkSwapCache(c: MmCtx): number {
+  const { base, cap, words } = slabObjects(c.i32, c.folioSlab);
+  let n = 0;
+  for (let k = 0; k < cap; k++) {
+    const f = base + k * words;
+    if (c.i32[f + OBJ_STATE] !== OBJ_LIVE || (c.i32[f + F_FLAGS] & (PG_SWAPCACHE | PG_ZERO | PG_LOCKED)) !== PG_SWAPCACHE) continue;
+    if (folioMapcount(c, f) !== 0 || Atomics.load(c.i32, f + F_SWAPCOUNT) > 0) continue;
+    reclaimFolio(c, f, 0);
+    n++;
+  }
+  return n;
 }
 
 /**

@@ -190,8 +190,8 @@ function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
   return 0;
 }
 
-/** E3 (6.15+): vm_refcnt. */
+/** E3 (6.15+): vm_refcnt; madvise(MADV_DONTNEED) under the VMA lock as from 6.16. */
 export const VMA_LOCK_E3: VmaLockOps = {
-  era: ERA_E3, name: 'E3 vm_refcnt (6.15+)', mmSeqcount: true, lockWord: VMA_REFCNT, lockIdle: 1, typesafeSlab: true,
+  era: ERA_E3, name: 'E3 vm_refcnt (6.15+)', mmSeqcount: true, madviseVmaLock: true, lockWord: VMA_REFCNT, lockIdle: 1, typesafeSlab: true,
   initLock, startRead, startReadLocked, endRead, startWrite, isAttached, markAttached, markDetached, lockVmaUnderRcu,
 };

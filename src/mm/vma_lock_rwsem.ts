@@ -124,9 +124,9 @@ function lockVmaUnderRcu(c: MmCtx, mm: number, addr: number): number {
   }
 }
 
-const common = { lockWord: VMA_LOCK, lockIdle: 0, typesafeSlab: false, initLock, startRead, startReadLocked, endRead, startWrite, isAttached, markAttached, markDetached, lockVmaUnderRcu };
+const common = { madviseVmaLock: false, lockWord: VMA_LOCK, lockIdle: 0, typesafeSlab: false, initLock, startRead, startReadLocked, endRead, startWrite, isAttached, markAttached, markDetached, lockVmaUnderRcu };
 
-/** E1 (6.4–6.11): mm_lock_seq is a plain counter, advanced only by vma_end_write_all(). */
-export const VMA_LOCK_E1: VmaLockOps = { era: ERA_E1, name: 'E1 rwsem (6.4-6.11)', mmSeqcount: false, ...common };
-/** E2 (6.12–6.14): mm_lock_seq a seqcount, odd while mmap_lock is held for write. */
-export const VMA_LOCK_E2: VmaLockOps = { era: ERA_E2, name: 'E2 rwsem + mm_lock_seq seqcount (6.12-6.14)', mmSeqcount: true, ...common };
+/** E1 (6.4–6.12): mm_lock_seq is a plain counter, advanced only by vma_end_write_all(). */
+export const VMA_LOCK_E1: VmaLockOps = { era: ERA_E1, name: 'E1 rwsem (6.4-6.12)', mmSeqcount: false, ...common };
+/** E2 (6.13–6.14): mm_lock_seq a seqcount, odd while mmap_lock is held for write. */
+export const VMA_LOCK_E2: VmaLockOps = { era: ERA_E2, name: 'E2 rwsem + mm_lock_seq seqcount (6.13-6.14)', mmSeqcount: true, ...common };

@@ -45,6 +45,7 @@ export const enum Viol {
   RmapWalkMiss = 38,
   VmaAllocReferenced = 39,
   PgtableFreeInUse = 40,
+  RefcountAdditionOnZero = 41,
 }
 
 export interface KindInfo {
@@ -94,6 +95,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.RmapWalkMiss, name: 'rmap-walk-miss', title: 'BUG: rmap walk misses a mapping: try_to_unmap() visited every VMA of the folio\'s anon_vma and left it mapped', args: ['folio', 'anon_vma', 'mapcount', 'VMAs walked'] },
   { id: Viol.VmaAllocReferenced, name: 'vma-alloc-referenced', title: 'BUG: vm_area_alloc() (E3) handed out a VMA whose vm_refcnt is not 0: a reference outlived its free', args: ['vma', 'refcnt'] },
   { id: Viol.PgtableFreeInUse, name: 'pgtable-free-in-use', title: 'BUG: free_pgtables(): a PTE table no VMA covers still has entries after the zap (a fault populated an unmapped range; its pages leak: Bad rss-counter state)', args: ['addr', 'pte'] },
+  { id: Viol.RefcountAdditionOnZero, name: 'refcount-addition-on-0', title: 'WARNING: refcount_t: addition on 0; use-after-free', args: ['old'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['count'] },
 ];

@@ -69,7 +69,7 @@ export function refcountAddNotZero(t: Task, r: number, n: number): number {
 export function refcountInc(t: Task, r: number, obj: number): void {
   if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const old = Atomics.add(t.i32, r, 1);
-  if (old <= 0) t.violation(Viol.RefcountUnderflow, obj, old, 0, 0, 0);
+  if (old <= 0) t.violation(Viol.RefcountAdditionOnZero, obj, old, 0, 0, 0);
 }
 
 /** refcount_add(). */
