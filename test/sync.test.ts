@@ -346,12 +346,13 @@ describe('refcount', () => {
     refcountSet(arena.i32, base, 1);
     expect(refcountIncNotZero(t0, base)).toBe(true);
     expect(refcountRead(arena.i32, base)).toBe(2);
-    expect(refcountIncNotZeroLimited(t0, base, 2)).toBe(-1 - 2);
-    expect(refcountIncNotZeroLimited(t0, base, 3)).toBe(2);
+    expect(refcountIncNotZeroLimited(t0, base, 2, 1)).toBe(-1 - 2); // a wrong guess of the count: the failed CAS gives the real one
+    expect(refcountIncNotZeroLimited(t0, base, 3, 2)).toBe(2);
     expect(refcountAddNotZero(t0, base, 10)).toBe(3);
     refcountSet(arena.i32, base, 1);
     expect(refcountDecAndTest(t0, base, 0)).toBe(true);
-    expect(refcountIncNotZeroLimited(t0, base, 100)).toBe(-1);
+    expect(refcountIncNotZeroLimited(t0, base, 100, 1)).toBe(-1);
+    expect(refcountRead(arena.i32, base)).toBe(0);
     expect(refcountDecAndTest(t0, base, 0)).toBe(false); // underflow
     expect(decodeViolations(arena).map((v) => v.kind)).toEqual(['refcount-underflow']);
   });

@@ -8,7 +8,7 @@ import type { MmCtx } from './model.js';
 import { ERA_E3, mmLockSeq, VMA_READ_EAGAIN, VMA_READ_FAIL, VMA_READ_OK, type VmaLockOps } from './era.js';
 import {
   MM_WRITER_WAIT, MM_WRITER_WAKER, VMA_REFCNT, VMA_LOCK_SEQ, VMA_MM, VMA_START, VMA_END, VMA_LOCK_OFFSET, VMA_REF_LIMIT, OBJ_GEN,
-  MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS, MC_VMA_FOREIGN,
+  MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS, MC_VMA_FOREIGN, MM_LOCK_SEQ,
 } from './layout.js';
 import { mtWalk } from './tree.js';
 import { kasanCheckMm, KS_VMA_PUT_MM } from './kasan.js';
@@ -35,12 +35,15 @@ function startRead(c: MmCtx, mm: number, vma: number): number {
   const i32 = c.i32;
   if (Atomics.load(i32, vma + VMA_LOCK_SEQ) === mmLockSeq(c, mm)) return VMA_READ_FAIL;
   delayPoint(c, W_INC_TO_CHECK);
-  const r = refcountIncNotZeroLimited(c.t, vma + VMA_REFCNT, VMA_REF_LIMIT);
+  const r = refcountIncNotZeroLimited(c.t, vma + VMA_REFCNT, VMA_REF_LIMIT, 1); // attached, no reader: the likely count
   if (r < 0) return -1 - r === 0 ? VMA_READ_EAGAIN : VMA_READ_FAIL;
   lockAcquired(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
   delayPoint(c, W_INC_TO_CHECK);
   // The object may have been recycled into another mm (SLAB_TYPESAFE_BY_RCU).
-  const vmm = Atomics.load(i32, vma + VMA_MM) - 1;
+  // Plain reads after the increment's RMW (DESIGN rule 3c): vm_mm was stored
+  // before the attach that made the count non-zero, which our RMW read; a
+  // stale mm_lock_seq or vm_lock_seq can only make the re-check below fail.
+  const vmm = i32[vma + VMA_MM] - 1;
   if (vmm !== mm) c.t.count(MC_VMA_FOREIGN);
   if (vmm !== mm && (c.t.bugs1 & BUG1_B3_NO_MM_CHECK) === 0) {
     if (vmm >= 0) mmgrab(c, vmm);
@@ -48,7 +51,7 @@ function startRead(c: MmCtx, mm: number, vma: number): number {
     if (vmm >= 0) mmdrop(c, vmm);
     return VMA_READ_FAIL;
   }
-  if (Atomics.load(i32, vma + VMA_LOCK_SEQ) === mmLockSeq(c, mm)) {
+  if (i32[vma + VMA_LOCK_SEQ] === i32[mm + MM_LOCK_SEQ]) {
     vmaRefcountPut(c, vma, mm);
     return VMA_READ_FAIL;
   }
@@ -58,7 +61,7 @@ function startRead(c: MmCtx, mm: number, vma: number): number {
 /** vma_start_read_locked() (E3): the caller holds mmap_lock for read; fails only on a saturated count. */
 function startReadLocked(c: MmCtx, mm: number, vma: number): boolean {
   mmapAssertLocked(c, mm);
-  const r = refcountIncNotZeroLimited(c.t, vma + VMA_REFCNT, VMA_REF_LIMIT);
+  const r = refcountIncNotZeroLimited(c.t, vma + VMA_REFCNT, VMA_REF_LIMIT, 1); // attached, no reader: the likely count
   if (r < 0) return false;
   lockAcquired(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
   return true;
@@ -82,7 +85,8 @@ function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
 
 /** vma_end_read() (E3): vma_refcount_put() with the vm_mm read before the drop. */
 function endRead(c: MmCtx, vma: number): void {
-  vmaRefcountPut(c, vma, Atomics.load(c.i32, vma + VMA_MM) - 1);
+  // Our reference keeps the object from reuse: vm_mm is stable (rule 3c).
+  vmaRefcountPut(c, vma, c.i32[vma + VMA_MM] - 1);
 }
 
 /**

@@ -3,7 +3,7 @@ import { LC_VMA_LOCK } from '../sync/lockclass.js';
 import { rcuReadLock, rcuReadUnlock } from '../sync/rcu.js';
 import type { MmCtx } from './model.js';
 import { ERA_E1, ERA_E2, mmLockSeq, VMA_READ_FAIL, VMA_READ_OK, type VmaLockOps } from './era.js';
-import { VMA_LOCK, VMA_DETACHED, VMA_LOCK_SEQ, VMA_START, VMA_END, VMA_ANON_VMA, VMA_FILE, OBJ_GEN, MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS } from './layout.js';
+import { VMA_LOCK, VMA_DETACHED, VMA_LOCK_SEQ, VMA_START, VMA_END, VMA_ANON_VMA, VMA_FILE, OBJ_GEN, MM_LOCK_SEQ, MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS } from './layout.js';
 import { mtWalk } from './tree.js';
 import { kasanCheckGen, KS_VMA_UNDER_RCU } from './kasan.js';
 import { mmapAssertLocked, vmaEndRead } from './mmap_lock.js';
@@ -29,7 +29,9 @@ function startRead(c: MmCtx, mm: number, vma: number): number {
   if (!downReadTrylock(c.t, vma + VMA_LOCK)) return VMA_READ_FAIL;
   // Under the VMA read lock vm_lock_seq cannot change (vma_start_write takes the
   // lock for write first), and the trylock's RMW ordered this read after it.
-  if (i32[vma + VMA_LOCK_SEQ] === mmLockSeq(c, mm)) {
+  // mm_lock_seq too is read plainly after that RMW (DESIGN rule 3c): a stale
+  // value can only equal vm_lock_seq and make us fall back.
+  if (i32[vma + VMA_LOCK_SEQ] === i32[mm + MM_LOCK_SEQ]) {
     upRead(c.t, vma + VMA_LOCK);
     return VMA_READ_FAIL;
   }

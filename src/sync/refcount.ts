@@ -38,12 +38,15 @@ export function refcountIncNotZero(t: Task, r: number): boolean {
  * __refcount_inc_not_zero_limited_acquire() (6.15): increment only if the
  * value is non-zero and the result stays <= limit. Returns the old value on
  * success, or `-1 - old` on failure (so callers can tell 0 from "over limit").
+ * `likely` is the value the caller expects (its first compare-exchange).
  */
-export function refcountIncNotZeroLimited(t: Task, r: number, limit: number): number {
+export function refcountIncNotZeroLimited(t: Task, r: number, limit: number, likely: number): number {
   const i32 = t.i32;
   if (t.ctl !== 0) ctlPoint(t, P_REFCOUNT, r);
   const onZero = (t.bugs0 & BUG_REFCOUNT_INC_ON_ZERO) !== 0;
-  let v = Atomics.load(i32, r);
+  // atomic_try_cmpxchg() from the caller's likely value: a wrong guess costs
+  // nothing but the failed CAS, which returns the value to go on from.
+  let v = likely;
   for (;;) {
     if ((v === 0 && !onZero) || v + 1 > limit) return -1 - v;
     const seen = Atomics.compareExchange(i32, r, v, v + 1);
