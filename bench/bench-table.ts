@@ -9,9 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BenchReport } from '../src/harness/bench-types.js';
-import { lockPercentile, type LockPercentile } from '../src/harness/collect.js';
 import { si } from '../src/harness/parse.js';
-import { benchRatios } from '../src/harness/bench.js';
+import { benchRatios, lockP99 } from '../src/harness/bench.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -19,14 +18,11 @@ if (!file) {
   process.exit(2);
 }
 const rep = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
-const p99 = (p: BenchReport['points'][number], which: LockPercentile) => {
-  const v = lockPercentile(p.lockStat, '&mm->mmap_lock', which);
-  return v === null ? '-' : `<${v}`;
-};
+const ML = '&mm->mmap_lock';
 const ratios = benchRatios(rep);
 const out = ['| workload | mode | era | threads | faults/s | spread | efficiency | wait p99 | write-hold p99 | wake-up p99 | per-VMA / mmap_lock |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
 for (const p of rep.points) {
   const r = p.mode === 'per-vma' ? ratios.find((x) => x.workload === p.workload && x.era === p.era && x.threads === p.threads) : undefined;
-  out.push(`| ${p.workload} | ${p.mode} | ${p.era ? `E${p.era}` : '-'} | ${p.threads} | ${si(p.opsPerSec)} | ±${p.spreadPct.toFixed(0)}% | ${p.efficiency === null ? '-' : p.efficiency.toFixed(2)} | ${p99(p, 'waitP99Us')} | ${p99(p, 'writeHoldP99Us')} | ${p99(p, 'wakeP99Us')} | ${r ? `**${r.ratio.toFixed(2)}**` : '-'} |`);
+  out.push(`| ${p.workload} | ${p.mode} | ${p.era ? `E${p.era}` : '-'} | ${p.threads} | ${si(p.opsPerSec)} | ±${p.spreadPct.toFixed(0)}% | ${p.efficiency === null ? '-' : p.efficiency.toFixed(2)} | ${lockP99(p, ML)} | ${lockP99(p, ML, 'writeHoldP99Us')} | ${lockP99(p, ML, 'wakeP99Us')} | ${r ? `**${r.ratio.toFixed(2)}**` : '-'} |`);
 }
 process.stdout.write(out.join('\n') + '\n');

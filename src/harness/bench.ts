@@ -127,7 +127,7 @@ export function benchRatios(r: BenchReport): { workload: string; era: number; th
 }
 
 /** A lock class's percentile as `<bound`, or '-' when it has no samples of that kind. */
-function lockP99(p: BenchPoint, cls: string, which: LockPercentile = 'waitP99Us'): string {
+export function lockP99(p: BenchPoint, cls: string, which: LockPercentile = 'waitP99Us'): string {
   const v = lockPercentile(p.lockStat, cls, which);
   return v === null ? '-' : `<${v}`;
 }

@@ -113,23 +113,21 @@ export function folioFreeSwap(c: MmCtx, f: number): boolean {
  * free_swap_and_cache() (mm/swapfile.c), for one swap PTE the caller cleared
  * under its PT lock: one swap entry fewer, and when it was the last, drop the
  * swap cache only under the folio lock (__try_to_reclaim_swap: the swap
- * cache lookup's reference, a trylock, folio_swapcache_freeable()). A folio
- * someone holds locked (writeback, a reclaimer mid-walk that is still making
- * swap entries) stays in the swap cache for reclaim to find later. Returns
- * the references the caller must put after dropping the PT lock: the
- * lookup's, and the swap cache's if it went.
+ * cache lookup's reference, a trylock, folio_free_swap()). A folio someone
+ * holds locked (writeback, a reclaimer mid-walk that is still making swap
+ * entries) stays in the swap cache for reclaim to find later. The caller
+ * puts the lookup's reference after dropping the PT lock; while it holds
+ * it, folio_free_swap()'s put of the swap cache's is never the last.
  */
-export function freeSwapAndCache(c: MmCtx, f: number): number {
+export function freeSwapAndCache(c: MmCtx, f: number): void {
   // The entry just cleared kept the folio in the swap cache (a swap count is
   // raised from 0 only under the folio lock, and the cache is left only at
   // 0): the lookup's reference is safe to take now, not after the decrement,
   // when a lock holder may already have dropped the last one.
   folioGet(c, f);
-  const left = Atomics.sub(c.i32, f + F_SWAPCOUNT, 1) - 1;
-  if (left > 0 || !folioTrylock(c, f)) return 1;
-  const drop = !folioTestFlag(c, f, PG_WRITEBACK) && Atomics.load(c.i32, f + F_SWAPCOUNT) <= 0 && folioTestClearFlag(c, f, PG_SWAPCACHE);
+  if (Atomics.sub(c.i32, f + F_SWAPCOUNT, 1) > 1 || !folioTrylock(c, f)) return;
+  folioFreeSwap(c, f);
   folioUnlock(c, f);
-  return drop ? 2 : 1;
 }
 
 /** linear_page_index(): the offset of `addr` in the VMA's object (anon: its pgoff space, kept across mremap). */

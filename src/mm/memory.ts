@@ -34,7 +34,8 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
           sc[cleared++] = pteFolio(pte);
         } else if ((pte & PTE_SWAP) !== 0) {
           const f = pteSwapFolio(pte);
-          for (let n = freeSwapAndCache(c, f); n > 0; n--) sc[cleared++] = -1 - f; // references to put, not a mapping
+          freeSwapAndCache(c, f);
+          sc[cleared++] = -1 - f; // the swap cache lookup's reference, not a mapping
         }
       }
       if (cleared > 0) flushTlbMm(c, mm);

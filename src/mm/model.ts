@@ -230,8 +230,7 @@ export class MmCtx {
     this.filePages = i32[base + MH_FILE_PAGES];
     this.fileStride = fileWords(this.filePages);
     this.scratch = new Int32Array(this.maxVmas * 4 + 16);
-    // Also zapPteRange's puts: up to two per entry of one PTE table.
-    this.scratch2 = new Int32Array(Math.max(this.maxVmas * 4 + 16, 2 * PTRS_PER_PTE));
+    this.scratch2 = new Int32Array(this.maxVmas * 4 + 16);
     this.rcuFn = (tt, kind, a0, a1) => {
       if (kind === CB_SLAB_FREE) slabFreeNow(tt, a0, a1);
     };

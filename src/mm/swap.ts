@@ -149,19 +149,14 @@ function folioReclaimable(c: MmCtx, f: number, fl: number): boolean {
  * The unused swap cache that reclaim would free in time, all at once, over a
  * stopped world (the final check before the leak count: with every mm
  * exited, the kernel's swap cache may still hold such folios; they are not
- * leaked).
+ * leaked). reclaimFolio() frees each one no swap entry names.
  */
-export function shrinkSwapCache(c: MmCtx): number {
+export function shrinkSwapCache(c: MmCtx): void {
   const { base, cap, words } = slabObjects(c.i32, c.folioSlab);
-  let n = 0;
   for (let k = 0; k < cap; k++) {
     const f = base + k * words;
-    if (c.i32[f + OBJ_STATE] !== OBJ_LIVE || (c.i32[f + F_FLAGS] & (PG_SWAPCACHE | PG_ZERO | PG_LOCKED)) !== PG_SWAPCACHE) continue;
-    if (folioMapcount(c, f) !== 0 || Atomics.load(c.i32, f + F_SWAPCOUNT) > 0) continue;
-    reclaimFolio(c, f, 0);
-    n++;
+    if (c.i32[f + OBJ_STATE] === OBJ_LIVE && (c.i32[f + F_FLAGS] & PG_SWAPCACHE) !== 0 && folioMapcount(c, f) === 0) reclaimFolio(c, f, 0);
   }
-  return n;
 }
 
 /**
