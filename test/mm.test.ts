@@ -665,8 +665,22 @@ describe('E3 SLAB_TYPESAFE_BY_RCU', () => {
     expect(vmaStartRead(c, mm, stale)).toBe(VMA_READ_FAIL);
     expect(heldLocks(c.t.arena, 0)).toEqual([]);
     expect(c.i32[stale + VMA_REFCNT]).toBe(1); // vm_refcnt back to "attached, no readers"
+    expect(c.mmPins[c.mmSlot(other)]).toBe(0); // the other mm was grabbed around the put, then dropped
     assertClean(c);
     teardown(c, [mm, other]);
+  });
+
+  it('dropping that reference without mmgrab() of the other mm is reported (mm-not-pinned), whether or not a writer waits', () => {
+    const { c, mm } = makeModel({ era: 3 }, 2, ['b3-foreign-mm-no-grab']);
+    doMmap(c, mm, 0, 8, { flags: RW });
+    const stale = vmaAt(c, mm, 0);
+    doMunmap(c, mm, 0, 8);
+    const other = mmAlloc(c);
+    expect(doMmap(c, other, 0, 8, { flags: RW })).toBe(0);
+    expect(vmaStartRead(c, mm, stale)).toBe(VMA_READ_FAIL);
+    const v = decodeViolations(c.t.arena);
+    expect(v.map((x) => x.kind)).toEqual(['mm-not-pinned']);
+    expect(v[0].obj).toBe(other);
   });
 });
 

@@ -168,6 +168,14 @@ export const BUGS: readonly BugEntry[] = [
     symptom: ['vma-wrong-mm', 'fault-outside-vma', 'vma-reused-while-locked'],
   },
   {
+    id: 'b3-foreign-mm-no-grab', word: 1, bit: B.BUG1_B3_FOREIGN_MM_NO_GRAB,
+    title: 'B3 follow-up (6.15): vma_start_read() puts a VMA recycled into another mm without mmgrab(), so vma_refcount_put() may wake a writer through a freed mm',
+    source: 'mm/mmap_lock.c vma_start_read(), "mm: fix a UAF when vma->mm is freed after vma->vm_refcnt got dropped" (Suren Baghdasaryan, reported by Jann Horn, Jul 2025, 6.16-rc): "If vma got attached to another mm from under us, that mm is not stable and can be freed in the narrow window after vma->vm_refcnt is dropped and before rcuwait_wake_up(mm) is called"',
+    reverts: 'the mmgrab(other_mm) / mmdrop(other_mm) around vma_refcount_put() on the vm_mm != mm path',
+    scenario: 'vma-reuse', threads: 3, era: 3, jitter: 100000,
+    symptom: ['mm-not-pinned', 'kasan-use-after-free'],
+  },
+  {
     id: 'b3-no-range-check', word: 1, bit: B.BUG1_B3_NO_RANGE_CHECK,
     title: 'B3: lock_vma_under_rcu() without the range re-check after locking (the VMA shrank, moved or was reused in the same mm)',
     source: 'KERNEL.md §3.2 step 4 / §3.3 step 4; Suren\'s case #1 (same mm, new range)',

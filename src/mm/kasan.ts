@@ -63,6 +63,19 @@ export function kasanCheckGen(c: MmCtx, obj: number, gen: number, site: number, 
   return false;
 }
 
+/**
+ * An mm_struct the caller reached through an object of another mm (a
+ * recycled VMA's vm_mm) must be pinned by this thread — an mmgrab() it
+ * holds: nothing else keeps that mm alive, whether or not it is freed this
+ * time. The caller's own mm (the one it locked the object for) is not
+ * checked here.
+ */
+export function mmAssertPinned(c: MmCtx, mm: number, site: number): boolean {
+  if (!c.t.directAsserts || mm < 0 || c.mmPins[c.mmSlot(mm)] > 0) return true;
+  c.t.violation(Viol.MmNotPinned, mm, mm, site, 0, 0);
+  return false;
+}
+
 /** An mm_struct dereferenced by a thread must be pinned (mm_count > 0: mmgrab, or mm_users through mmget). */
 export function kasanCheckMm(c: MmCtx, mm: number, site: number): boolean {
   if (!c.t.checks) return true;

@@ -111,10 +111,12 @@ export function mmapAssertWriteLocked(c: MmCtx, mm: number): boolean {
 /** mmgrab(): pin the mm_struct. */
 export function mmgrab(c: MmCtx, mm: number): void {
   Atomics.add(c.i32, mm + MM_COUNT, 1);
+  c.mmPins[c.mmSlot(mm)]++;
 }
 
 /** mmdrop(). */
 export function mmdrop(c: MmCtx, mm: number): void {
+  c.mmPins[c.mmSlot(mm)]--;
   Atomics.sub(c.i32, mm + MM_COUNT, 1);
 }
 

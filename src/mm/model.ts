@@ -198,6 +198,13 @@ export class MmCtx {
   readonly victimVmas: number[] = [];
   /** anon_vma_chains preallocated for the splits of one operation (anon_vma_clone cannot fail half way). */
   readonly spareAvcs: number[] = [];
+  /**
+   * The mm_structs this thread holds an mmgrab() on, per mm slot (its own
+   * bookkeeping, like lockdep's held-lock stack): an mm reached through an
+   * object another mm owns must be pinned by the thread that uses it
+   * (mmAssertPinned).
+   */
+  readonly mmPins: Int32Array;
   /** mmapWriteBegin()'s snapshot: the number of entries it left in scratch. */
   snapN = 0;
   /** splitEdges() results: first and last snapshot entries inside the range. */
@@ -230,6 +237,7 @@ export class MmCtx {
     this.filePages = i32[base + MH_FILE_PAGES];
     this.fileStride = fileWords(this.filePages);
     this.scratch = new Int32Array(this.maxVmas * 4 + 16);
+    this.mmPins = new Int32Array(this.maxMms);
     this.scratch2 = new Int32Array(this.maxVmas * 4 + 16);
     this.rcuFn = (tt, kind, a0, a1) => {
       if (kind === CB_SLAB_FREE) slabFreeNow(tt, a0, a1);

@@ -11,9 +11,9 @@ import {
   MC_VMA_LOCK_ABORT, MC_VMA_LOCK_MISS, MC_VMA_FOREIGN, MM_LOCK_SEQ,
 } from './layout.js';
 import { mtWalk } from './tree.js';
-import { kasanCheckMm, KS_VMA_PUT_MM } from './kasan.js';
+import { kasanCheckMm, mmAssertPinned, KS_VMA_PUT_MM } from './kasan.js';
 import { mmapAssertLocked, mmgrab, mmdrop, vmaEndRead } from './mmap_lock.js';
-import { BUG1_B3_NO_MM_CHECK, BUG1_B3_NO_RANGE_CHECK, BUG1_B3_DETACH_NO_WAIT, BUG1_REFCOUNT_PUT_NO_WAKE } from '../shm/bugbits.js';
+import { BUG1_B3_NO_MM_CHECK, BUG1_B3_FOREIGN_MM_NO_GRAB, BUG1_B3_NO_RANGE_CHECK, BUG1_B3_DETACH_NO_WAIT, BUG1_REFCOUNT_PUT_NO_WAKE } from '../shm/bugbits.js';
 import { delayPoint, vmaIdentityRecord, W_WALK_TO_LOCK, W_LOCK_TO_RECHECK, W_INC_TO_CHECK, EV_VMA_LOCKED, EV_VMA_LOCK_FAIL } from './debug.js';
 
 /*
@@ -46,13 +46,15 @@ function startRead(c: MmCtx, mm: number, vma: number): number {
   const vmm = i32[vma + VMA_MM] - 1;
   if (vmm !== mm) c.t.count(MC_VMA_FOREIGN);
   if (vmm !== mm && (c.t.bugs1 & BUG1_B3_NO_MM_CHECK) === 0) {
-    if (vmm >= 0) mmgrab(c, vmm);
-    vmaRefcountPut(c, vma, vmm);
-    if (vmm >= 0) mmdrop(c, vmm);
+    // The other mm is kept alive by our reference only until we drop it.
+    const grab = vmm >= 0 && (c.t.bugs1 & BUG1_B3_FOREIGN_MM_NO_GRAB) === 0;
+    if (grab) mmgrab(c, vmm);
+    vmaRefcountPut(c, vma, vmm, mm);
+    if (grab) mmdrop(c, vmm);
     return VMA_READ_FAIL;
   }
   if (i32[vma + VMA_LOCK_SEQ] === i32[mm + MM_LOCK_SEQ]) {
-    vmaRefcountPut(c, vma, mm);
+    vmaRefcountPut(c, vma, mm, mm);
     return VMA_READ_FAIL;
   }
   return VMA_READ_OK;
@@ -67,8 +69,13 @@ function startReadLocked(c: MmCtx, mm: number, vma: number): boolean {
   return true;
 }
 
-/** vma_refcount_put() (E3): copy vm_mm first; wake a writer waiting for the last reader. */
-function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
+/**
+ * vma_refcount_put() (E3): copy vm_mm first; wake a writer waiting for the
+ * last reader. The caller keeps `mm` alive (asserted when it is not
+ * `callerMm`, the mm the caller locked the VMA for: an mmgrab() of its own).
+ */
+function vmaRefcountPut(c: MmCtx, vma: number, mm: number, callerMm: number): void {
+  if (mm !== callerMm) mmAssertPinned(c, mm, KS_VMA_PUT_MM);
   lockReleased(c.t, vma + VMA_REFCNT, LC_VMA_LOCK, MODE_READ);
   const old = Atomics.sub(c.i32, vma + VMA_REFCNT, 1);
   // __refcount_dec_and_test() saturates and WARNs on a count already 0.
@@ -86,7 +93,8 @@ function vmaRefcountPut(c: MmCtx, vma: number, mm: number): void {
 /** vma_end_read() (E3): vma_refcount_put() with the vm_mm read before the drop. */
 function endRead(c: MmCtx, vma: number): void {
   // Our reference keeps the object from reuse: vm_mm is stable (rule 3c).
-  vmaRefcountPut(c, vma, c.i32[vma + VMA_MM] - 1);
+  const mm = c.i32[vma + VMA_MM] - 1;
+  vmaRefcountPut(c, vma, mm, mm);
 }
 
 /**

@@ -55,3 +55,5 @@ export const BUG1_DETACH_WITHOUT_WRITE_LOCK = 1 << 15;
 export const BUG1_REFCOUNT_PUT_NO_WAKE = 1 << 16;
 /** folio_unlock() clears PG_locked without waking the folio's sleepers (folio_wake_bit). */
 export const BUG1_FOLIO_UNLOCK_NO_WAKE = 1 << 17;
+/** B3 follow-up (6.15): vma_start_read() drops a recycled VMA of another mm without mmgrab() of that mm. */
+export const BUG1_B3_FOREIGN_MM_NO_GRAB = 1 << 18;
