@@ -220,6 +220,14 @@ const faulter: Factory = (t, x, index, count) => {
   let seq = 0;
   return () => {
     const k = pickSlot();
+    // Threads of one process share its pages: one step in four reads any
+    // page of the slot, whoever owns it, so two threads fault the same PTE
+    // at once (the pte_same back-outs under the PT lock) at every thread
+    // count. A read changes no page's contents; only its owner judges those.
+    if ((t.rand() & 3) === 0) {
+      if (userAccess(c, mm, Atomics.load(i32, slotWord(x, k, S_BASE)) + t.randInt(SLOT_PAGES), false, 0) >= 0) t.count(C_CHECKS);
+      return;
+    }
     const p = cols[t.randInt(cols.length)];
     // Fault into slots that are being changed too (that is where the races
     // are); only reads whose write could not be discarded are judged.

@@ -278,6 +278,22 @@ export const BUGS: readonly BugEntry[] = [
     symptom: ['lost-wake-up'],
   },
   {
+    id: 'zap-free-before-flush', word: 1, bit: B.BUG1_ZAP_FREE_BEFORE_FLUSH,
+    title: 'zap_pte_range() frees the folios it unmapped before flushing the TLB, so another CPU may still write through a stale translation',
+    source: 'mm/mmu_gather.c tlb_flush_mmu(): "tlb_flush_mmu_tlbonly(tlb); tlb_flush_mmu_free(tlb)" — the flush comes before the batched pages are freed (the rule CVE-2018-18281\'s mremap broke)',
+    reverts: 'the TLB flush before the zap frees its folios (it comes after instead)',
+    scenario: 'fault-vs-munmap', threads: 3, jitter: 20000,
+    symptom: ['kasan-use-after-free', 'content-mismatch', 'bad-page-state'],
+  },
+  {
+    id: 'swapin-no-pte-same', word: 1, bit: B.BUG1_SWAPIN_NO_PTE_SAME,
+    title: 'do_swap_page() maps the folio without re-checking, under the PT lock, that the PTE is still the swap entry it faulted on',
+    source: 'mm/memory.c do_swap_page(): "Back out if somebody else already faulted in this pte." — vmf->pte = pte_offset_map_lock(); if (unlikely(!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte))) goto out_nomap',
+    reverts: 'the pte_same() re-check after folio_lock_or_retry()',
+    scenario: 'swap-retry', threads: 3, jitter: 20000,
+    symptom: ['quiescent-invariant', 'rmap-walk-miss', 'refcount-addition-on-0', 'refcount-underflow', 'bad-page-state', 'kasan-use-after-free'],
+  },
+  {
     id: 'folio-unlock-no-wake', word: 1, bit: B.BUG1_FOLIO_UNLOCK_NO_WAKE,
     title: 'folio_unlock() clears PG_locked but does not wake the sleepers on the folio',
     source: 'mm/filemap.c folio_unlock(): "if (folio_xor_flags_has_waiters(folio, 1 << PG_locked)) folio_wake_bit(folio, PG_locked)"',

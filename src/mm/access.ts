@@ -1,10 +1,11 @@
 import type { MmCtx } from './model.js';
-import { kasanCheck, KS_MMU_WALK_PT, KS_MMU_WALK_FOLIO } from './kasan.js';
+import { kasanCheck, kasanCheckGen, KS_MMU_WALK_PT, KS_MMU_WALK_FOLIO } from './kasan.js';
+import { delayPoint, W_TLB_REACH } from './debug.js';
 import { pteTable, ptep, pteFolio } from './pgtable.js';
 import { mmuEnter, mmuExit } from './tlb.js';
 import { doUserAddrFault } from './fault.js';
 import { VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, VM_FAULT_OOM, VM_FAULT_RETRY } from './vmf.js';
-import { PTE_PRESENT, PTE_WRITE, F_CONTENT } from './layout.js';
+import { PTE_PRESENT, PTE_WRITE, F_CONTENT, OBJ_GEN, MM_ZAPPING } from './layout.js';
 import { T_PF_DISABLE } from '../shm/layout.js';
 import { mightFault } from '../sync/lockdep.js';
 
@@ -36,6 +37,16 @@ export function userAccess(c: MmCtx, mm: number, addr: number, write: boolean, v
       if ((pte & PTE_PRESENT) !== 0 && (!write || (pte & PTE_WRITE) !== 0)) {
         const f = pteFolio(pte);
         kasanCheck(c, f, KS_MMU_WALK_FOLIO, false);
+        // The translation is in this CPU's TLB until a flush reaches it, which
+        // waits for us (mmuExit): whoever clears the PTE must flush before the
+        // folio can be freed, so it is the same allocation at the access. The
+        // window opens only while a zap runs in this mm (nothing else can
+        // free the folio under a walker), so other accesses do not pay it.
+        if (c.t.windowed && Atomics.load(i32, mm + MM_ZAPPING) !== 0) {
+          const gen = c.t.checks ? Atomics.load(i32, f + OBJ_GEN) : 0;
+          delayPoint(c, W_TLB_REACH);
+          kasanCheckGen(c, f, gen, KS_MMU_WALK_FOLIO, false);
+        }
         let v: number;
         if (write) {
           Atomics.store(i32, f + F_CONTENT, value);

@@ -35,7 +35,9 @@ export const W_UFFD_COPY = 9; // mfill_atomic_pte: between the copy and installi
 export const W_INC_TO_CHECK = 10; // E3 vma_start_read: around the refcount increment (after the early vm_lock_seq bail-out, before the vm_mm / sequence re-checks)
 export const W_RETRY_UNLOCKED = 11; // a fault handler dropped the VMA lock to return VM_FAULT_RETRY, before its caller sees the RETRY
 export const W_ANON_NEIGHBOUR = 12; // find_mergeable_anon_vma: between finding a neighbouring VMA and reading it (mmap_lock keeps it)
-export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc', 'retry-unlocked', 'anon-vma-neighbour'];
+export const W_TLB_REACH = 13; // the MMU walk: between the translation and the access (a TLB entry lives until the flush reaches this CPU)
+export const W_SWAPIN_LOCK = 14; // do_swap_page: between the swap cache lookup (reference taken, PT lock dropped) and the folio lock (where the kernel reads the page in)
+export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc', 'retry-unlocked', 'anon-vma-neighbour', 'tlb-reach', 'swapin-lock'];
 
 /** Window draws of at least this many iterations sleep instead of spinning (about 0.2 ms). */
 export const DELAY_SLEEP_MIN = 20_000;

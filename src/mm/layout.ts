@@ -92,6 +92,7 @@ export const MM_MMAP_CHANGING = 56;
 export const MM_PINNED = 57; // pages currently pinned via this mm
 export const MM_WRITER_WAKER = 58; // the last reader whose vma_refcount_put() should wake the writer (tid + 1)
 export const MM_RLIMIT_STACK = 59; // the owner's RLIMIT_STACK in pages (acct_stack_growth); fork inherits it
+export const MM_ZAPPING = 60; // zap_pte_range() calls in flight in this mm, counted only with race windows on (the MMU walk's tlb-reach window opens only then)
 /** Line 4..: the top-level table (one word per PTE table: table index + 1). */
 export const MM_PGD_BASE = 64;
 

@@ -1,10 +1,11 @@
+import { BUG1_ZAP_FREE_BEFORE_FLUSH } from '../shm/bugbits.js';
 import type { MmCtx } from './model.js';
 import { Viol } from '../shm/kinds.js';
 import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd, setPte } from './pgtable.js';
 import { folioPut, folioRemoveRmap, freeSwapAndCache } from './folio.js';
 import { flushTlbMm } from './tlb.js';
-import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP } from './layout.js';
+import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, MM_ZAPPING } from './layout.js';
 
 
 /*
@@ -18,6 +19,8 @@ import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP } from './la
  */
 export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): void {
   const i32 = c.i32;
+  const hint = c.t.windowed;
+  if (hint) Atomics.add(i32, mm + MM_ZAPPING, 1);
   for (let a = start; a < end; ) {
     const tableEnd = pmdAddrEnd(a, end);
     const table = pteTable(c, mm, a);
@@ -38,7 +41,8 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
           sc[cleared++] = -1 - f; // the swap cache lookup's reference, not a mapping
         }
       }
-      if (cleared > 0) flushTlbMm(c, mm);
+      const late = (c.t.bugs1 & BUG1_ZAP_FREE_BEFORE_FLUSH) !== 0; // bug: the pages go before the flush
+      if (cleared > 0 && !late) flushTlbMm(c, mm);
       for (let k = 0; k < cleared; k++) {
         const f = sc[k];
         if (f >= 0) {
@@ -46,11 +50,13 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
           folioPut(c, f);
         }
       }
+      if (cleared > 0 && late) flushTlbMm(c, mm);
       pteUnlock(c, table);
       for (let k = 0; k < cleared; k++) if (sc[k] < 0) folioPut(c, -1 - sc[k]);
     }
     a = tableEnd;
   }
+  if (hint) Atomics.sub(i32, mm + MM_ZAPPING, 1);
 }
 
 /** The index of the table's first non-none entry, or -1. */

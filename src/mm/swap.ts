@@ -1,3 +1,4 @@
+import { BUG1_SWAPIN_NO_PTE_SAME } from '../shm/bugbits.js';
 import type { MmCtx } from './model.js';
 import { mmapReadLock, mmapReadUnlock } from './mmap_lock.js';
 import { findVma } from './tree.js';
@@ -6,7 +7,7 @@ import {  folioTrylock, folioUnlock, folioPut, folioGet, folioTestFlag, folioSet
   folioMaybeDmaPinned, isZeroFolio, folioDupRmap, folioTestClearFlag, folioTryGet, folioMapcount, folioFreeSwap,
 } from './folio.js';
 import { tryToUnmap } from './rmap.js';
-import { EV_RMAP_WALK } from './debug.js';
+import { EV_RMAP_WALK, delayPoint, W_SWAPIN_LOCK } from './debug.js';
 import { flushTlbMm } from './tlb.js';
 import {
   VMA_START, VMA_FILE, PTE_PRESENT, PTE_SWP_EXCLUSIVE, F_SWAPCOUNT, F_FLAGS, PG_ANON, PG_ANON_EXCLUSIVE, PG_SWAPCACHE,
@@ -174,12 +175,15 @@ export function doSwapPage(c: MmCtx, vmf: Vmf): number {
   if (!vmfPteLockSame(c, vmf)) return 0;
   folioGet(c, folio);
   pteUnlock(c, vmf.table);
+  delayPoint(c, W_SWAPIN_LOCK);
   const r = folioLockOrRetry(c, vmf, folio);
   if (r !== 0) {
     folioPut(c, folio);
     return r | VM_FAULT_MAJOR;
   }
-  if (!vmfPteLockSame(c, vmf)) {
+  // Bug: map it whatever the PTE became while we slept on the folio lock.
+  if ((c.t.bugs1 & BUG1_SWAPIN_NO_PTE_SAME) !== 0) pteLock(c, vmf.table);
+  else if (!vmfPteLockSame(c, vmf)) {
     folioUnlock(c, folio);
     folioPut(c, folio);
     return 0;

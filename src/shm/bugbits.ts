@@ -57,3 +57,7 @@ export const BUG1_REFCOUNT_PUT_NO_WAKE = 1 << 16;
 export const BUG1_FOLIO_UNLOCK_NO_WAKE = 1 << 17;
 /** B3 follow-up (6.15): vma_start_read() drops a recycled VMA of another mm without mmgrab() of that mm. */
 export const BUG1_B3_FOREIGN_MM_NO_GRAB = 1 << 18;
+/** zap_pte_range() frees the zapped folios before the TLB flush (tlb_flush_mmu_tlbonly after the page batch). */
+export const BUG1_ZAP_FREE_BEFORE_FLUSH = 1 << 19;
+/** do_swap_page() without the pte_same() re-check after locking the folio ("somebody else already faulted in this pte"). */
+export const BUG1_SWAPIN_NO_PTE_SAME = 1 << 20;
