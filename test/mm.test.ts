@@ -17,6 +17,7 @@ import { FAULT_FLAG_VMA_LOCK, FAULT_FLAG_WRITE, FAULT_FLAG_DEFAULT, FAULT_FLAG_U
 import { lockVmaUnderRcu, vmaStartRead, vmaEndRead, vmaStartWrite, mmapWriteLock, mmapWriteUnlock, mmapReadLock, mmapReadUnlock, vmaIsAttached, vmaSetField, VMA_READ_OK, VMA_READ_FAIL } from '../src/mm/mmap_lock.js';
 import { AH_FIND_VMA, AH_SET_PTE, AH_VMA_SET_RANGE } from '../src/sync/lockdep.js';
 import { pteFolio, pteTable, ptep, pteLock, pteUnlock, setPte } from '../src/mm/pgtable.js';
+import { flushTlbMm } from '../src/mm/tlb.js';
 import { dupMmap } from '../src/mm/fork.js';
 import { anonVmaAlloc, putAnonVma, folioTrylock, folioUnlock, folioRefCount, folioGet } from '../src/mm/folio.js';
 import { OBJ_LIVE } from '../src/mm/slab.js';
@@ -29,7 +30,7 @@ import {
   VM_READ, VM_WRITE, VM_SHARED, VM_GROWSDOWN, VM_UFFD_MISSING, VMA_WRITE_STARTED, VMA_ANON_VMA, VMA_FLAGS,
   PTE_PRESENT, PTE_WRITE, PTE_SWAP, PTE_SWP_EXCLUSIVE, F_FLAGS, F_MAPCOUNT, PG_ANON_EXCLUSIVE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MC_VMA_LOCK_SUCCESS, MC_MMAP_FAULTS, MM_MT, VMA_REFCNT, F_INDEX, F_ANON_VMA, AV_HEAD, AV_TAIL,
-  AVC_VMA, AVC_NEXT, AVC_PREV, VMA_START, VMA_PGOFF, PG_SWAPCACHE, OBJ_STATE,
+  AVC_VMA, AVC_NEXT, AVC_PREV, VMA_START, VMA_PGOFF, PG_SWAPCACHE, OBJ_STATE, MC_FAULTS, F_CONTENT,
 } from '../src/mm/layout.js';
 import { T_CTR } from '../src/shm/layout.js';
 
@@ -681,6 +682,30 @@ describe('E3 SLAB_TYPESAFE_BY_RCU', () => {
     const v = decodeViolations(c.t.arena);
     expect(v.map((x) => x.kind)).toEqual(['mm-not-pinned']);
     expect(v[0].obj).toBe(other);
+  });
+});
+
+describe('the TLB', () => {
+  it('a write-protect that is not flushed leaves the old writable translation in use; the flush of its range ends it', () => {
+    const { c, mm } = makeModel();
+    doMmap(c, mm, 0, 8, { flags: RW });
+    expect(userAccess(c, mm, 3, true, 5)).toBe(5); // fault, then the translation is cached writable
+    const faults = ctr(c, MC_FAULTS);
+    const table = pteTable(c, mm, 3);
+    const p = ptep(table, 3);
+    const f = pteFolio(c.i32[p]);
+    pteLock(c, table);
+    setPte(c, table, p, c.i32[p] & ~PTE_WRITE); // as a write-protect without its flush
+    pteUnlock(c, table);
+    expect(userAccess(c, mm, 3, true, 6)).toBe(6);
+    expect(ctr(c, MC_FAULTS)).toBe(faults); // no fault: the stale writable entry was used
+    expect(c.i32[f + F_CONTENT]).toBe(6);
+    flushTlbMm(c, mm, 3);
+    expect(userAccess(c, mm, 3, true, 7)).toBe(7);
+    expect(ctr(c, MC_FAULTS)).toBe(faults + 1); // the write-protect fault the flush made visible
+    settle(c);
+    assertClean(c);
+    teardown(c, [mm]);
   });
 });
 

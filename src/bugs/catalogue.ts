@@ -294,6 +294,22 @@ export const BUGS: readonly BugEntry[] = [
     symptom: ['quiescent-invariant', 'rmap-walk-miss', 'refcount-addition-on-0', 'refcount-underflow', 'bad-page-state', 'kasan-use-after-free'],
   },
   {
+    id: 'fork-no-flush', word: 1, bit: B.BUG1_FORK_NO_FLUSH,
+    title: 'copy_pte_range() write-protects the parent\'s PTEs for COW without flushing its TLB: the parent goes on writing the page it now shares with the child',
+    source: 'mm/memory.c copy_present_pte() ptep_set_wrprotect() and the flush of the parent\'s range before its mmap_lock is released (dup_mmap: flush_tlb_mm(oldmm))',
+    reverts: 'the TLB flush after fork write-protected the parent\'s PTEs',
+    scenario: 'fault-vs-fork', threads: 2,
+    symptom: ['fork-cow-leak'],
+  },
+  {
+    id: 'mprotect-no-flush', word: 1, bit: B.BUG1_MPROTECT_NO_FLUSH,
+    title: 'change_pte_range() makes PTEs read-only without flushing the TLB: writes go on through the old writable translations',
+    source: 'mm/mprotect.c change_protection(): inc_tlb_flush_pending(), change_pte_range(), then flush_tlb_range() before dec_tlb_flush_pending()',
+    reverts: 'the TLB flush after mprotect() write-protected the PTEs',
+    scenario: 'fault-vs-mprotect', threads: 2,
+    symptom: ['readonly-page-changed'],
+  },
+  {
     id: 'folio-unlock-no-wake', word: 1, bit: B.BUG1_FOLIO_UNLOCK_NO_WAKE,
     title: 'folio_unlock() clears PG_locked but does not wake the sleepers on the folio',
     source: 'mm/filemap.c folio_unlock(): "if (folio_xor_flags_has_waiters(folio, 1 << PG_locked)) folio_wake_bit(folio, PG_locked)"',

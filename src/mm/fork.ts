@@ -15,7 +15,7 @@ import { flushTlbMm } from './tlb.js';
 import { vmAreaDup, vmAreaFree } from './vma.js';
 import { mmAlloc, exitMmap, mmFree, setrlimitStack } from './mmap.js';
 import { ENOMEM, EINTR } from '../errno.js';
-import { BUG1_B6_FORK_SHARES_PINNED } from '../shm/bugbits.js';
+import { BUG1_B6_FORK_SHARES_PINNED, BUG1_FORK_NO_FLUSH } from '../shm/bugbits.js';
 import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
   VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
@@ -117,7 +117,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
         }
         setPte(c, dt, ptep(dt, x), dpte);
       }
-      if (wrprotected) flushTlbMm(c, srcMm);
+      if (wrprotected && (c.t.bugs1 & BUG1_FORK_NO_FLUSH) === 0) flushTlbMm(c, srcMm, a); // bug: the parent keeps writable translations
       pteUnlock(c, dt);
       pteUnlock(c, st);
     }

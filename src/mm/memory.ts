@@ -42,7 +42,7 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
         }
       }
       const late = (c.t.bugs1 & BUG1_ZAP_FREE_BEFORE_FLUSH) !== 0; // bug: the pages go before the flush
-      if (cleared > 0 && !late) flushTlbMm(c, mm);
+      if (cleared > 0 && !late) flushTlbMm(c, mm, a);
       for (let k = 0; k < cleared; k++) {
         const f = sc[k];
         if (f >= 0) {
@@ -50,7 +50,7 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
           folioPut(c, f);
         }
       }
-      if (cleared > 0 && late) flushTlbMm(c, mm);
+      if (cleared > 0 && late) flushTlbMm(c, mm, a);
       pteUnlock(c, table);
       for (let k = 0; k < cleared; k++) if (sc[k] < 0) folioPut(c, -1 - sc[k]);
     }

@@ -1,3 +1,4 @@
+import { TLB_ENTRIES, TLB_WORDS } from './tlb.js';
 import type { Arena } from '../shm/arena.js';
 import type { Task } from '../shm/task.js';
 import { initRwsem } from '../sync/rwsem.js';
@@ -75,7 +76,7 @@ function round16(n: number): number {
 }
 
 function mmWords(mmPages: number): number {
-  return round16(MM_PGD_BASE + mmPages / PTRS_PER_PTE);
+  return round16(MM_PGD_BASE + 2 * (mmPages / PTRS_PER_PTE)); // the top-level table, then a TLB generation per PTE table (tlb.ts)
 }
 
 function nodeWords(maxVmas: number): number {
@@ -205,6 +206,11 @@ export class MmCtx {
    * (mmAssertPinned).
    */
   readonly mmPins: Int32Array;
+  /**
+   * This thread's TLB (tlb.ts): TLB_ENTRIES translations, TLB_WORDS each,
+   * direct-mapped by address; thread-local, as a CPU's is.
+   */
+  readonly tlb: Int32Array;
   /** mmapWriteBegin()'s snapshot: the number of entries it left in scratch. */
   snapN = 0;
   /** splitEdges() results: first and last snapshot entries inside the range. */
@@ -238,6 +244,7 @@ export class MmCtx {
     this.fileStride = fileWords(this.filePages);
     this.scratch = new Int32Array(this.maxVmas * 4 + 16);
     this.mmPins = new Int32Array(this.maxMms);
+    this.tlb = new Int32Array(TLB_ENTRIES * TLB_WORDS);
     this.scratch2 = new Int32Array(this.maxVmas * 4 + 16);
     this.rcuFn = (tt, kind, a0, a1) => {
       if (kind === CB_SLAB_FREE) slabFreeNow(tt, a0, a1);

@@ -4,7 +4,7 @@ import { mmapWriteUnlock, vmaStartWrite, vmaSetField } from './mmap_lock.js';
 import { pteTable, ptep, pteLock, pteUnlock, pmdAddrEnd, setPte } from './pgtable.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, VMA_END, VMA_FLAGS, PTE_PRESENT, PTE_WRITE } from './layout.js';
-import { BUG1_NO_START_WRITE } from '../shm/bugbits.js';
+import { BUG1_NO_START_WRITE, BUG1_MPROTECT_NO_FLUSH } from '../shm/bugbits.js';
 import { EV_MPROTECT } from './debug.js';
 import { ENOMEM } from '../errno.js';
 import { splitEdges, mergeRange, freeDead, mmapWriteBegin, vmaIterPrealloc } from './vma.js';
@@ -73,7 +73,7 @@ export function changeProtection(c: MmCtx, mm: number, start: number, end: numbe
           changed = true;
         }
       }
-      if (changed) flushTlbMm(c, mm);
+      if (changed && (c.t.bugs1 & BUG1_MPROTECT_NO_FLUSH) === 0) flushTlbMm(c, mm, a); // bug: writable translations outlive the change
       pteUnlock(c, table);
     }
     a = tableEnd;

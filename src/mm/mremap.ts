@@ -107,7 +107,7 @@ function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: num
     const pte = ptepGetAndClear(c, ot, op);
     setPte(c, nt, ptep(nt, to + x), pte);
     if (nt !== ot) pteUnlock(c, nt);
-    flushTlbMm(c, mm);
+    flushTlbMm(c, mm, from + x);
     pteUnlock(c, ot);
   }
   return true;

@@ -129,7 +129,7 @@ export function freePteTable(c: MmCtx, mm: number, addr: number): void {
   // tlb_remove_table_sync_one(): the IPI that waits out lockless walkers
   // (GUP-fast, the MMU walk run with "interrupts disabled", not under RCU)
   // that may still hold the table; then free it after a grace period.
-  flushTlbMm(c, mm);
+  flushTlbMm(c, mm, addr);
   kmemCacheFree(c.t, c.ptSlab, t1 - 1, c.rcuFn);
 }
 

@@ -388,7 +388,7 @@ function tryToUnmapOne(c: MmCtx, f: number, vma: number): number {
     if ((pte & PTE_PRESENT) !== 0 && pteFolio(pte) === f) {
       const exclusive = folioTestFlag(c, f, PG_ANON_EXCLUSIVE);
       ptepGetAndClear(c, table, p);
-      flushTlbMm(c, mm); // ptep_clear_flush()
+      flushTlbMm(c, mm, addr); // ptep_clear_flush()
       if (exclusive && folioMaybeDmaPinned(c, f)) {
         setPte(c, table, p, pte); // folio_try_share_anon_rmap_pte() failed
         ret = TTU_BUSY;

@@ -55,7 +55,7 @@ export function swapOutPage(c: MmCtx, mm: number, addr: number, ioSpins: number)
         Atomics.add(i32, f + F_SWAPCOUNT, 1);
         setPte(c, table, p, mkSwapPte(f, exclusive ? PTE_SWP_EXCLUSIVE : 0));
         folioClearFlag(c, f, PG_ANON_EXCLUSIVE);
-        flushTlbMm(c, mm);
+        flushTlbMm(c, mm, addr);
         folioRemoveRmap(c, f);
         folio = f;
         done = true;

@@ -1,5 +1,6 @@
 import type { MmCtx } from './model.js';
 import { T_CTR } from '../shm/layout.js';
+import { MM_PGD_BASE, PTE_SHIFT } from './layout.js';
 import { checkAbort } from '../sync/sched.js';
 import { ctlWait } from '../sync/ctl.js';
 
@@ -12,7 +13,30 @@ import { ctlWait } from '../sync/ctl.js';
  * while it walks and accesses; flushTlbMm() waits until no other thread is
  * inside a walk of that mm. Sequentially consistent Atomics give the
  * store-then-load ordering on both sides.
+ *
+ * Each thread also keeps a small TLB of its own (MmCtx.tlb): a translation
+ * it used stays there and is used again without a walk until a flush of
+ * its range bumps the generation of its PTE table's range (x86's tlb_gen,
+ * kept per PTE table here, as a ranged flush invalidates only its pages), so
+ * a PTE change that is not flushed goes on being seen through the old
+ * translation, as on hardware.
  */
+
+/** The TLB generation word of the PTE table covering `addr` (after the mm's top-level table). */
+export function tlbGenWord(c: MmCtx, mm: number, addr: number): number {
+  return mm + MM_PGD_BASE + (c.mmPages >> PTE_SHIFT) + (addr >> PTE_SHIFT);
+}
+
+/** Translations a thread's TLB holds (direct-mapped by page address and mm). */
+export const TLB_ENTRIES = 64;
+/** Words per entry: mm + 1, address, folio, writable, MM_TLB_GEN at fill, folio generation at fill. */
+export const TLB_WORDS = 6;
+export const TLB_MM = 0;
+export const TLB_ADDR = 1;
+export const TLB_FOLIO = 2;
+export const TLB_WRITE = 3;
+export const TLB_GEN = 4;
+export const TLB_FGEN = 5;
 
 /** Per-thread word: mm + 1 while the thread is inside an MMU walk (T_CTR slot 31). */
 export const T_MMU = T_CTR + 31;
@@ -28,13 +52,17 @@ export function mmuExit(c: MmCtx): void {
 }
 
 /**
- * flush_tlb_mm_range(): after a PTE was changed, wait until every walk of
- * `mm` that might have read the old value has finished.
+ * flush_tlb_mm_range() for the PTE table covering `addr`: after a PTE there
+ * was changed, make every TLB's translations of that range stale and wait
+ * until every walk of `mm` that might have read the old value has finished.
  */
-export function flushTlbMm(c: MmCtx, mm: number): void {
+export function flushTlbMm(c: MmCtx, mm: number, addr: number): void {
   const a = c.t.arena;
   const i32 = c.i32;
   const me = c.t.tid;
+  // Every TLB's entries for the range, this thread's too, are stale from
+  // here on; a walk that read the old PTE before this is waited for below.
+  Atomics.add(i32, tlbGenWord(c, mm, addr), 1);
   for (let k = 0; k < a.nthreads; k++) {
     if (k === me) continue;
     const w = a.pt(k) + T_MMU;

@@ -124,7 +124,7 @@ export function wpPageCopy(c: MmCtx, vmf: Vmf): number {
   const unshare = (vmf.flags & FAULT_FLAG_UNSHARE) !== 0;
   const w = !unshare && (i32[vmf.vma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0;
   setPte(c, vmf.table, p, mkPte(folio, w));
-  flushTlbMm(c, vmf.mm);
+  flushTlbMm(c, vmf.mm, vmf.addr);
   folioRemoveRmap(c, old);
   pteUnlock(c, vmf.table);
   folioPut(c, old);

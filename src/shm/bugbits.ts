@@ -61,3 +61,7 @@ export const BUG1_B3_FOREIGN_MM_NO_GRAB = 1 << 18;
 export const BUG1_ZAP_FREE_BEFORE_FLUSH = 1 << 19;
 /** do_swap_page() without the pte_same() re-check after locking the folio ("somebody else already faulted in this pte"). */
 export const BUG1_SWAPIN_NO_PTE_SAME = 1 << 20;
+/** copy_pte_range() write-protects the parent's PTEs without flushing the parent's TLB. */
+export const BUG1_FORK_NO_FLUSH = 1 << 21;
+/** change_pte_range() (mprotect) write-protects PTEs without flushing the TLB. */
+export const BUG1_MPROTECT_NO_FLUSH = 1 << 22;

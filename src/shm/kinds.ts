@@ -47,6 +47,7 @@ export const enum Viol {
   PgtableFreeInUse = 40,
   RefcountAdditionOnZero = 41,
   MmNotPinned = 42,
+  ReadOnlyPageChanged = 43,
 }
 
 export interface KindInfo {
@@ -98,6 +99,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.PgtableFreeInUse, name: 'pgtable-free-in-use', title: 'BUG: free_pgtables(): a PTE table no VMA covers still has entries after the zap (a fault populated an unmapped range; its pages leak: Bad rss-counter state)', args: ['addr', 'pte'] },
   { id: Viol.RefcountAdditionOnZero, name: 'refcount-addition-on-0', title: 'WARNING: refcount_t: addition on 0; use-after-free', args: ['old'] },
   { id: Viol.MmNotPinned, name: 'mm-not-pinned', title: 'BUG: KASAN: use of an mm_struct the caller holds no reference to (another mm\'s, reached through a recycled object; it can be freed under the access): mmgrab() missing', args: ['mm', 'site'] },
+  { id: Viol.ReadOnlyPageChanged, name: 'readonly-page-changed', title: 'BUG: a page changed while its only mapping was read-only: a write went through a stale writable translation (a TLB flush missing after the permission change)', args: ['page', 'before', 'after', 'mm slot'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['count'] },
 ];
