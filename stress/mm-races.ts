@@ -78,7 +78,15 @@ const S_BASE = 0;
 const S_EPOCH = 1;
 const S_SHARED = 2;
 const S_CLAIM = 3; // tid + 1 of the writer changing the slot's layout (0: none)
-const OWN_WORDS = OW_SLOTS + NSLOTS * SW + 16;
+// Per slot page, what its owner last wrote (the cross-thread visibility
+// oracle): a sequence word (odd while the owner writes or zaps), the value
+// a read must return, and the slot epoch it was written in.
+const OW_PUB = OW_SLOTS + NSLOTS * SW + 16;
+const PUB_SEQ = 0;
+const PUB_VAL = 1;
+const PUB_EPOCH = 2;
+const PW = 3;
+const OWN_WORDS = OW_PUB + NSLOTS * SLOT_PAGES * PW;
 
 // Per-thread counters (scenario range 0..23).
 const C_CHECKS = 0;
@@ -105,6 +113,37 @@ function ctxOf(t: Task): Ctx {
 
 function slotWord(x: Ctx, k: number, f: number): number {
   return x.own + OW_SLOTS + k * SW + f;
+}
+
+/** The published-value record of page p of slot k. */
+function pubWord(x: Ctx, k: number, p: number): number {
+  return x.own + OW_PUB + (k * SLOT_PAGES + p) * PW;
+}
+
+/**
+ * A read of page p of slot k by a thread that does not own it, judged
+ * against what the owner last published: unless the owner was writing, or
+ * the slot's layout changed, around the read, it returns that value — a
+ * translation another thread still uses after the PTE changed (a missing
+ * TLB flush) returns the old page's contents.
+ */
+function sharedRead(t: Task, x: Ctx, k: number, p: number): void {
+  const { c, mm } = x;
+  const i32 = c.i32;
+  const pw = pubWord(x, k, p);
+  const e1 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
+  const q1 = Atomics.load(i32, pw + PUB_SEQ);
+  const want = Atomics.load(i32, pw + PUB_VAL);
+  const pe = Atomics.load(i32, pw + PUB_EPOCH);
+  const addr = Atomics.load(i32, slotWord(x, k, S_BASE)) + p;
+  const got = userAccess(c, mm, addr, false, 0);
+  if (got < 0) return;
+  t.count(C_CHECKS);
+  const q2 = Atomics.load(i32, pw + PUB_SEQ);
+  const e2 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
+  if ((q1 & 1) === 0 && q1 === q2 && q1 !== 0 && e1 === e2 && (e1 & 1) === 0 && pe === e1 && want >= 0 && got !== want) {
+    t.violation(Viol.ContentMismatch, mm, addr, want, got, c.mmSlot(mm));
+  }
 }
 
 /** The shared-slot mmap arguments for every (slot, page offset), built once: no allocation per operation. */
@@ -209,12 +248,7 @@ const faulter: Factory = (t, x, index, count) => {
     const hot = Atomics.load(i32, x.own + OW_HOT);
     return hot !== 0 && (t.rand() & 1) === 0 ? hot - 1 : t.randInt(NSLOTS);
   };
-  if (index >= SLOT_PAGES) {
-    return () => {
-      const k = pickSlot();
-      if (userAccess(c, mm, Atomics.load(i32, slotWord(x, k, S_BASE)) + t.randInt(SLOT_PAGES), false, 0) >= 0) t.count(C_CHECKS);
-    };
-  }
+  if (index >= SLOT_PAGES) return () => sharedRead(t, x, pickSlot(), t.randInt(SLOT_PAGES));
   // The slot offsets it owns (the same in every slot).
   const cols = Int32Array.from(ownedPages('faulter', index, count).filter((a) => a < SLOT_PAGES));
   let seq = 0;
@@ -225,7 +259,7 @@ const faulter: Factory = (t, x, index, count) => {
     // at once (the pte_same back-outs under the PT lock) at every thread
     // count. A read changes no page's contents; only its owner judges those.
     if ((t.rand() & 3) === 0) {
-      if (userAccess(c, mm, Atomics.load(i32, slotWord(x, k, S_BASE)) + t.randInt(SLOT_PAGES), false, 0) >= 0) t.count(C_CHECKS);
+      sharedRead(t, x, k, t.randInt(SLOT_PAGES));
       return;
     }
     const p = cols[t.randInt(cols.length)];
@@ -234,14 +268,29 @@ const faulter: Factory = (t, x, index, count) => {
     const e1 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
     const addr = Atomics.load(i32, slotWord(x, k, S_BASE)) + p;
     const s = stamp(t, ++seq);
-    if (userAccess(c, mm, addr, true, s) !== s) return; // SEGV (mprotect/munmap) or stopping
+    const pw = pubWord(x, k, p);
+    Atomics.add(i32, pw + PUB_SEQ, 1); // odd: readers of this page do not judge
+    if (userAccess(c, mm, addr, true, s) !== s) {
+      Atomics.store(i32, pw + PUB_VAL, -1); // SEGV (mprotect/munmap) or stopping: unknown until the next write
+      Atomics.add(i32, pw + PUB_SEQ, 1);
+      return;
+    }
+    Atomics.store(i32, pw + PUB_VAL, s);
+    Atomics.store(i32, pw + PUB_EPOCH, e1);
+    Atomics.add(i32, pw + PUB_SEQ, 1);
     const got = userAccess(c, mm, addr, false, 0);
     const e2 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
     t.count(C_CHECKS);
     if (got >= 0 && got !== s && e1 === e2 && (e1 & 1) === 0) t.violation(Viol.ContentMismatch, mm, addr, s, got, c.mmSlot(mm));
     // Now and then drop the page again, so faults keep hitting every slot
-    // (including the ones other actors are changing right now).
-    if ((t.rand() & 3) === 0) doMadviseDontneed(c, mm, addr, 1);
+    // (including the ones other actors are changing right now). A private
+    // page reads back as zero after it; a shared one keeps its page cache.
+    if ((t.rand() & 3) === 0) {
+      Atomics.add(i32, pw + PUB_SEQ, 1);
+      doMadviseDontneed(c, mm, addr, 1);
+      if (Atomics.load(i32, slotWord(x, k, S_SHARED)) === 0) Atomics.store(i32, pw + PUB_VAL, 0);
+      Atomics.add(i32, pw + PUB_SEQ, 1);
+    }
   };
 };
 
