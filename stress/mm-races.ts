@@ -1,3 +1,4 @@
+import { writeSeqcountBegin, writeSeqcountEnd, rawSeqcountTryBegin, rawReadSeqcount } from '../src/sync/seqcount.js';
 import type { BuiltinScenario, ScenarioOptions } from './types.js';
 import { MM_JITTER_DEFAULT } from './types.js';
 import type { Task } from '../src/shm/task.js';
@@ -132,16 +133,16 @@ function sharedRead(t: Task, x: Ctx, k: number, p: number): void {
   const i32 = c.i32;
   const pw = pubWord(x, k, p);
   const e1 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
-  const q1 = Atomics.load(i32, pw + PUB_SEQ);
+  const q1 = rawSeqcountTryBegin(i32, pw + PUB_SEQ); // -1 while the owner writes or zaps
   const want = Atomics.load(i32, pw + PUB_VAL);
   const pe = Atomics.load(i32, pw + PUB_EPOCH);
   const addr = Atomics.load(i32, slotWord(x, k, S_BASE)) + p;
   const got = userAccess(c, mm, addr, false, 0);
   if (got < 0) return;
   t.count(C_CHECKS);
-  const q2 = Atomics.load(i32, pw + PUB_SEQ);
+  const q2 = rawReadSeqcount(i32, pw + PUB_SEQ);
   const e2 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
-  if ((q1 & 1) === 0 && q1 === q2 && q1 !== 0 && e1 === e2 && (e1 & 1) === 0 && pe === e1 && want >= 0 && got !== want) {
+  if (q1 > 0 && q1 === q2 && e1 === e2 && (e1 & 1) === 0 && pe === e1 && want >= 0 && got !== want) {
     t.violation(Viol.ContentMismatch, mm, addr, want, got, c.mmSlot(mm));
   }
 }
@@ -269,15 +270,13 @@ const faulter: Factory = (t, x, index, count) => {
     const addr = Atomics.load(i32, slotWord(x, k, S_BASE)) + p;
     const s = stamp(t, ++seq);
     const pw = pubWord(x, k, p);
-    Atomics.add(i32, pw + PUB_SEQ, 1); // odd: readers of this page do not judge
-    if (userAccess(c, mm, addr, true, s) !== s) {
-      Atomics.store(i32, pw + PUB_VAL, -1); // SEGV (mprotect/munmap) or stopping: unknown until the next write
-      Atomics.add(i32, pw + PUB_SEQ, 1);
-      return;
-    }
-    Atomics.store(i32, pw + PUB_VAL, s);
+    writeSeqcountBegin(i32, pw + PUB_SEQ); // readers of this page do not judge it meanwhile
+    const wrote = userAccess(c, mm, addr, true, s) === s;
+    // A failed write (SEGV: mprotect/munmap, or stopping) leaves the value unknown until the next one.
+    Atomics.store(i32, pw + PUB_VAL, wrote ? s : -1);
     Atomics.store(i32, pw + PUB_EPOCH, e1);
-    Atomics.add(i32, pw + PUB_SEQ, 1);
+    writeSeqcountEnd(i32, pw + PUB_SEQ);
+    if (!wrote) return;
     const got = userAccess(c, mm, addr, false, 0);
     const e2 = Atomics.load(i32, slotWord(x, k, S_EPOCH));
     t.count(C_CHECKS);
@@ -286,10 +285,10 @@ const faulter: Factory = (t, x, index, count) => {
     // (including the ones other actors are changing right now). A private
     // page reads back as zero after it; a shared one keeps its page cache.
     if ((t.rand() & 3) === 0) {
-      Atomics.add(i32, pw + PUB_SEQ, 1);
+      writeSeqcountBegin(i32, pw + PUB_SEQ);
       doMadviseDontneed(c, mm, addr, 1);
       if (Atomics.load(i32, slotWord(x, k, S_SHARED)) === 0) Atomics.store(i32, pw + PUB_VAL, 0);
-      Atomics.add(i32, pw + PUB_SEQ, 1);
+      writeSeqcountEnd(i32, pw + PUB_SEQ);
     }
   };
 };

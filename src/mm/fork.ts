@@ -81,6 +81,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
   if (c.t.checks) vmaAssertWriteLocked(c, srcMm, srcVma);
   writeSeqcountBegin(i32, srcMm + MM_WRITE_PROTECT_SEQ);
   let ok = true;
+  const flush = (c.t.bugs1 & BUG1_FORK_NO_FLUSH) === 0; // bug: the parent keeps writable translations
   for (let a = start; a < end && ok; ) {
     const tableEnd = pmdAddrEnd(a, end);
     const st = pteTable(c, srcMm, a);
@@ -117,7 +118,7 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
         }
         setPte(c, dt, ptep(dt, x), dpte);
       }
-      if (wrprotected && (c.t.bugs1 & BUG1_FORK_NO_FLUSH) === 0) flushTlbMm(c, srcMm, a); // bug: the parent keeps writable translations
+      if (wrprotected && flush) flushTlbMm(c, srcMm, a);
       pteUnlock(c, dt);
       pteUnlock(c, st);
     }

@@ -20,6 +20,7 @@ import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, MM_ZAPPING 
 export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): void {
   const i32 = c.i32;
   const hint = c.t.windowed;
+  const late = (c.t.bugs1 & BUG1_ZAP_FREE_BEFORE_FLUSH) !== 0; // bug: the pages go before the flush
   if (hint) Atomics.add(i32, mm + MM_ZAPPING, 1);
   for (let a = start; a < end; ) {
     const tableEnd = pmdAddrEnd(a, end);
@@ -41,7 +42,6 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
           sc[cleared++] = -1 - f; // the swap cache lookup's reference, not a mapping
         }
       }
-      const late = (c.t.bugs1 & BUG1_ZAP_FREE_BEFORE_FLUSH) !== 0; // bug: the pages go before the flush
       if (cleared > 0 && !late) flushTlbMm(c, mm, a);
       for (let k = 0; k < cleared; k++) {
         const f = sc[k];

@@ -59,6 +59,7 @@ export function doMprotect(c: MmCtx, mm: number, start: number, len: number, new
 /** change_protection(): clear the write bit of present PTEs in [start, end), then flush. */
 export function changeProtection(c: MmCtx, mm: number, start: number, end: number): void {
   const i32 = c.i32;
+  const flush = (c.t.bugs1 & BUG1_MPROTECT_NO_FLUSH) === 0; // bug: writable translations outlive the change
   for (let a = start; a < end; ) {
     const tableEnd = pmdAddrEnd(a, end);
     const table = pteTable(c, mm, a);
@@ -73,7 +74,7 @@ export function changeProtection(c: MmCtx, mm: number, start: number, end: numbe
           changed = true;
         }
       }
-      if (changed && (c.t.bugs1 & BUG1_MPROTECT_NO_FLUSH) === 0) flushTlbMm(c, mm, a); // bug: writable translations outlive the change
+      if (changed && flush) flushTlbMm(c, mm, a);
       pteUnlock(c, table);
     }
     a = tableEnd;

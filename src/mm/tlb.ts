@@ -29,7 +29,7 @@ export function tlbGenWord(c: MmCtx, mm: number, addr: number): number {
 
 /** Translations a thread's TLB holds (direct-mapped by page address and mm). */
 export const TLB_ENTRIES = 64;
-/** Words per entry: mm + 1, address, folio, writable, MM_TLB_GEN at fill, folio generation at fill. */
+/** Words per entry: mm + 1, address, folio, writable, the PTE table's TLB generation at fill, folio generation at fill. */
 export const TLB_WORDS = 6;
 export const TLB_MM = 0;
 export const TLB_ADDR = 1;
