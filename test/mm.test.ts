@@ -1,5 +1,6 @@
 import { EEXIST, EFAULT, EINVAL } from '../src/errno.js';
 import { describe, it, expect } from 'vitest';
+import { Worker } from 'node:worker_threads';
 import { makeModel } from './helpers/model.js';
 import { decodeViolations, violationCount } from '../src/harness/collect.js';
 import { rcuBarrier } from '../src/sync/rcu.js';
@@ -195,6 +196,34 @@ for (const era of ERAS) {
       for (let a = 0; a < 8; a++) expect(userAccess(c, mm, 500 + a, false, 0)).toBe(100 + a);
       expect(userAccess(c, mm, 100, false, 0)).toBe(ACCESS_SEGV);
       expect(userAccess(c, mm, 515, true, 9)).toBe(9); // the grown part faults in
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('mremap moves a PTE an rmap walk holds cleared under its PT lock (move_ptes tests pte_none under the lock)', async () => {
+      const { c, arena, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 4, { flags: RW });
+      doMmap(c, mm, 8, 4, { flags: RW | VM_SHARED, file: 1 }); // keeps the source's PTE table in use
+      userAccess(c, mm, 2, true, 77);
+      const pte = pteGet(c, mm, 2);
+      const flag = new SharedArrayBuffer(8);
+      const f = new Int32Array(flag);
+      const worker = new Worker(new URL('./helpers/unmap-walker.mjs', import.meta.url), { workerData: { sab: arena.sab, tid: 1, mm, addr: 2, flag, holdMs: 300 } });
+      const exited = new Promise<{ pte: number }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      Atomics.wait(f, 0, 0, 5000);
+      expect(Atomics.load(f, 0)).toBe(1); // the walker holds the PTE cleared
+      // A lockless pte_none() here would skip page 2 and leave the restored PTE in a range no VMA covers.
+      expect(doMremap(c, mm, 0, 4, 32, 4)).toBe(0);
+      Atomics.store(f, 1, 1);
+      Atomics.notify(f, 1);
+      expect((await exited).pte).toBe(pte);
+      await worker.terminate();
+      expect(pteGet(c, mm, 2)).toBe(0);
+      expect(pteFolio(pteGet(c, mm, 34))).toBe(pteFolio(pte));
+      expect(userAccess(c, mm, 34, false, 0)).toBe(77);
       assertClean(c);
       teardown(c, [mm]);
     });

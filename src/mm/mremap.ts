@@ -1,7 +1,7 @@
 import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFreePrealloc } from './tree.js';
 import type { MmCtx } from './model.js';
 import { mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaMarkDetached } from './mmap_lock.js';
-import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteLockNested, setPte, ptepGetAndClear } from './pgtable.js';
+import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteLockNested, setPte, ptepGetAndClear, pmdAddrEnd } from './pgtable.js';
 import { anonVmaClone, unlinkAnonVmas } from './rmap.js';
 import { flushTlbMm } from './tlb.js';
 import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT } from './layout.js';
@@ -91,23 +91,39 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, oldLen: number, 
   }
 }
 
-/** move_page_tables() / move_ptes(): both PTE locks held per entry; flush the old range. */
+/**
+ * move_page_tables() / move_ptes(): per extent (a run within one source and
+ * one destination PTE table) allocate the destination table, then take both
+ * PTE locks and move every entry that is not none — tested under the source
+ * lock, as move_ptes() does: an rmap walk that is between ptep_clear_flush()
+ * and its swap entry (try_to_unmap_one) shows a transient none that a
+ * lockless test would skip and leave behind. Flush the old extent before
+ * its lock is dropped.
+ */
 function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: number): boolean {
   const i32 = c.i32;
-  for (let x = 0; x < len; x++) {
+  for (let x = 0; x < len; ) {
+    const n = Math.min(pmdAddrEnd(from + x, from + len) - from, pmdAddrEnd(to + x, to + len) - to);
     const ot = pteTable(c, mm, from + x);
-    if (ot === 0) continue;
-    const op = ptep(ot, from + x);
-    if (Atomics.load(i32, op) === 0) continue;
+    if (ot === 0) {
+      x = n;
+      continue;
+    }
     const nt = pteAlloc(c, mm, to + x);
     if (nt === 0) return false;
     // Lock order: the source table, then the destination (nested) if different.
     pteLock(c, ot);
     if (nt !== ot) pteLockNested(c, nt);
-    const pte = ptepGetAndClear(c, ot, op);
-    setPte(c, nt, ptep(nt, to + x), pte);
+    let moved = false;
+    for (; x < n; x++) {
+      const op = ptep(ot, from + x);
+      if (i32[op] === 0) continue; // ptep_get() under the PT lock every PTE writer holds
+      const pte = ptepGetAndClear(c, ot, op);
+      setPte(c, nt, ptep(nt, to + x), pte);
+      moved = true;
+    }
     if (nt !== ot) pteUnlock(c, nt);
-    flushTlbMm(c, mm, from + x);
+    if (moved) flushTlbMm(c, mm, from + n - 1);
     pteUnlock(c, ot);
   }
   return true;
