@@ -5,7 +5,7 @@ import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd, setPte } from './pgtable.js';
 import { folioPut, folioRemoveRmap, freeSwapAndCache } from './folio.js';
 import { flushTlbMm } from './tlb.js';
-import { VMA_START, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, MM_ZAPPING } from './layout.js';
+import { VMA_START, VMA_END, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, MM_ZAPPING } from './layout.js';
 
 
 /*
@@ -67,11 +67,14 @@ function tableFirstUsed(c: MmCtx, table: number): number {
 
 /**
  * free_pgtables() for [start, end): free every PTE table in the range that no
- * VMA of the current tree covers any more. The zap emptied it, and nothing
- * can populate a range no VMA covers, so an entry left is a fault that raced
- * the unmap (the kernel frees the table anyway and its pages leak; mmdrop's
- * check_mm reports "Bad rss-counter state"): an oracle reports it here, and
- * the model keeps the table so that nothing cascades from the report.
+ * VMA of the current tree covers any more. The zap (or move_page_tables)
+ * emptied the range, and nothing can populate a range no VMA covers, so an
+ * entry left in it is a fault that raced the unmap or a move that left one
+ * behind (the kernel frees the table anyway and its pages leak; mmdrop's
+ * check_mm reports "Bad rss-counter state"): an oracle reports it here —
+ * in a table still in use by a neighbour too, for the part of the range no
+ * VMA covers — and the model keeps the table so that nothing cascades from
+ * the report. Caller holds the mmap lock (the tree cannot change).
  */
 export function freePgtables(c: MmCtx, mm: number, start: number, end: number): void {
   const i32 = c.i32;
@@ -79,12 +82,36 @@ export function freePgtables(c: MmCtx, mm: number, start: number, end: number): 
     const table = pteTable(c, mm, a);
     if (table === 0) continue;
     const next = findVma(c, mm, a);
-    if (next !== 0 && i32[next + VMA_START] < a + PTRS_PER_PTE) continue; // still used by a VMA
+    if (next !== 0 && i32[next + VMA_START] < a + PTRS_PER_PTE) {
+      // Still used by a VMA: the vacated part of the range must be empty all the same.
+      if (c.t.checks) strayInVacated(c, mm, table, Math.max(a, start), Math.min(a + PTRS_PER_PTE, end));
+      continue;
+    }
     const used = tableFirstUsed(c, table);
     if (used >= 0) {
       if (c.t.checks) c.t.violation(Viol.PgtableFreeInUse, mm, a + used, Atomics.load(i32, table + PT_ENTRIES + used), 0, 0);
       continue;
     }
     freePteTable(c, mm, a);
+  }
+}
+
+/** The oracle of free_pgtables() for [from, to) of a table a VMA still uses: an entry at a page no VMA covers. */
+function strayInVacated(c: MmCtx, mm: number, table: number, from: number, to: number): void {
+  const i32 = c.i32;
+  for (let x = from; x < to; ) {
+    const v = findVma(c, mm, x);
+    const vs = v === 0 ? to : i32[v + VMA_START];
+    if (vs <= x) {
+      x = i32[v + VMA_END];
+      continue;
+    }
+    for (const stop = Math.min(vs, to); x < stop; x++) {
+      const pte = Atomics.load(i32, ptep(table, x));
+      if (pte !== 0) {
+        c.t.violation(Viol.PgtableFreeInUse, mm, x, pte, 0, 0);
+        return;
+      }
+    }
   }
 }
