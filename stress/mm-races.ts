@@ -734,13 +734,33 @@ function runThread(t: Task, plan: ActorPlan): void {
   for (const s of steps) s.finish?.();
 }
 
+/**
+ * Under --jitter (not under a controlled schedule, whose draws stay those of
+ * its seed) the delay windows' probabilities are drawn afresh this often, on
+ * every thread alike: a race that needs one window held open often gets
+ * that draw within a few epochs of any seed (swarm testing over time), where
+ * one draw per run left a seed that rolled one in 64 slow for all of it.
+ */
+export const WINDOW_EPOCH_MS = 500;
+
+/** The window epoch of run time `now` (ms): re-draw the windows when it changed; returns it. */
+function windowEpoch(t: Task, now: number, epoch: number): number {
+  const e = Math.floor(now / WINDOW_EPOCH_MS);
+  if (e !== epoch) t.drawWindows(e);
+  return e;
+}
+
 function runSteps(t: Task, steps: Step[], weights: number[], total: number, fn: RcuCallbackFn): void {
   const n = steps.length;
+  const epochs = t.windowed && t.ctl === 0;
+  let epoch = 0;
   if (n === 1) {
     const step = steps[0];
+    let ops = 0;
     while (running(t)) {
       step();
       rcuReclaim(t, fn);
+      if (epochs && (++ops & 63) === 0) epoch = windowEpoch(t, t.now(), epoch);
     }
     return;
   }
@@ -780,6 +800,7 @@ function runSteps(t: Task, steps: Step[], weights: number[], total: number, fn: 
       now = t.now();
     } while (open !== true && now < until && running(t));
     vrun[k] += (now - start) / weights[k];
+    if (epochs) epoch = windowEpoch(t, now, epoch);
   }
 }
 

@@ -58,9 +58,9 @@ export class Task {
   /**
    * Per delay window w, the mask of the draw that opens it (a window opens
    * when rand() & delayMask[w] is 0): one in 2 to one in 64, seeded from the
-   * run's seed and shuffle generation and the same on every thread, so each
-   * run (and each incarnation after a shuffle) widens some windows often and
-   * others rarely.
+   * run's seed, shuffle generation and window epoch and the same on every
+   * thread, so each epoch of a run widens some windows often and others
+   * rarely (drawWindows).
    */
   readonly delayMask = new Int32Array(DELAY_WINDOWS);
   /** Oracles on (lockdep validation); off with --no-check. */
@@ -94,8 +94,7 @@ export class Task {
     this.rng = seedMix(this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION], 0x2545f491), tid);
     this.tracing = (this.i32[H_FLAGS_] & F_TRACE) !== 0;
     this.jitter = this.i32[H_JITTER];
-    const g = this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION] + 1, 0x2545f491);
-    for (let w = 0; w < DELAY_WINDOWS; w++) this.delayMask[w] = (1 << (1 + (seedMix(g, w + 1) >>> 0) % 6)) - 1;
+    this.drawWindows(0);
     this.checks = (this.i32[H_FLAGS_] & F_NO_CHECK) === 0;
     this.directAsserts = this.checks && (this.i32[H_FLAGS_] & F_NO_DIRECT) === 0;
     this.ctl = arena.ctlBase;
@@ -212,6 +211,18 @@ export class Task {
    * Record a violation into the arena. Unless --keep-going, raise the stop
    * word so every actor finishes its current operation.
    */
+  /**
+   * Draw each delay window's probability (delayMask) for window epoch `e`:
+   * the same on every thread for one run, generation and epoch. Epoch 0 is
+   * the draw a thread starts with; a run re-draws them every
+   * WINDOW_EPOCH_MS (stress/mm-races.ts), so no seed keeps the window a
+   * race needs at one in 64 for the whole run.
+   */
+  drawWindows(e: number): void {
+    const g = this.i32[H_SEED] ^ Math.imul(this.i32[H_GENERATION] + 1, 0x2545f491) ^ Math.imul(e, 0x9e3779b1);
+    for (let w = 0; w < DELAY_WINDOWS; w++) this.delayMask[w] = (1 << (1 + (seedMix(g, w + 1) >>> 0) % 6)) - 1;
+  }
+
   violation(kind: number, obj: number, a: number, b: number, c: number, d: number): void {
     const a32 = this.arena;
     const i32 = this.i32;
