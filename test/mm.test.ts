@@ -20,7 +20,7 @@ import { AH_FIND_VMA, AH_SET_PTE, AH_VMA_SET_RANGE } from '../src/sync/lockdep.j
 import { pteFolio, pteTable, ptep, pteLock, pteUnlock, setPte } from '../src/mm/pgtable.js';
 import { flushTlbMm } from '../src/mm/tlb.js';
 import { dupMmap } from '../src/mm/fork.js';
-import { anonVmaAlloc, putAnonVma, folioTrylock, folioUnlock, folioRefCount, folioGet } from '../src/mm/folio.js';
+import { anonVmaAlloc, putAnonVma, folioTrylock, folioUnlock, folioRefCount, folioGet, pageCheckAnonRmap } from '../src/mm/folio.js';
 import { OBJ_LIVE } from '../src/mm/slab.js';
 import { pinUserPage, unpinUserPage, deviceWrite, gupFast } from '../src/mm/gup.js';
 import { swapOutPage, reclaimFolio } from '../src/mm/swap.js';
@@ -226,6 +226,62 @@ for (const era of ERAS) {
       expect(userAccess(c, mm, 34, false, 0)).toBe(77);
       assertClean(c);
       teardown(c, [mm]);
+    });
+
+    it('mremap stores the copy, write-locked, in the tree before it moves the page tables (copy_vma -> vma_link)', async () => {
+      const { c, arena, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 4, { flags: RW });
+      doMmap(c, mm, 8, 4, { flags: RW | VM_SHARED, file: 1 }); // keeps the source's PTE table in use
+      userAccess(c, mm, 2, true, 77);
+      const flag = new SharedArrayBuffer(8);
+      const f = new Int32Array(flag);
+      const worker = new Worker(new URL('./helpers/mremap-watcher.mjs', import.meta.url), { workerData: { sab: arena.sab, tid: 1, mm, addr: 2, watch: 33, flag, holdMs: 3000 } });
+      const exited = new Promise<{ seen: boolean; writeLocked: boolean }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      Atomics.wait(f, 0, 0, 5000);
+      expect(Atomics.load(f, 0)).toBe(1); // the watcher holds the source table's PT lock
+      expect(doMremap(c, mm, 0, 4, 32, 4)).toBe(0); // stops in move_ptes() until the watcher lets go
+      const r = await exited;
+      await worker.terminate();
+      // The kernel's per-VMA faults on the destination are kept off only by this write lock.
+      expect(r).toEqual({ seen: true, writeLocked: true });
+      expect(userAccess(c, mm, 34, false, 0)).toBe(77);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('fork does not copy the page tables of a VMA without anon_vma (vma_needs_copy): the child faults the zero page again', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 4, { flags: RW });
+      expect(userAccess(c, mm, 1, false, 0)).toBe(0); // the zero page, no anon_vma
+      expect(c.i32[vmaAt(c, mm, 0) + VMA_ANON_VMA]).toBe(0);
+      expect(pteGet(c, mm, 1)).not.toBe(0);
+      const child = dupMmap(c, mm);
+      expect(child).toBeGreaterThanOrEqual(0);
+      expect(pteGet(c, child, 1)).toBe(0);
+      expect(userAccess(c, child, 1, false, 0)).toBe(0);
+      assertClean(c);
+      teardown(c, [mm, child]);
+    });
+
+    it('__page_check_anon_rmap: a folio mapped by a VMA whose anon_vma does not reach it is reported', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 4, { flags: RW });
+      doMmap(c, mm, 8, 4, { flags: RW | VM_SHARED, file: 1 }); // keeps the two VMAs apart
+      doMmap(c, mm, 16, 4, { flags: RW });
+      userAccess(c, mm, 1, true, 5);
+      const folio = pteFolio(pteGet(c, mm, 1));
+      pageCheckAnonRmap(c, folio, vmaAt(c, mm, 0), 1); // its own mapping: consistent
+      expect(decodeViolations(c.t.arena)).toEqual([]);
+      pageCheckAnonRmap(c, folio, vmaAt(c, mm, 0), 2); // another index there
+      pageCheckAnonRmap(c, folio, vmaAt(c, mm, 16), 17); // a VMA without anon_vma
+      userAccess(c, mm, 17, true, 6); // now with an anon_vma of another root
+      pageCheckAnonRmap(c, folio, vmaAt(c, mm, 16), 17);
+      const v = decodeViolations(c.t.arena);
+      expect(v.map((x) => x.kind)).toEqual(['anon-rmap-mismatch', 'anon-rmap-mismatch', 'anon-rmap-mismatch']);
+      expect(v[1].args['VMA anon_vma (-1 none)']).toBe(-1);
     });
 
     it('mremap of a range that runs past its VMA is -EFAULT and moves nothing (vma_to_resize)', () => {

@@ -37,7 +37,8 @@ export const W_RETRY_UNLOCKED = 11; // a fault handler dropped the VMA lock to r
 export const W_ANON_NEIGHBOUR = 12; // find_mergeable_anon_vma: between finding a neighbouring VMA and reading it (mmap_lock keeps it)
 export const W_TLB_REACH = 13; // the MMU walk: between the translation and the access (a TLB entry lives until the flush reaches this CPU)
 export const W_SWAPIN_LOCK = 14; // do_swap_page: between the swap cache lookup (reference taken, PT lock dropped) and the folio lock (where the kernel reads the page in)
-export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc', 'retry-unlocked', 'anon-vma-neighbour', 'tlb-reach', 'swapin-lock'];
+export const W_MOVE_PTES = 15; // mremap: between the copy's tree store and moving each extent of page tables into it
+export const WINDOW_NAMES = ['', 'walk-to-lock', 'lock-to-recheck', 'anon-vma-check', 'fault-to-ptl', 'copy-page-range', 'zap-to-free', 'gup-fast', 'detach', 'uffd-copy', 'vma-start-read-inc', 'retry-unlocked', 'anon-vma-neighbour', 'tlb-reach', 'swapin-lock', 'move-ptes'];
 
 /** Window draws of at least this many iterations sleep instead of spinning (about 0.2 ms). */
 export const DELAY_SLEEP_MIN = 20_000;

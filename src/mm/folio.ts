@@ -135,9 +135,30 @@ export function linearPageIndex(c: MmCtx, vma: number, addr: number): number {
   return c.i32[vma + VMA_PGOFF] + (addr - c.i32[vma + VMA_START]);
 }
 
+/**
+ * __page_check_anon_rmap() (mm/rmap.c, all eras; the model also runs it
+ * where fork duplicates a mapping, which the kernel does not check): the
+ * rmap of anon folio `f` must find it mapped at `addr` in `vma` — the VMA
+ * has an anon_vma of the folio's anon_vma's root, and the folio's index is
+ * the VMA's linear_page_index there (__folio_set_anon()'s BUG_ON(!anon_vma)
+ * for a new folio). A mapping that fails it is invisible to reclaim,
+ * migration and KSM. Caller holds the PT lock of the PTE it is installing.
+ */
+export function pageCheckAnonRmap(c: MmCtx, f: number, vma: number, addr: number): void {
+  const i32 = c.i32;
+  const fav = i32[f + F_ANON_VMA] - 1;
+  const vav = i32[vma + VMA_ANON_VMA] - 1;
+  const froot = fav < 0 ? -1 : i32[fav + AV_ROOT] - 1;
+  const vroot = vav < 0 ? -1 : i32[vav + AV_ROOT] - 1;
+  if (vav < 0 || froot !== vroot || i32[f + F_INDEX] !== linearPageIndex(c, vma, addr)) {
+    c.t.violation(Viol.AnonRmapMismatch, f, f, fav, vav, addr);
+  }
+}
+
 /** folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE): first mapping of a fresh anon folio at `addr` (__folio_set_anon: mapping and index). */
 export function folioAddNewAnonRmap(c: MmCtx, f: number, vma: number, addr: number): void {
   const i32 = c.i32;
+  if (c.t.checks && i32[vma + VMA_ANON_VMA] === 0) c.t.violation(Viol.AnonRmapMismatch, f, f, -1, -1, addr); // __folio_set_anon(): BUG_ON(!anon_vma)
   i32[f + F_ANON_VMA] = i32[vma + VMA_ANON_VMA];
   i32[f + F_INDEX] = linearPageIndex(c, vma, addr);
   // Atomic, as SetPageAnonExclusive(): a PFN-scanning reclaimer whose

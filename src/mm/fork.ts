@@ -6,7 +6,7 @@ import {
 } from './mmap_lock.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteFolio, mkPte, pteSwapFolio, pmdAddrEnd, pteLockNested, setPte } from './pgtable.js';
 import {
-  folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
+  folioAlloc, folioGet, folioDupRmap, folioAddNewAnonRmap, pageCheckAnonRmap, folioMaybeDmaPinned, folioTestFlag, folioClearFlag,
   isZeroFolio,
 } from './folio.js';
 import { anonVmaFork } from './rmap.js';
@@ -18,7 +18,7 @@ import { ENOMEM, EINTR } from '../errno.js';
 import { BUG1_B6_FORK_SHARES_PINNED, BUG1_FORK_NO_FLUSH } from '../shm/bugbits.js';
 import { delayPoint, W_COPY_PAGE_RANGE, EV_FORK } from './debug.js';
 import {
-  VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VMA_FILE, VM_WIPEONFORK, VM_SHARED, VM_WRITE, MM_MAP_COUNT,
+  VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VM_WIPEONFORK, VM_WRITE, MM_MAP_COUNT,
   MM_WRITE_PROTECT_SEQ, MM_FLAGS, MMF_HAS_PINNED, PTE_PRESENT, PTE_SWAP, PTE_WRITE, PTE_SWP_EXCLUSIVE, PTE_DIRTY,
   F_CONTENT, F_CONTENT2, F_SWAPCOUNT, PG_ANON_EXCLUSIVE, PG_ANON, MC_FORK_COPY_PINNED,
   VMA_UFFD, MM_RLIMIT_STACK,
@@ -59,6 +59,7 @@ export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: n
     c.t.count(MC_FORK_COPY_PINNED);
     return mkPte(copy, (i32[dstVma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0);
   }
+  if (c.t.checks) pageCheckAnonRmap(c, folio, dstVma, addr); // the child's rmap must reach its copy of the mapping
   folioClearFlag(c, folio, PG_ANON_EXCLUSIVE);
   folioGet(c, folio);
   folioDupRmap(c, folio);
@@ -79,6 +80,10 @@ export function copyPageRange(c: MmCtx, srcMm: number, dstMm: number, srcVma: nu
   const start = i32[srcVma + VMA_START];
   const end = i32[srcVma + VMA_END];
   if (c.t.checks) vmaAssertWriteLocked(c, srcMm, srcVma);
+  // vma_needs_copy(): without an anon_vma (read now, after anon_vma_fork())
+  // the source maps only page cache and the zero page, which the child's
+  // faults fill again.
+  if (i32[srcVma + VMA_ANON_VMA] === 0) return true;
   writeSeqcountBegin(i32, srcMm + MM_WRITE_PROTECT_SEQ);
   let ok = true;
   const flush = (c.t.bugs1 & BUG1_FORK_NO_FLUSH) === 0; // bug: the parent keeps writable translations
@@ -167,8 +172,6 @@ export function dupMmap(c: MmCtx, oldmm: number): number {
     i32[mm + MM_MAP_COUNT]++;
     const flags = i32[mpnt + VMA_FLAGS];
     if ((flags & VM_WIPEONFORK) !== 0) continue;
-    // vma_needs_copy(): a shared mapping without anon pages can be refilled by faults.
-    if ((flags & VM_SHARED) !== 0 && i32[mpnt + VMA_ANON_VMA] === 0 && i32[mpnt + VMA_FILE] !== 0) continue;
     if (!copyPageRange(c, oldmm, mm, mpnt, tmp)) failed = true;
   }
   if (node !== 0) mtPublish(c, mm, d, dn, node);

@@ -1,11 +1,11 @@
-import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFreePrealloc } from './tree.js';
+import { snapStart, snapVma, snapFind, snapInsert, snapRemove, mtPublish, mtFreePrealloc, mtPrealloc } from './tree.js';
 import type { MmCtx } from './model.js';
 import { mmapWriteUnlock, vmaStartWrite, vmaMarkAttached, vmaMarkDetached } from './mmap_lock.js';
 import { pteTable, pteAlloc, ptep, pteLock, pteUnlock, pteLockNested, setPte, ptepGetAndClear, pmdAddrEnd } from './pgtable.js';
 import { anonVmaClone, unlinkAnonVmas } from './rmap.js';
 import { flushTlbMm } from './tlb.js';
-import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT } from './layout.js';
-import { EV_MREMAP } from './debug.js';
+import { VMA_START, VMA_END, VMA_ANON_VMA, MM_MAP_COUNT, MC_ENOMEM } from './layout.js';
+import { EV_MREMAP, delayPoint, W_MOVE_PTES } from './debug.js';
 import { EINVAL, ENOMEM, EEXIST, EFAULT } from '../errno.js';
 import { vmAreaDup, vmAreaFree, mmapWriteBegin, vmaIterPrealloc } from './vma.js';
 import { freePgtables } from './memory.js';
@@ -41,9 +41,16 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, oldLen: number, 
     if (d < n && snapStart(s, d) < newAddr + newLen) return EEXIST;
     const node = vmaIterPrealloc(c, n, 1);
     if (node === 0) return ENOMEM;
+    const node2 = mtPrealloc(c); // the second tree store: removing the source (or, on failure, the copy)
+    if (node2 === 0) {
+      mtFreePrealloc(c, node);
+      c.t.count(MC_ENOMEM);
+      return ENOMEM;
+    }
     const nv = vmAreaDup(c, vma, mm);
     if (nv === 0) {
       mtFreePrealloc(c, node);
+      mtFreePrealloc(c, node2);
       return ENOMEM;
     }
     i32[nv + VMA_START] = newAddr;
@@ -55,32 +62,46 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, oldLen: number, 
     if (av !== 0 && !anonVmaClone(c, nv, vma, null)) {
       vmAreaFree(c, nv);
       mtFreePrealloc(c, node);
+      mtFreePrealloc(c, node2);
       return ENOMEM;
     }
     if (av !== 0) i32[nv + VMA_ANON_VMA] = av;
     vmaStartWrite(c, mm, vma);
+    // copy_vma() -> vma_link(): write-lock the copy, then store it in the tree.
+    // From here until mmap_write_unlock() it is visible at the destination
+    // while its page tables are filled: only its write lock keeps per-VMA
+    // faults off it.
     vmaStartWrite(c, mm, nv);
     vmaMarkAttached(c, mm, nv);
-    if (!movePageTables(c, mm, oldAddr, newAddr, oldLen)) {
+    n = snapInsert(s, n, snapFind(s, n, newAddr), newAddr, newAddr + newLen, nv);
+    i32[mm + MM_MAP_COUNT]++;
+    mtPublish(c, mm, s, n, node);
+    const moved = movePageTables(c, mm, oldAddr, newAddr, oldLen);
+    if (moved < oldLen) {
+      // move_vma()'s failure path: move the entries back, then unmap the copy.
+      movePageTables(c, mm, newAddr, oldAddr, moved);
       vmaMarkDetached(c, mm, nv);
+      n = snapRemove(s, n, snapFind(s, n, newAddr));
+      i32[mm + MM_MAP_COUNT]--;
+      mtPublish(c, mm, s, n, node2);
+      freePgtables(c, mm, newAddr, newAddr + newLen);
       unlinkAnonVmas(c, nv);
       vmAreaFree(c, nv);
-      mtFreePrealloc(c, node);
       return ENOMEM;
     }
     let dead = -1;
     if (dontunmap) {
       unlinkAnonVmas(c, vma); // the VMA is write-locked: anon_vma -> NULL
+      mtFreePrealloc(c, node2);
     } else {
+      // do_vmi_munmap() of the old range: the source is already write-locked.
       vmaMarkDetached(c, mm, vma);
-      n = snapRemove(s, n, k);
+      n = snapRemove(s, n, snapFind(s, n, oldAddr));
       dead = vma;
       i32[mm + MM_MAP_COUNT]--;
+      mtPublish(c, mm, s, n, node2);
     }
-    n = snapInsert(s, n, snapFind(s, n, newAddr), newAddr, newAddr + newLen, nv);
-    i32[mm + MM_MAP_COUNT]++;
     if (c.t.tracing) c.t.trace(EV_MREMAP, vma, oldAddr, newAddr, newLen);
-    mtPublish(c, mm, s, n, node);
     // free_pgtables(): unlink_anon_vmas() before the tables go.
     if (dead >= 0) unlinkAnonVmas(c, dead);
     freePgtables(c, mm, oldAddr, oldAddr + oldLen);
@@ -100,7 +121,7 @@ export function doMremap(c: MmCtx, mm: number, oldAddr: number, oldLen: number, 
  * lockless test would skip and leave behind. Flush the old extent before
  * its lock is dropped.
  */
-function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: number): boolean {
+function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: number): number {
   const i32 = c.i32;
   for (let x = 0; x < len; ) {
     const n = Math.min(pmdAddrEnd(from + x, from + len) - from, pmdAddrEnd(to + x, to + len) - to);
@@ -110,7 +131,8 @@ function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: num
       continue;
     }
     const nt = pteAlloc(c, mm, to + x);
-    if (nt === 0) return false;
+    if (nt === 0) return x; // -ENOMEM: the pages before x have moved
+    delayPoint(c, W_MOVE_PTES);
     // Lock order: the source table, then the destination (nested) if different.
     pteLock(c, ot);
     if (nt !== ot) pteLockNested(c, nt);
@@ -126,5 +148,5 @@ function movePageTables(c: MmCtx, mm: number, from: number, to: number, len: num
     if (moved) flushTlbMm(c, mm, from + n - 1);
     pteUnlock(c, ot);
   }
-  return true;
+  return len;
 }

@@ -48,6 +48,7 @@ export const enum Viol {
   RefcountAdditionOnZero = 41,
   MmNotPinned = 42,
   ReadOnlyPageChanged = 43,
+  AnonRmapMismatch = 44,
 }
 
 export interface KindInfo {
@@ -100,6 +101,7 @@ export const KINDS: readonly KindInfo[] = [
   { id: Viol.RefcountAdditionOnZero, name: 'refcount-addition-on-0', title: 'WARNING: refcount_t: addition on 0; use-after-free', args: ['old'] },
   { id: Viol.MmNotPinned, name: 'mm-not-pinned', title: 'BUG: KASAN: use of an mm_struct the caller holds no reference to (another mm\'s, reached through a recycled object; it can be freed under the access): mmgrab() missing', args: ['mm', 'site'] },
   { id: Viol.ReadOnlyPageChanged, name: 'readonly-page-changed', title: 'BUG: a page changed while its only mapping was read-only: a write went through a stale writable translation (a TLB flush missing after the permission change)', args: ['page', 'before', 'after', 'mm slot'] },
+  { id: Viol.AnonRmapMismatch, name: 'anon-rmap-mismatch', title: 'BUG: an anon folio is mapped where its rmap cannot find it (__page_check_anon_rmap): the VMA has no anon_vma, or one of another root, or maps another index there', args: ['folio', 'folio anon_vma (-1 none)', 'VMA anon_vma (-1 none)', 'page'] },
   { id: Viol.OracleFailed, name: 'oracle-failed', title: 'BUG: scenario oracle failed', args: ['a', 'b', 'c', 'd'] },
   { id: Viol.RwsemCountCorrupt, name: 'rwsem-count-corrupt', title: 'BUG: rwsem count corrupt (negative reader count)', args: ['count'] },
 ];

@@ -23,7 +23,7 @@ export const RUN_ABORTED = new RunAborted();
  * caches the typed views and the thread's region bases so hot paths do only
  * index arithmetic.
  */
-/** Delay windows a run can widen (W_* in src/mm/debug.ts are 1..15). */
+/** Delay windows a run can widen (W_* in src/mm/debug.ts are 1..15; all 16 slots are drawn). */
 export const DELAY_WINDOWS = 16;
 
 export class Task {
