@@ -1,4 +1,4 @@
-import { EEXIST, EFAULT, EINVAL } from '../src/errno.js';
+import { EEXIST, EFAULT, EINVAL, ENOMEM } from '../src/errno.js';
 import { describe, it, expect } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { makeModel } from './helpers/model.js';
@@ -306,6 +306,25 @@ for (const era of ERAS) {
       expect(c.i32[vmaAt(c, mm, 100) + VMA_ANON_VMA]).toBe(0);
       expect(userAccess(c, mm, 300, false, 0)).toBe(5);
       expect(userAccess(c, mm, 100, false, 0)).toBe(0);
+      assertClean(c);
+      teardown(c, [mm]);
+    });
+
+    it('madvise(MADV_DONTNEED) zaps every VMA in the range; a hole is -ENOMEM after the VMAs around it were zapped (madvise_walk_vmas)', () => {
+      const { c, mm } = makeModel({ era });
+      doMmap(c, mm, 0, 4, { flags: RW });
+      doMmap(c, mm, 4, 4, { flags: RW | VM_SHARED, file: 1 });
+      doMmap(c, mm, 12, 4, { flags: RW });
+      for (const a of [1, 5, 13]) userAccess(c, mm, a, true, 40 + a);
+      expect(doMadviseDontneed(c, mm, 0, 8)).toBe(0); // two VMAs, no hole
+      expect(pteGet(c, mm, 1)).toBe(0);
+      expect(pteGet(c, mm, 5)).toBe(0);
+      expect(userAccess(c, mm, 5, false, 0)).toBe(45); // the shared page stays in the page cache
+      for (const a of [1, 13]) userAccess(c, mm, a, true, 50 + a);
+      expect(doMadviseDontneed(c, mm, 0, 16)).toBe(ENOMEM); // [8, 12) is a hole
+      expect(pteGet(c, mm, 1)).toBe(0);
+      expect(pteGet(c, mm, 13)).toBe(0);
+      expect(userAccess(c, mm, 13, false, 0)).toBe(0);
       assertClean(c);
       teardown(c, [mm]);
     });

@@ -34,12 +34,13 @@ export const KS_RMAP_AVC = 14;
 export const KS_HUGETLB_VMA_UNLOCK = 15;
 export const KS_ANON_NEIGHBOUR = 16;
 export const KS_TLB_HIT = 17;
+export const KS_ZAP_PT = 18;
 export const KASAN_SITES: readonly string[] = [
   '', 'the MMU walk (page table)', 'the MMU walk (folio)', 'gup_fast_pte_range (page table)', 'gup_fast_pte_range (folio)',
   'mas_walk (maple node)', 'find_vma (maple node)', 'do_user_addr_fault (mm_struct)', 'vma_refcount_put (mm_struct)', 'lock_vma_under_rcu (vm_area_struct)',
   'rmap_walk_anon (vm_area_struct)', 'page_vma_mapped_walk (page table)', 'try_to_unmap_one (mm_struct)', 'folio_lock_anon_vma_read (anon_vma)',
   'rmap_walk_anon (anon_vma_chain)', 'hugetlb_vma_unlock_read (vm_area_struct)', 'find_mergeable_anon_vma (vm_area_struct)',
-  'a userspace access through a cached TLB entry (folio)',
+  'a userspace access through a cached TLB entry (folio)', 'zap_pte_range (page table)',
 ];
 
 /** kasan_check_read(): `obj` must be live (or pending an RCU free, if `rcuOk`). Returns whether it was. */

@@ -9,8 +9,8 @@ import { zapPteRange } from './memory.js';
 /* madvise (mm/madvise.c madvise_dontneed_single_vma). */
 
 /**
- * madvise(MADV_DONTNEED): zap the PTEs of the range (the VMAs stay), under
- * mmap_lock for read — or, from 6.16 (E3 with per-VMA locks), under the read
+ * madvise(MADV_DONTNEED): zap the PTEs of every VMA in the range (the VMAs
+ * stay; a hole is -ENOMEM), under mmap_lock for read — or, from 6.16 (E3 with per-VMA locks), under the read
  * lock of the one VMA that holds the whole range (try_vma_read_lock(): a
  * range past that VMA or a userfaultfd-armed VMA falls back to mmap_lock).
  * Returns 0 or -errno.
@@ -29,10 +29,24 @@ export function doMadviseDontneed(c: MmCtx, mm: number, start: number, len: numb
       vmaEndRead(c, vma);
     }
   }
+  // madvise_walk_vmas(): every VMA in the range; a hole is -ENOMEM, after
+  // the VMAs around it were zapped all the same.
+  const i32 = c.i32;
+  const end = start + len;
   mmapReadLock(c, mm);
-  const vma = findVma(c, mm, start);
-  const ok = vma !== 0 && c.i32[vma + VMA_START] < start + len;
-  if (ok) zapPteRange(c, mm, Math.max(start, c.i32[vma + VMA_START]), Math.min(start + len, c.i32[vma + VMA_END]));
+  let unmapped = false;
+  let a = start;
+  while (a < end) {
+    const vma = findVma(c, mm, a);
+    if (vma === 0 || i32[vma + VMA_START] >= end) {
+      unmapped = true;
+      break;
+    }
+    if (i32[vma + VMA_START] > a) unmapped = true;
+    const to = Math.min(end, i32[vma + VMA_END]);
+    zapPteRange(c, mm, Math.max(a, i32[vma + VMA_START]), to);
+    a = to;
+  }
   mmapReadUnlock(c, mm);
-  return ok ? 0 : ENOMEM;
+  return unmapped ? ENOMEM : 0;
 }

@@ -5,7 +5,8 @@ import { findVma } from './tree.js';
 import { pteTable, ptep, pteLock, pteUnlock, pteFolio, freePteTable, pteSwapFolio, pmdAddrEnd, setPte } from './pgtable.js';
 import { folioPut, folioRemoveRmap, freeSwapAndCache } from './folio.js';
 import { flushTlbMm } from './tlb.js';
-import { VMA_START, VMA_END, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, MM_ZAPPING } from './layout.js';
+import { VMA_START, VMA_END, PTRS_PER_PTE, PT_ENTRIES, PTE_PRESENT, PTE_SWAP, MM_ZAPPING, OBJ_GEN } from './layout.js';
+import { kasanCheckGen, KS_ZAP_PT } from './kasan.js';
 
 
 /*
@@ -26,7 +27,12 @@ export function zapPteRange(c: MmCtx, mm: number, start: number, end: number): v
     const tableEnd = pmdAddrEnd(a, end);
     const table = pteTable(c, mm, a);
     if (table !== 0) {
+      const gen = c.t.checks ? i32[table + OBJ_GEN] : 0;
       pteLock(c, table);
+      // The table must outlive the wait for its lock: whatever the caller
+      // holds (mmap_lock, or the VMA lock of a range inside one VMA) keeps
+      // free_pgtables() off it.
+      kasanCheckGen(c, table, gen, KS_ZAP_PT, false);
       let cleared = 0;
       const sc = c.scratch2;
       for (let x = a; x < tableEnd; x++) {
