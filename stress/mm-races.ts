@@ -426,35 +426,59 @@ const mremapper: Factory = (t, x, _index, _count, alone) => {
   return step;
 };
 
-/** Mprotector: part of a claimed slot read-only for a moment (split), then writable again (merge). */
+/**
+ * Mprotector: part of a claimed slot read-only (split) until its next step
+ * (alone on its thread: for a moment), then writable again (merge).
+ */
 const mprotector: Factory = (t, x) => {
   const { c, mm } = x;
   const i32 = c.i32;
   const seen = new Int32Array(SLOT_PAGES);
-  return () => {
-    const k = claimSlot(t, x, false);
-    if (k < 0) return;
-    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
-    const off = t.randInt(SLOT_PAGES - 2);
-    const len = 1 + t.randInt(SLOT_PAGES - off - 1);
-    const ro = doMprotect(c, mm, base + off, len, VM_READ) === 0 && Atomics.load(i32, slotWord(x, k, S_SHARED)) === 0;
+  // A range left read-only until the next step (-1: none), as the
+  // munmapper's hole: other actors, on other threads and on this one, run
+  // against it meanwhile.
+  let open = -1;
+  let from = 0;
+  let len = 0;
+  let ro = false;
+  const restore = () => {
     // While a private range is read-only nothing may write it (a shared
     // slot's page may be mapped writable elsewhere): a faulter's write
     // fails, a zap or swap keeps the contents or empties the page (read
     // back as 0). A different non-zero value came through a writable
     // translation that outlived the change.
-    if (ro) for (let p = 0; p < len; p++) seen[p] = userAccess(c, mm, base + off + p, false, 0);
-    spinDelay(i32, x.own, 200);
     if (ro) {
       for (let p = 0; p < len; p++) {
-        const now = userAccess(c, mm, base + off + p, false, 0);
-        if (seen[p] >= 0 && now > 0 && now !== seen[p]) t.violation(Viol.ReadOnlyPageChanged, mm, base + off + p, seen[p], now, c.mmSlot(mm));
+        const now = userAccess(c, mm, from + p, false, 0);
+        if (seen[p] >= 0 && now > 0 && now !== seen[p]) t.violation(Viol.ReadOnlyPageChanged, mm, from + p, seen[p], now, c.mmSlot(mm));
       }
     }
-    doMprotect(c, mm, base + off, len, RW);
-    releaseSlot(x, k);
+    doMprotect(c, mm, from, len, RW);
+    releaseSlot(x, open);
+    open = -1;
     t.count(C_WRITER_OPS);
   };
+  const step: Step = () => {
+    if (open >= 0) {
+      restore();
+      return;
+    }
+    const k = claimSlot(t, x, false);
+    if (k < 0) return;
+    const base = Atomics.load(i32, slotWord(x, k, S_BASE));
+    const off = t.randInt(SLOT_PAGES - 2);
+    len = 1 + t.randInt(SLOT_PAGES - off - 1);
+    from = base + off;
+    ro = doMprotect(c, mm, from, len, VM_READ) === 0 && Atomics.load(i32, slotWord(x, k, S_SHARED)) === 0;
+    if (ro) for (let p = 0; p < len; p++) seen[p] = userAccess(c, mm, from + p, false, 0);
+    spinDelay(i32, x.own, 200);
+    open = k;
+    return true;
+  };
+  step.finish = () => {
+    if (open >= 0) restore();
+  };
+  return step;
 };
 
 /** Swapper: swap a random slot page out, writeback holding the folio lock (no claim: swap never changes a layout). */
