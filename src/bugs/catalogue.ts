@@ -291,7 +291,7 @@ export const BUGS: readonly BugEntry[] = [
     source: 'mm/memory.c do_swap_page(): "Back out if somebody else already faulted in this pte." — vmf->pte = pte_offset_map_lock(); if (unlikely(!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte))) goto out_nomap',
     reverts: 'the pte_same() re-check after folio_lock_or_retry()',
     scenario: 'swap-retry', threads: 3, jitter: 20000,
-    symptom: ['quiescent-invariant', 'rmap-walk-miss', 'refcount-addition-on-0', 'refcount-underflow', 'bad-page-state', 'kasan-use-after-free'],
+    symptom: ['quiescent-invariant', 'rmap-walk-miss', 'refcount-addition-on-0', 'refcount-underflow', 'bad-page-state', 'kasan-use-after-free', 'anon-rmap-mismatch', 'content-mismatch'],
   },
   {
     id: 'fork-no-flush', word: 1, bit: B.BUG1_FORK_NO_FLUSH,
