@@ -56,6 +56,23 @@ function settle(c: MmCtx): void {
   rcuBarrier(c.t, c.rcuFn);
 }
 
+/**
+ * Start a helper thread of test/helpers (it attaches to the arena, takes a
+ * PT lock and sets flag word 0 to 1; word 1 is the test's "done") and wait,
+ * at most 5 s, until it has signalled. Resolves with its one message.
+ */
+function startHelper<T>(name: string, data: Record<string, unknown>): { f: Int32Array; worker: Worker; exited: Promise<T> } {
+  const flag = new SharedArrayBuffer(8);
+  const f = new Int32Array(flag);
+  const worker = new Worker(new URL(`./helpers/${name}.mjs`, import.meta.url), { workerData: { ...data, flag } });
+  const exited = new Promise<T>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  Atomics.wait(f, 0, 0, 5000);
+  return { f, worker, exited };
+}
+
 /** Every test ends with the quiescent invariants and no violation. */
 function assertClean(c: MmCtx): void {
   expect(decodeViolations(c.t.arena)).toEqual([]);
@@ -206,14 +223,7 @@ for (const era of ERAS) {
       doMmap(c, mm, 8, 4, { flags: RW | VM_SHARED, file: 1 }); // keeps the source's PTE table in use
       userAccess(c, mm, 2, true, 77);
       const pte = pteGet(c, mm, 2);
-      const flag = new SharedArrayBuffer(8);
-      const f = new Int32Array(flag);
-      const worker = new Worker(new URL('./helpers/unmap-walker.mjs', import.meta.url), { workerData: { sab: arena.sab, tid: 1, mm, addr: 2, flag, holdMs: 300 } });
-      const exited = new Promise<{ pte: number }>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
-      Atomics.wait(f, 0, 0, 5000);
+      const { f, worker, exited } = startHelper<{ pte: number }>('unmap-walker', { sab: arena.sab, tid: 1, mm, addr: 2, holdMs: 300 });
       expect(Atomics.load(f, 0)).toBe(1); // the walker holds the PTE cleared
       // A lockless pte_none() here would skip page 2 and leave the restored PTE in a range no VMA covers.
       expect(doMremap(c, mm, 0, 4, 32, 4)).toBe(0);
@@ -233,14 +243,7 @@ for (const era of ERAS) {
       doMmap(c, mm, 0, 4, { flags: RW });
       doMmap(c, mm, 8, 4, { flags: RW | VM_SHARED, file: 1 }); // keeps the source's PTE table in use
       userAccess(c, mm, 2, true, 77);
-      const flag = new SharedArrayBuffer(8);
-      const f = new Int32Array(flag);
-      const worker = new Worker(new URL('./helpers/mremap-watcher.mjs', import.meta.url), { workerData: { sab: arena.sab, tid: 1, mm, addr: 2, watch: 33, flag, holdMs: 3000 } });
-      const exited = new Promise<{ seen: boolean; writeLocked: boolean }>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
-      Atomics.wait(f, 0, 0, 5000);
+      const { f, worker, exited } = startHelper<{ seen: boolean; writeLocked: boolean }>('mremap-watcher', { sab: arena.sab, tid: 1, mm, addr: 2, watch: 33, holdMs: 3000 });
       expect(Atomics.load(f, 0)).toBe(1); // the watcher holds the source table's PT lock
       expect(doMremap(c, mm, 0, 4, 32, 4)).toBe(0); // stops in move_ptes() until the watcher lets go
       const r = await exited;

@@ -143,8 +143,10 @@ export function linearPageIndex(c: MmCtx, vma: number, addr: number): number {
  * the VMA's linear_page_index there (__folio_set_anon()'s BUG_ON(!anon_vma)
  * for a new folio). A mapping that fails it is invisible to reclaim,
  * migration and KSM. Caller holds the PT lock of the PTE it is installing.
+ * Off with --no-check.
  */
 export function pageCheckAnonRmap(c: MmCtx, f: number, vma: number, addr: number): void {
+  if (!c.t.checks) return;
   const i32 = c.i32;
   const fav = i32[f + F_ANON_VMA] - 1;
   const vav = i32[vma + VMA_ANON_VMA] - 1;

@@ -59,7 +59,7 @@ export function copyPresentPte(c: MmCtx, srcMm: number, dstMm: number, dstVma: n
     c.t.count(MC_FORK_COPY_PINNED);
     return mkPte(copy, (i32[dstVma + VMA_FLAGS] & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0);
   }
-  if (c.t.checks) pageCheckAnonRmap(c, folio, dstVma, addr); // the child's rmap must reach its copy of the mapping
+  pageCheckAnonRmap(c, folio, dstVma, addr); // the child's rmap must reach its copy of the mapping
   folioClearFlag(c, folio, PG_ANON_EXCLUSIVE);
   folioGet(c, folio);
   folioDupRmap(c, folio);

@@ -10,10 +10,10 @@ import { zapPteRange } from './memory.js';
 
 /**
  * madvise(MADV_DONTNEED): zap the PTEs of every VMA in the range (the VMAs
- * stay; a hole is -ENOMEM), under mmap_lock for read — or, from 6.16 (E3 with per-VMA locks), under the read
- * lock of the one VMA that holds the whole range (try_vma_read_lock(): a
- * range past that VMA or a userfaultfd-armed VMA falls back to mmap_lock).
- * Returns 0 or -errno.
+ * stay; a hole is -ENOMEM), under mmap_lock for read — or, from 6.16 (E3
+ * with per-VMA locks), under the read lock of the one VMA that holds the
+ * whole range (try_vma_read_lock(): a range past that VMA or a
+ * userfaultfd-armed VMA falls back to mmap_lock). Returns 0 or -errno.
  */
 export function doMadviseDontneed(c: MmCtx, mm: number, start: number, len: number): number {
   if (badRange(c, start, len)) return EINVAL;

@@ -191,7 +191,7 @@ export function doSwapPage(c: MmCtx, vmf: Vmf): number {
   const exclusive = (pte & PTE_SWP_EXCLUSIVE) !== 0;
   const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && exclusive && (i32[vmf.vma + VMA_FLAGS] & VM_WRITE) !== 0;
   if (exclusive) folioSetFlag(c, folio, PG_ANON_EXCLUSIVE);
-  if (c.t.checks) pageCheckAnonRmap(c, folio, vmf.vma, vmf.addr); // folio_add_anon_rmap_ptes()
+  pageCheckAnonRmap(c, folio, vmf.vma, vmf.addr); // folio_add_anon_rmap_ptes()
   folioDupRmap(c, folio); // the reference we took becomes the mapping's
   setPte(c, vmf.table, p, mkPte(folio, write ? PTE_WRITE | PTE_DIRTY : 0));
   // swap_free(): one swap PTE fewer; the last one frees the swap cache's reference.
